@@ -1,0 +1,206 @@
+"""``finops-xl``: the command line.
+
+Every command that touches a store takes ``--store PATH`` (else ``$FINOPS_XL_STORE``, else the user's
+data folder). Exit status: 0 success, 1 bad input (nothing changed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from finops_xl import __version__
+from finops_xl.money import format_money
+from finops_xl.store.errors import StoreError
+from finops_xl.store.ingest import LoadReport, ingest, validate
+from finops_xl.store.store import CostStore
+from finops_xl.store.summary import cost_by_provider_month
+
+
+def _parser() -> argparse.ArgumentParser:
+    store_opt = argparse.ArgumentParser(add_help=False)
+    store_opt.add_argument(
+        "--store", metavar="PATH",
+        help="cost store file (default: $FINOPS_XL_STORE, else finops.duckdb in your data folder)",
+    )
+    p = argparse.ArgumentParser(
+        prog="finops-xl", description="Cloud-cost finance for Excel: FOCUS cost store and tools."
+    )
+    p.add_argument("--version", action="version", version=f"finops-xl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    q = sub.add_parser("ingest", parents=[store_opt], help="load FOCUS exports into the store")
+    q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(run=_cmd_ingest)
+
+    q = sub.add_parser("validate", help="check FOCUS exports without loading them")
+    q.add_argument("paths", nargs="+", metavar="PATH")
+    q.add_argument("--partial", action="store_true",
+                   help="accept files that lack mandatory columns (e.g. the FOCUS spec's examples)")
+    q.set_defaults(run=_cmd_validate)
+
+    q = sub.add_parser("sample", help="write generated multi-cloud FOCUS 1.2 Parquet")
+    q.add_argument("--rows", type=int, default=100_000, help="approximate total rows (default 100000)")
+    q.add_argument("--months", type=int, default=3, help="billing months (default 3)")
+    q.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    q.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    q.add_argument("--start", type=_month, default=None, metavar="YYYY-MM",
+                   help="first billing month (default 2025-01)")
+    q.set_defaults(run=_cmd_sample)
+
+    q = sub.add_parser("summary", parents=[store_opt], help="cost by provider and month")
+    q.add_argument("--format", choices=("table", "csv"), default="table")
+    q.set_defaults(run=_cmd_summary)
+
+    q = sub.add_parser("demo", help="generate sample data, load a fresh store, show the summary")
+    q.add_argument("--out", type=Path, default=Path("finops-demo"), metavar="DIR",
+                   help="output folder (default ./finops-demo)")
+    q.add_argument("--rows", type=int, default=200_000, help="generated rows (default 200000)")
+    q.add_argument("--months", type=int, default=6, help="generated months (default 6)")
+    q.set_defaults(run=_cmd_demo)
+    return p
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except StoreError as exc:
+        print(f"finops-xl {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    store = CostStore(args.store)
+    report = _ingest_with_bar(args.paths, store, quiet=args.quiet)
+    _print_load(report, store)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    reports = validate(args.paths, partial=args.partial)
+    for r in reports:
+        print(f"ok  {r.label}: FOCUS {r.focus_version}, {r.rows:,} rows")
+        for n in r.normalizations:
+            print(f"    normalized {n.column}: {n.original!r} -> {n.normalized!r} ({n.rows:,} rows; {n.note})")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    paths = _generate(args.out, args.rows, args.months, args.seed, args.start)
+    print(f"wrote {len(paths)} files to {args.out}")
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    rows = cost_by_provider_month(CostStore(args.store))
+    if args.format == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["ProviderName", "BillingPeriod", "BillingCurrency", "Rows", "BilledCost", "EffectiveCost"])
+        for r in rows:
+            w.writerow([r.provider, r.billing_period.strftime("%Y-%m"), r.currency, r.rows,
+                        r.billed_cost, r.effective_cost])
+        return 0
+    _print_summary(rows)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from finops_xl.data import focus_sample_csv
+
+    out: Path = args.out
+    data = out / "exports"
+    if data.exists():
+        shutil.rmtree(data)
+    store = CostStore(out / "finops.duckdb")
+    for leftover in out.glob("finops.duckdb*"):
+        leftover.unlink()
+    print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
+    _generate(data / "generated", args.rows, args.months, 42, None)
+    print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")
+    _print_load(_ingest_with_bar([data / "generated"], store, quiet=False), store)
+    _print_load(_ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
+    print("3/3  cost by provider and billing month")
+    _print_summary(cost_by_provider_month(store))
+    print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
+    return 0
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None) -> list[Path]:
+    from tqdm import tqdm
+
+    from finops_xl.sample.generator import SampleSpec, generate
+
+    spec = SampleSpec(rows=rows, months=months, seed=seed)
+    if start is not None:
+        spec = SampleSpec(rows=rows, months=months, seed=seed, start=start)
+    with tqdm(total=rows, unit="row", unit_scale=True, disable=None, leave=False) as bar:
+        return generate(spec, out, progress=bar.update)
+
+
+def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool) -> LoadReport:
+    from tqdm import tqdm
+
+    with tqdm(total=100, unit="%", disable=True if quiet else None, leave=False,
+              bar_format="{desc:<40.40} {bar} {percentage:3.0f}% {elapsed}") as bar:
+        def progress(stage: str, fraction: float) -> None:
+            bar.set_description_str(stage, refresh=False)
+            bar.update(max(0.0, round(fraction * 100, 1) - bar.n))
+
+        return ingest(paths, store, progress=progress)
+
+
+def _print_load(report: LoadReport, store: CostStore) -> None:
+    if report.unchanged:
+        print(f"unchanged: these files are already the current version of their slices in {store.path}")
+        return
+    print(f"loaded {report.rows:,} rows from {len(report.files)} file(s) in {report.seconds:.1f} s "
+          f"(load {report.load_id}) into {store.path}")
+    print(f"slices: {len(report.added)} new, {len(report.replaced)} replaced "
+          f"({sum(s.replaced_rows for s in report.replaced):,} old rows removed)")
+    for s in report.slices:
+        state = "new" if s.is_new else f"replaced {s.replaced_rows:,} rows"
+        print(f"  {s.provider:<12} {s.billing_account:<22} {s.billing_period_start:%Y-%m}  "
+              f"{s.rows:>10,} rows  {state}")
+    for f in report.files:
+        for n in f.normalizations:
+            print(f"  normalized in {f.label}: {n.column} {n.original!r} -> {n.normalized!r} "
+                  f"({n.rows:,} rows; {n.note})")
+
+
+def _print_summary(rows) -> None:
+    if not rows:
+        print("(the store holds no charges)")
+        return
+    head = ("Provider", "Month", "Cur", "Rows", "BilledCost", "EffectiveCost")
+    body = [(r.provider, r.billing_period.strftime("%Y-%m"), r.currency, f"{r.rows:,}",
+             format_money(r.billed_cost, r.currency), format_money(r.effective_cost, r.currency))
+            for r in rows]
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+    left = {0, 1, 2}
+    for line in [head, *body]:
+        print("  ".join(str(v).ljust(w) if i in left else str(v).rjust(w)
+                        for i, (v, w) in enumerate(zip(line, widths))))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

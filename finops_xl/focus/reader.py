@@ -1,0 +1,432 @@
+"""Read one FOCUS export as canonical FOCUS 1.2 rows: map its columns, validate it, type it.
+
+Everything here is SQL that DuckDB streams over the file; no billing row passes through Python.
+
+Steps, in order, for one file:
+
+1. **Map columns.** Each column of the file is matched to a FOCUS column of any version (exact name,
+   else case-insensitively, recorded as a normalization), or to its successor/predecessor where a
+   version renamed it. Any other column is kept as an extra, prefixed ``x_`` unless it already is.
+2. **Detect the version** (``schema.detect_version``) and report mandatory columns that are missing.
+3. **Validate every row** with one aggregate query (numbers, timestamps, period order, allowed values,
+   Tags JSON, ISO 4217 currency, values the store needs to key a row). For each failing check a
+   second query finds the first offending row, so the error names file, row, column and value.
+4. **Normalize** known real-world deviations instead of rejecting them (``Usage-based`` →
+   ``Usage-Based``, an empty string where the spec means null, ``usd`` → ``USD``) and count them.
+5. **Type**: a SELECT producing the canonical columns with DECIMAL money and UTC TIMESTAMPs; columns the
+   file lacks are null (the upgrade to the 1.2 canonical form); 1.3 columns and extras pass through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import duckdb
+import pycountry
+
+from finops_xl.focus import schema
+from finops_xl.focus.schema import FocusColumn, Kind
+from finops_xl.store.errors import IngestError, Problem
+from finops_xl.store.sources import SourceFile, sql_identifier, sql_literal
+
+#: Columns that must hold a value on every row for the store to key, date and total it
+#: (Mandatory and not nullable in every FOCUS version).
+REQUIRED_VALUES = (
+    "ProviderName",
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+)
+
+#: Pairs whose end must not be before their start.
+PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
+
+_NUMERIC_KINDS = (Kind.MONEY, Kind.UNIT_PRICE, Kind.QUANTITY)
+_TEXT_TYPES = ("VARCHAR", "JSON")
+
+
+@functools.cache
+def iso_currency_codes() -> frozenset[str]:
+    """Active ISO 4217 alphabetic codes (from pycountry's copy of the ISO 4217 tables)."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnMap:
+    """How one column of the file becomes one column of the store.
+
+    Attributes:
+      source: the column's name in the file.
+      target: its name in the store (canonical FOCUS spelling, or ``x_``-prefixed extra).
+      source_type: the DuckDB type it is read as (VARCHAR for every CSV column).
+      focus: the FOCUS column definition, or None for an extra column.
+    """
+
+    source: str
+    target: str
+    source_type: str
+    focus: FocusColumn | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Normalization:
+    """A deviation from the spec that was repaired rather than rejected.
+
+    Attributes:
+      column: the store column concerned.
+      original: the value (or column name) as it arrived; None for a null.
+      normalized: what it became.
+      rows: how many rows it concerned.
+      note: what kind of repair it was.
+    """
+
+    column: str
+    original: str | None
+    normalized: str | None
+    rows: int
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Check:
+    column: str  # the file's column name (or names, for a pair)
+    condition: str  # SQL, true on a bad row
+    value: str  # SQL text of the offending value
+    message: str
+
+
+def _q(name: str) -> str:
+    return sql_identifier(name)
+
+
+def _is_text(source_type: str) -> bool:
+    return source_type.upper() in _TEXT_TYPES or source_type.upper().startswith("VARCHAR")
+
+
+def _is_numeric(source_type: str) -> bool:
+    t = source_type.upper()
+    return t.startswith(("DECIMAL", "NUMERIC")) or t in {
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+        "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL",
+    }
+
+
+def _is_float(source_type: str) -> bool:
+    return source_type.upper() in {"FLOAT", "DOUBLE", "REAL"}
+
+
+class FocusFile:
+    """One FOCUS export, mapped to the canonical schema; the SQL that validates and types it.
+
+    Args:
+      con: a DuckDB connection (its session time zone must be UTC; see ``store.connect``).
+      source: the file.
+      partial: accept a file that lacks mandatory columns (the spec's own examples are column
+        excerpts). The store never loads partial files: it needs every row keyed.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: SourceFile, *, partial: bool = False):
+        self.con = con
+        self.source = source
+        self.partial = partial
+        try:
+            described = con.sql(f"DESCRIBE SELECT * FROM {source.reader_sql()}").fetchall()
+        except duckdb.Error as exc:
+            raise IngestError([Problem(source.label, _read_failure(source, exc))]) from None
+        self.header: tuple[tuple[str, str], ...] = tuple((r[0], r[1]) for r in described)
+        names = [n for n, _ in self.header]
+        try:
+            self.version = schema.detect_version(names)
+        except ValueError as exc:
+            raise IngestError([Problem(source.label, f"not a FOCUS export: {exc}")]) from None
+        self.maps, self.column_normalizations = _map_columns(self.header)
+        mapped = {m.target for m in self.maps}
+        self.missing = tuple(c for c in schema.mandatory_columns(self.version) if c not in mapped)
+        self.rows: int | None = None  # known after problems()
+        self._normalized_columns: tuple[ColumnMap, ...] = ()
+
+    # ---- mapping ---------------------------------------------------------------------------------
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """Store names of the file's non-FOCUS columns."""
+        return tuple(m.target for m in self.maps if m.focus is None)
+
+    def target_types(self) -> dict[str, str]:
+        """Store column → SQL type, for every column this file brings."""
+        return {
+            m.target: (schema.SQL_TYPES[m.focus.kind] if m.focus else "VARCHAR") for m in self.maps
+        }
+
+    def _map_for(self, target: str) -> ColumnMap | None:
+        for m in self.maps:
+            if m.target == target:
+                return m
+        return None
+
+    # ---- expressions -----------------------------------------------------------------------------
+
+    def expression(self, m: ColumnMap) -> str:
+        """SQL producing the store value of one mapped column from the raw file column."""
+        src = _q(m.source)
+        col = m.focus
+        if col is None:
+            return f"CAST({src} AS VARCHAR)"
+        kind = col.kind
+        sql_type = schema.SQL_TYPES[kind]
+        text = _is_text(m.source_type)
+        if kind in _NUMERIC_KINDS:
+            if text:
+                return f"TRY_CAST(NULLIF(trim({src}), '') AS {sql_type})"
+            return f"TRY_CAST({src} AS {sql_type})"
+        if kind is Kind.DATETIME:
+            t = m.source_type.upper()
+            if text:
+                return f"(TRY_CAST(NULLIF(trim({src}), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+            if "WITH TIME ZONE" in t or t == "TIMESTAMPTZ":
+                return f"({src} AT TIME ZONE 'UTC')"
+            return f"CAST({src} AS TIMESTAMP)"
+        if kind is Kind.JSON:
+            if text:
+                return f"CAST(NULLIF(trim({src}), '') AS JSON)"
+            return f"CAST(to_json({src}) AS JSON)"
+        as_text = src if text else f"CAST({src} AS VARCHAR)"
+        if kind is Kind.CURRENCY:
+            return f"NULLIF(upper(trim({as_text})), '')"
+        if col.allowed_values:
+            cases = " ".join(
+                f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in _value_map(col).items()
+            )
+            return f"(CASE lower(trim({as_text})) {cases} ELSE NULL END)"
+        return f"NULLIF({as_text}, '')"
+
+    def select_list(self) -> dict[str, str]:
+        """Store column → SQL expression, for every column this file brings."""
+        return {m.target: self.expression(m) for m in self.maps}
+
+    # ---- validation ------------------------------------------------------------------------------
+
+    def _checks(self) -> list[_Check]:
+        checks: list[_Check] = []
+        for m in self.maps:
+            col, src = m.focus, _q(m.source)
+            if col is None:
+                continue
+            text = _is_text(m.source_type)
+            raw = f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
+            expr = self.expression(m)
+            if col.kind in _NUMERIC_KINDS:
+                if text:
+                    checks.append(_Check(m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
+                                         "is not a number"))
+                elif _is_float(m.source_type):
+                    checks.append(_Check(m.source, f"{src} IS NOT NULL AND NOT isfinite({src})",
+                                         f"CAST({src} AS VARCHAR)", "is not a finite number"))
+                if not text:
+                    checks.append(_Check(m.source, f"{src} IS NOT NULL AND {expr} IS NULL",
+                                         f"CAST({src} AS VARCHAR)",
+                                         "is out of range for DECIMAL(38,12)"))
+            elif col.kind is Kind.DATETIME and text:
+                checks.append(_Check(
+                    m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
+                    "is not a valid date-time (ISO 8601 UTC expected, e.g. 2024-09-01T00:00:00Z)"))
+            elif col.kind is Kind.JSON and text:
+                checks.append(_Check(
+                    m.source,
+                    f"{raw} IS NOT NULL AND NOT (CASE WHEN json_valid({raw}) "
+                    f"THEN json_type({raw}) = 'OBJECT' ELSE false END)",
+                    raw, "is not a valid JSON object"))
+            elif col.kind is Kind.CURRENCY and col.currency_iso_only:
+                codes = ", ".join(sql_literal(c) for c in sorted(iso_currency_codes()))
+                checks.append(_Check(m.source, f"{expr} IS NOT NULL AND {expr} NOT IN ({codes})",
+                                     raw, "is not an ISO 4217 currency code"))
+            elif col.allowed_values:
+                allowed = ", ".join(col.allowed_values)
+                checks.append(_Check(
+                    m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
+                    f"is not an allowed {col.name} value (allowed: {allowed})"))
+        if not self.partial:
+            for name in REQUIRED_VALUES:
+                m = self._map_for(name)
+                if m is not None:
+                    raw = f"NULLIF(trim(CAST({_q(m.source)} AS VARCHAR)), '')"
+                    checks.append(_Check(m.source, f"{raw} IS NULL", "NULL",
+                                         "is empty, but every row needs a value here"))
+        for start, end in PERIODS:
+            ms, me = self._map_for(start), self._map_for(end)
+            if ms is None or me is None:
+                continue
+            es, ee = self.expression(ms), self.expression(me)
+            checks.append(_Check(
+                me.source, f"{ee} < {es}",
+                f"CAST({_q(ms.source)} AS VARCHAR) || ' > ' || CAST({_q(me.source)} AS VARCHAR)",
+                f"{end} is before {start}"))
+        return checks
+
+    def problems(self) -> list[Problem]:
+        """Everything wrong with the file (empty when it can be loaded).
+
+        One aggregate pass counts each check's failures; for each failing check, one more query
+        finds its first row.
+        """
+        label = self.source.label
+        found = [Problem(label, f"missing mandatory FOCUS {self.version} column", column=c)
+                 for c in self.missing] if not self.partial else []
+        checks = self._checks()
+        probes = self._normalization_probes()
+        counts_sql = ", ".join(
+            ["count(*)"]
+            + [f"count_if({c.condition})" for c in checks]
+            + [f"count_if({cond})" for _, cond in probes]
+        )
+        try:
+            counts = self.con.sql(f"SELECT {counts_sql} FROM {self.source.reader_sql()}").fetchall()[0]
+        except duckdb.Error as exc:
+            return found + [Problem(label, _read_failure(self.source, exc))]
+        self.rows = int(counts[0])
+        if self.rows == 0:
+            found.append(Problem(label, "file has a header but no data rows"))
+        check_counts = counts[1 : 1 + len(checks)]
+        probe_counts = counts[1 + len(checks) :]
+        self._normalized_columns = tuple(m for (m, _), n in zip(probes, probe_counts) if n)
+        failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
+        for check, n in failing:
+            row, value = self._locate(check)
+            found.append(Problem(label, check.message, row=row, column=check.column,
+                                 value=value, count=n))
+        return found
+
+    def _locate(self, check: _Check) -> tuple[int | None, str | None]:
+        """First row (1-based, header excluded) failing ``check``, and its value."""
+        if self.source.format == "parquet":
+            reader = f"read_parquet({sql_literal(str(self.source.path))}, file_row_number=true)"
+            sql = (f"SELECT file_row_number + 1, {check.value} FROM {reader} "
+                   f"WHERE {check.condition} ORDER BY file_row_number LIMIT 1")
+            row = next(iter(self.con.sql(sql).fetchall()), None)
+        else:
+            # one thread reads the CSV in file order, so row_number() is the data row number
+            self.con.execute("SET threads = 1")
+            try:
+                sql = (f"SELECT __row, __value FROM (SELECT row_number() OVER () AS __row, "
+                       f"{check.value} AS __value, {check.condition} AS __bad "
+                       f"FROM {self.source.reader_sql()}) WHERE __bad ORDER BY __row LIMIT 1")
+                row = next(iter(self.con.sql(sql).fetchall()), None)
+            finally:
+                self.con.execute("RESET threads")
+        if row is None:
+            return None, None
+        return int(row[0]), (None if row[1] is None else str(row[1]))
+
+    # ---- normalization ---------------------------------------------------------------------------
+
+    def _normalization_probes(self) -> list[tuple[ColumnMap, str]]:
+        """(column, SQL true on a row whose value ``expression`` repairs), per repairable column."""
+        probes = []
+        for m in self.maps:
+            col = m.focus
+            if col is None or not (col.allowed_values or col.kind is Kind.CURRENCY):
+                continue
+            src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+            probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
+        return probes
+
+    def value_normalizations(self) -> list[Normalization]:
+        """Values repaired by ``expression`` (enumeration spelling, empty → null, currency case).
+
+        Call after ``problems()``, which finds the columns that need it in its aggregate pass.
+        """
+        parts = []
+        for m in self._normalized_columns:
+            src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+            expr = self.expression(m)
+            parts.append(
+                f"SELECT {sql_literal(m.target)} AS col, {src} AS original, {expr} AS normalized, "
+                f"count(*) AS n FROM {self.source.reader_sql()} "
+                f"WHERE {src} IS NOT NULL AND {src} IS DISTINCT FROM {expr} GROUP BY ALL"
+            )
+        if not parts:
+            return []
+        rows = self.con.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchall()
+        out = []
+        for col, original, normalized, n in rows:
+            note = ("empty text read as null" if normalized is None
+                    else "spelling normalized to the FOCUS value")
+            out.append(Normalization(col, original, normalized, int(n), note))
+        return out
+
+    def select_sql(self, columns: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> str:
+        """``SELECT <typed canonical columns> FROM <file>``.
+
+        Args:
+          columns: store column → SQL type of the target table; columns the file lacks are selected
+            as typed nulls (defaults to the canonical 1.2 columns plus this file's own).
+          extra: further store column → SQL expression (e.g. lineage columns).
+        """
+        exprs = self.select_list()
+        if columns is None:
+            columns = {c.name: schema.SQL_TYPES[c.kind] for c in schema.canonical_columns()}
+            columns.update(self.target_types())
+        items = []
+        for name, sql_type in columns.items():
+            if extra and name in extra:
+                items.append(f"{extra[name]} AS {_q(name)}")
+            elif name in exprs:
+                items.append(f"CAST({exprs[name]} AS {sql_type}) AS {_q(name)}")
+            else:
+                items.append(f"CAST(NULL AS {sql_type}) AS {_q(name)}")
+        return f"SELECT {', '.join(items)} FROM {self.source.reader_sql()}"
+
+
+def _value_map(col: FocusColumn) -> dict[str, str]:
+    """lower-case spelling → canonical value, for a column with a closed value set."""
+    mapping = {v.lower(): v for v in col.allowed_values or ()}
+    mapping.update(schema.VALUE_ALIASES.get(col.name, {}))
+    return mapping
+
+
+def _map_columns(header: tuple[tuple[str, str], ...]) -> tuple[tuple[ColumnMap, ...], tuple[Normalization, ...]]:
+    """Match a file's columns to FOCUS columns; see the module docstring, step 1."""
+    by_lower = {c.name.lower(): c for c in schema.COLUMNS}
+    maps: list[ColumnMap] = []
+    notes: list[Normalization] = []
+    taken: set[str] = set()
+    for name, source_type in header:
+        known = by_lower.get(name.lower())
+        if known is not None and known.name not in taken:
+            if known.name != name:
+                notes.append(Normalization(known.name, name, known.name, 0,
+                                           "column name spelling normalized"))
+            maps.append(ColumnMap(name, known.name, source_type, known))
+            taken.add(known.name)
+            continue
+        target = name if name.lower().startswith("x_") else f"x_{name}"
+        if target != name:
+            notes.append(Normalization(target, name, target, 0,
+                                       "non-FOCUS column kept with the x_ prefix"))
+        maps.append(ColumnMap(name, target, source_type, None))
+    # a 1.3 file that omits a deprecated 1.2 column gets it filled from its successor
+    for canonical, successor in schema.LEGACY_FILL.items():
+        m = next((x for x in maps if x.target == successor), None)
+        if m is not None and canonical not in taken:
+            maps.append(ColumnMap(m.source, canonical, m.source_type, schema.column(canonical)))
+            taken.add(canonical)
+            notes.append(Normalization(canonical, successor, canonical, 0,
+                                       f"deprecated {canonical} filled from {successor}"))
+    return tuple(maps), tuple(notes)
+
+
+def _read_failure(source: SourceFile, exc: duckdb.Error) -> str:
+    text = str(exc).strip()
+    lower = text.lower()
+    if source.format == "csv.gz" and ("gzip" in lower or "compress" in lower):
+        return f"gzip file is truncated or corrupt; re-download it ({text.splitlines()[0]})"
+    if source.format == "parquet":
+        return f"cannot be read as Parquet; the file is damaged or not Parquet ({text.splitlines()[0]})"
+    return f"cannot be read as CSV ({' '.join(text.split())[:400]})"

@@ -1,0 +1,40 @@
+"""Where the cost store lives.
+
+Resolution order, the same for every command and for the Excel functions:
+
+1. an explicit path (the ``--store PATH`` option of every ``finops-xl`` command);
+2. the ``FINOPS_XL_STORE`` environment variable;
+3. ``finops.duckdb`` in the user's data folder (``platformdirs.user_data_dir("finops-xl")``:
+   ``~/.local/share/finops-xl`` on Linux, ``%LOCALAPPDATA%\\finops-xl\\finops-xl`` on Windows,
+   ``~/Library/Application Support/finops-xl`` on macOS).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+ENV_VAR = "FINOPS_XL_STORE"
+DEFAULT_FILENAME = "finops.duckdb"
+
+
+def default_store_path() -> Path:
+    """The store used when neither ``--store`` nor ``FINOPS_XL_STORE`` names one."""
+    return Path(platformdirs.user_data_dir("finops-xl", appauthor=False)) / DEFAULT_FILENAME
+
+
+def resolve_store_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the store path: ``explicit``, else ``$FINOPS_XL_STORE``, else the default.
+
+    ``~`` is expanded; the path is made absolute so that a store named relative to the current
+    folder keeps meaning the same file after the working directory changes.
+    """
+    if explicit:
+        chosen = Path(explicit)
+    elif os.environ.get(ENV_VAR):
+        chosen = Path(os.environ[ENV_VAR])
+    else:
+        chosen = default_store_path()
+    return chosen.expanduser().absolute()

@@ -1,0 +1,151 @@
+"""Input files: find them, recognise their format, and read them through DuckDB.
+
+An input is a file or a folder (searched recursively) of FOCUS exports as CSV, gzip-compressed CSV
+or Parquet. The format is recognised from the file's first bytes, not trusted from its name, so a
+ZIP renamed ``.csv`` or an HTML error page saved as ``.parquet`` is refused with a clear message.
+Nothing here loads a file into Python memory: DuckDB streams every read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+from finops_xl.store.errors import IngestError, Problem
+
+#: Suffixes picked up when a folder is given (a file given by name is always tried).
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".parq", ".pq", ".gz")
+
+_PARQUET_MAGIC = b"PAR1"
+_GZIP_MAGIC = b"\x1f\x8b"
+_OTHER_MAGICS = {
+    b"PK\x03\x04": "a ZIP archive (unzip it first)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xd0\xcf\x11\xe0": "a legacy Office document (.xls)",
+    b"BZh": "a bzip2 archive",
+    b"\xfd7zXZ": "an xz archive",
+    b"\x28\xb5\x2f\xfd": "a zstd archive",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceFile:
+    """One input file and how to read it.
+
+    Attributes:
+      path: absolute path of the file.
+      label: the name shown in messages (the path as the user gave it, or relative to the folder).
+      format: ``"csv"``, ``"csv.gz"`` or ``"parquet"``.
+      size: size in bytes.
+    """
+
+    path: Path
+    label: str
+    format: str
+    size: int
+
+    def reader_sql(self) -> str:
+        """A DuckDB table expression that streams the file's rows.
+
+        CSV is read as text (every column VARCHAR) so that validation, not the CSV sniffer, decides
+        what a value means; unquoted ``NULL``/``null`` and empty fields are null, a quoted ``"NULL"`` is
+        text.
+        """
+        path = sql_literal(str(self.path))
+        if self.format == "parquet":
+            return f"read_parquet({path})"
+        compression = "gzip" if self.format == "csv.gz" else "none"
+        return (
+            f"read_csv({path}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
+            f"allow_quoted_nulls=false, compression='{compression}', auto_detect=true)"
+        )
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
+    """Expand files and folders into the input files, sorted for a repeatable load order.
+
+    Raises IngestError naming every path that does not exist, is empty, or is not CSV/Parquet.
+    """
+    found: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            inside = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(DATA_SUFFIXES)
+            )
+            if not inside:
+                problems.append(Problem(str(given), "folder holds no .csv, .csv.gz or .parquet files"))
+            found.extend((f, str(f)) for f in inside)
+        elif p.is_file():
+            found.append((p, str(given)))
+        else:
+            problems.append(Problem(str(given), "no such file or folder"))
+    sources = []
+    for path, label in found:
+        try:
+            sources.append(sniff(path, label))
+        except IngestError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise IngestError(problems)
+    if not sources:
+        raise IngestError([Problem("(no input)", "no input files were given")])
+    return sources
+
+
+def sniff(path: Path, label: str | None = None) -> SourceFile:
+    """Recognise ``path``'s format from its content."""
+    label = label or str(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError([Problem(label, "file is empty (0 bytes)")])
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if head.startswith(_PARQUET_MAGIC):
+            fh.seek(max(0, size - 4))
+            if size < 12 or fh.read(4) != _PARQUET_MAGIC:
+                raise IngestError([Problem(label, "Parquet file is truncated (no footer): re-export or re-download it")])
+            return SourceFile(path.absolute(), label, "parquet", size)
+    if head.startswith(_GZIP_MAGIC):
+        return SourceFile(path.absolute(), label, "csv.gz", size)
+    for magic, what in _OTHER_MAGICS.items():
+        if head.startswith(magic):
+            raise IngestError([Problem(label, f"not a CSV or Parquet file: it is {what}")])
+    if b"\x00" in head:
+        raise IngestError([Problem(label, "not a CSV or Parquet file: it contains binary data")])
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the 4 KiB window is fine; anything earlier is not UTF-8
+        if exc.start < len(head) - 4:
+            raise IngestError([Problem(label, "not a CSV file: it is not UTF-8 text")]) from None
+        text = head[: exc.start].decode("utf-8-sig")
+    first_line = text.splitlines()[0] if text.strip() else ""
+    if not first_line.strip():
+        raise IngestError([Problem(label, "file has no header line (it is blank)")])
+    if "," not in first_line and "\t" not in first_line and ";" not in first_line:
+        raise IngestError([Problem(label, "not a CSV file: its first line has no column separator", value=first_line[:80])])
+    return SourceFile(path.absolute(), label, "csv", size)
+
+
+def content_hash(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes, as ``sha256:<hex>``."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()

@@ -1,0 +1,239 @@
+"""The cost store: one DuckDB file, many readers, one writer at a time, loads all-or-nothing.
+
+DuckDB lets one process write a database file, and a process that has it open for writing locks out
+every reader. An Excel workbook recalculating while an ingest runs must neither fail nor see half a
+load, so the store never writes its file in place:
+
+1. the writer takes an exclusive lock on ``<store>.lock`` (a second writer waits for it);
+2. it copies the store to ``<store>.next-<pid>`` and does all of its work on that private copy, in
+   one transaction;
+3. on success it checkpoints and closes the copy, then renames it over the store with
+   ``os.replace`` — atomic on POSIX and Windows. On any error the copy is deleted and the store is
+   untouched.
+
+Readers open the store read-only. A reader that opened the old file keeps reading the old file (a
+consistent snapshot) until it reconnects; a reader that opens after the rename sees the new one.
+Nobody ever sees a partial load. The cost of this design is a file copy per load, proportional to
+the store's size (fast on a local disk; free on copy-on-write filesystems).
+
+On Windows a file that another process holds open cannot be replaced: readers (the Excel
+functions) open the store per query and close it straight away, and the writer retries the rename
+for a few seconds before saying which file is held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from finops_xl.focus import schema
+from finops_xl.store.errors import StoreError, StoreNotFoundError
+from finops_xl.store.location import resolve_store_path
+from finops_xl.store.sources import sql_identifier
+
+#: Version of the store's own table layout (recorded in ``store_info``).
+SCHEMA_VERSION = "1"
+
+#: Lineage columns every stored charge carries, after the FOCUS columns.
+LINEAGE_COLUMNS = {"x_LoadId": "BIGINT", "x_SourceFile": "VARCHAR"}
+
+_MANIFEST_DDL = """
+CREATE TABLE IF NOT EXISTS manifest (
+    load_id       BIGINT    NOT NULL,  -- one load = one `finops-xl ingest` (all its files together)
+    loaded_at     TIMESTAMP NOT NULL,  -- UTC
+    source_file   VARCHAR   NOT NULL,  -- the file as the user named it
+    content_hash  VARCHAR   NOT NULL,  -- sha256:<hex> of its bytes
+    bytes         BIGINT    NOT NULL,
+    format        VARCHAR   NOT NULL,  -- csv, csv.gz or parquet
+    focus_version VARCHAR   NOT NULL,  -- as detected from its columns
+    rows          BIGINT    NOT NULL,
+    slices        JSON      NOT NULL   -- [{ProviderName, BillingAccountId, BillingPeriodStart, rows}]
+);
+CREATE TABLE IF NOT EXISTS slices (      -- the current version of each slice
+    ProviderName       VARCHAR   NOT NULL,
+    BillingAccountId   VARCHAR   NOT NULL,
+    BillingPeriodStart TIMESTAMP NOT NULL,
+    load_id            BIGINT    NOT NULL,
+    loaded_at          TIMESTAMP NOT NULL,
+    rows               BIGINT    NOT NULL,
+    BilledCost         DECIMAL(38,12),
+    EffectiveCost      DECIMAL(38,12),
+    PRIMARY KEY (ProviderName, BillingAccountId, BillingPeriodStart)
+);
+CREATE TABLE IF NOT EXISTS slice_history ( -- every version a slice has had, newest last
+    ProviderName       VARCHAR   NOT NULL,
+    BillingAccountId   VARCHAR   NOT NULL,
+    BillingPeriodStart TIMESTAMP NOT NULL,
+    load_id            BIGINT    NOT NULL,
+    loaded_at          TIMESTAMP NOT NULL,
+    rows               BIGINT    NOT NULL,
+    BilledCost         DECIMAL(38,12),
+    EffectiveCost      DECIMAL(38,12),
+    replaced_rows      BIGINT    NOT NULL  -- rows of the previous version it replaced (0 if new)
+);
+CREATE TABLE IF NOT EXISTS normalizations (
+    load_id     BIGINT  NOT NULL,
+    source_file VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    original    VARCHAR,
+    normalized  VARCHAR,
+    rows        BIGINT  NOT NULL,
+    note        VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB database with the store's session settings (UTC time zone)."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def charges_columns() -> dict[str, str]:
+    """The ``charges`` table's starting columns: canonical FOCUS 1.2, then lineage."""
+    cols = {c.name: schema.SQL_TYPES[c.kind] for c in schema.canonical_columns()}
+    cols.update(LINEAGE_COLUMNS)
+    return cols
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the store's tables where they do not exist yet."""
+    cols = ", ".join(f"{sql_identifier(n)} {t}" for n, t in charges_columns().items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS charges ({cols})")
+    con.execute(_MANIFEST_DDL)
+    con.execute(
+        "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('focus_version', ?)",
+        [SCHEMA_VERSION, schema.CANONICAL_VERSION],
+    )
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name → type of a table, in table order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return {name: typ for name, typ in rows}
+
+
+class CostStore:
+    """The cost store at ``path`` (resolved as ``location.resolve_store_path`` says)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = resolve_store_path(path)
+
+    def __repr__(self) -> str:
+        return f"CostStore({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def version(self) -> str:
+        """Changes whenever a load lands (file identity and time); for caches of query results."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return "missing"
+        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the store as it is now; closed on exit."""
+        if not self.exists():
+            raise StoreNotFoundError(
+                f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
+                f"{self.path}` (or try `finops-xl demo`)"
+            )
+        con = connect(self.path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to a private copy of the store, swapped in on success.
+
+        Raising inside the block discards every change.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive_lock(self.path.with_name(self.path.name + ".lock")):
+            work = self.path.with_name(f"{self.path.name}.next-{os.getpid()}")
+            _remove(work)
+            if self.exists():
+                shutil.copyfile(self.path, work)
+            con = connect(work, read_only=False)
+            try:
+                ensure_schema(con)
+                yield con
+                con.execute("CHECKPOINT")
+                con.close()
+                _replace(work, self.path)
+            except BaseException:
+                con.close()
+                _remove(work)
+                raise
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _replace(src: Path, dst: Path, attempts: int = 50) -> None:
+    for attempt in range(attempts):
+        try:
+            os.replace(src, dst)
+            break
+        except PermissionError:  # Windows: a reader holds the old file open
+            if attempt == attempts - 1:
+                _remove(src)
+                raise StoreError(
+                    f"cannot replace {dst}: another program holds it open (close Excel's "
+                    "connection or the other finops-xl process and retry); nothing was changed"
+                ) from None
+            time.sleep(0.1)
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(dst.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+    with open(lock_path, "a+b") as fh:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
