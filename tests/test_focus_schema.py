@@ -3,8 +3,8 @@
 Expected values come from the FOCUS specification (FOCUS_Spec CHANGELOG.md / column files) and
 from the sample data in tests/data, never from the module under test:
 
-* tests/data/focus-sample-1.0/focus_sample.csv - FinOps Foundation FOCUS-Sample-Data, FOCUS 1.0
-  (CC BY 4.0, see its LICENSE.md);
+* finops_xl/data/focus-sample-1.0/focus_sample.csv (bundled with the package) - FinOps Foundation
+  FOCUS-Sample-Data, FOCUS 1.0 (CC BY 4.0, see its LICENSE.md);
 * tests/data/focus-spec-1.2-examples/**.csv - FOCUS_Spec tag v1.2 specification/data examples
   (CC BY 4.0, see its LICENSE.md).
 """
@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from finops_xl.data import focus_sample_csv
 from finops_xl.focus import schema
 from finops_xl.focus.schema import Kind
 
 DATA = Path(__file__).parent / "data"
-SAMPLE_10 = DATA / "focus-sample-1.0" / "focus_sample.csv"
+SAMPLE_10 = focus_sample_csv()
 EXAMPLES_12 = DATA / "focus-spec-1.2-examples"
 ALL_12_FILES = sorted(EXAMPLES_12.rglob("*.csv"))
 ALL_FILES = [SAMPLE_10, *ALL_12_FILES]
@@ -109,9 +110,9 @@ def canonicalise(col: str, value: str) -> str:
 
 def test_data_files_and_attribution_present():
     assert SAMPLE_10.is_file()
-    assert len(ALL_12_FILES) == 21
-    for p in (DATA / "README.md", DATA / "focus-sample-1.0" / "LICENSE.md",
-              DATA / "focus-sample-1.0" / "README.md", EXAMPLES_12 / "LICENSE.md"):
+    assert len(ALL_12_FILES) == 26
+    for p in (DATA / "README.md", SAMPLE_10.parent / "LICENSE.md",
+              SAMPLE_10.parent / "README.md", EXAMPLES_12 / "LICENSE.md"):
         assert p.is_file(), p
 
 
@@ -316,11 +317,17 @@ def test_currency_columns():
 
 def test_nullability_matches_data_and_spec():
     # Mandatory non-nullable columns present in the 1.0 sample are never null there.
+    # Known real-world deviation: the 7 Oracle rows leave ContractedCost NULL although the spec
+    # says it MUST NOT be null; the schema keeps the spec's answer (not nullable).
     rows = read_rows(SAMPLE_10)
     for name in SPEC_MANDATORY_10:
         col = schema.column(name)
         if not col.nullable:
-            assert all(r[name].strip().lower() not in NULL_LITERALS | {"null"} for r in rows), name
+            nulls = [r for r in rows if r[name].strip().lower() in NULL_LITERALS]
+            if name == "ContractedCost":
+                assert len(nulls) == 7 and {r["ProviderName"] for r in nulls} == {"Oracle"}
+            else:
+                assert not nulls, name
     for name in ("BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
                  "ServiceName", "ServiceCategory", "ChargePeriodStart", "ServiceProviderName"):
         assert schema.column(name).nullable is False, name
