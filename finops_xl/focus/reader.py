@@ -184,12 +184,14 @@ class FocusFile:
         text = _is_text(m.source_type)
         if kind in _NUMERIC_KINDS:
             if text:
-                return f"TRY_CAST(NULLIF(trim({src}), '') AS {sql_type})"
+                return _number_from_text(src, sql_type)
             return f"TRY_CAST({src} AS {sql_type})"
         if kind is Kind.DATETIME:
             t = m.source_type.upper()
             if text:
-                return f"(TRY_CAST(NULLIF(trim({src}), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+                t = f"trim({src})"
+                return (f"(CASE WHEN regexp_full_match({t}, '{_ISO_8601}') "
+                        f"THEN TRY_CAST({t} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END)")
             if "WITH TIME ZONE" in t or t == "TIMESTAMPTZ":
                 return f"({src} AT TIME ZONE 'UTC')"
             return f"CAST({src} AS TIMESTAMP)"
@@ -331,10 +333,15 @@ class FocusFile:
         probes = []
         for m in self.maps:
             col = m.focus
-            if col is None or not (col.allowed_values or col.kind is Kind.CURRENCY):
+            if col is None:
                 continue
-            src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
-            probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
+            if col.kind in _NUMERIC_KINDS and _is_text(m.source_type):
+                raw = f"NULLIF(trim({_q(m.source)}), '')"
+                probes.append((m, f"{raw} IS NOT NULL AND TRY_CAST({raw} AS DOUBLE) IS NULL "
+                                  f"AND {self.expression(m)} IS NOT NULL"))
+            elif col.allowed_values or col.kind is Kind.CURRENCY:
+                src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+                probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
         return probes
 
     def value_normalizations(self) -> list[Normalization]:
@@ -343,21 +350,32 @@ class FocusFile:
         Call after ``problems()``, which finds the columns that need it in its aggregate pass.
         """
         parts = []
+        probes = dict((m.target, cond) for m, cond in self._normalization_probes())
         for m in self._normalized_columns:
             src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
-            expr = self.expression(m)
+            expr = f"CAST({self.expression(m)} AS VARCHAR)"
+            if m.focus is not None and m.focus.kind in _NUMERIC_KINDS:
+                # many distinct amounts: one line per column, with the first example
+                select = f"min({src}) AS original, arg_min({expr}, {src}) AS normalized, 'number'"
+                group = ""
+            else:
+                select = f"{src} AS original, {expr} AS normalized, 'value'"
+                group = " GROUP BY ALL"
             parts.append(
-                f"SELECT {sql_literal(m.target)} AS col, {src} AS original, {expr} AS normalized, "
-                f"count(*) AS n FROM {self.source.reader_sql()} "
-                f"WHERE {src} IS NOT NULL AND {src} IS DISTINCT FROM {expr} GROUP BY ALL"
+                f"SELECT {sql_literal(m.target)} AS col, {select} AS what, count(*) AS n "
+                f"FROM {self.source.reader_sql()} WHERE {probes[m.target]}{group}"
             )
         if not parts:
             return []
         rows = self.con.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchall()
         out = []
-        for col, original, normalized, n in rows:
-            note = ("empty text read as null" if normalized is None
-                    else "spelling normalized to the FOCUS value")
+        for col, original, normalized, what, n in rows:
+            if what == "number":
+                note = "formatted number (currency sign, thousands separators) read as a plain number"
+            elif normalized is None:
+                note = "empty text read as null"
+            else:
+                note = "spelling normalized to the FOCUS value"
             out.append(Normalization(col, original, normalized, int(n), note))
         return out
 
@@ -382,6 +400,31 @@ class FocusFile:
             else:
                 items.append(f"CAST(NULL AS {sql_type}) AS {_q(name)}")
         return f"SELECT {', '.join(items)} FROM {self.source.reader_sql()}"
+
+
+#: ISO 8601 date-time as FOCUS writes it (``2024-09-01T00:00:00Z``), also with a space for ``T``,
+#: fractional seconds, an offset, or no zone (read as UTC). Anything else, e.g. ``12/1/25``
+#: (month/day or day/month?), is refused rather than guessed.
+_ISO_8601 = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+             r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
+
+#: A number as spreadsheets format it: optional sign or accounting parentheses, optional currency
+#: sign, thousands separators in groups of three, decimal point. Only read when a plain number fails.
+_FORMATTED_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\)?$"
+
+
+def _number_from_text(src: str, sql_type: str) -> str:
+    """SQL reading a decimal from text: plain (``1234.5``, ``1E-7``) or formatted (``$1,234.50``,
+    ``(12.00)`` for -12.00)."""
+    t = f"trim({src})"
+    plain = f"TRY_CAST(NULLIF({t}, '') AS {sql_type})"
+    formatted = (
+        f"CASE WHEN regexp_full_match({t}, '{_FORMATTED_NUMBER}') "
+        f"AND ({t} LIKE '(%)') = ({t} LIKE '(%') "
+        f"THEN TRY_CAST(regexp_replace({t}, '[$€£¥,()]', '', 'g') AS {sql_type}) "
+        f"* (CASE WHEN {t} LIKE '(%)' THEN -1 ELSE 1 END) END"
+    )
+    return f"coalesce({plain}, {formatted})"
 
 
 def _value_map(col: FocusColumn) -> dict[str, str]:

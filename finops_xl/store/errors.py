@@ -58,5 +58,6 @@ class IngestError(StoreError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
         self.problems = tuple(problems)
         lines = [str(p) for p in self.problems]
-        head = "nothing was loaded; the store is unchanged. Problems found:"
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} found; nothing was loaded:"
         super().__init__("\n  ".join([head, *lines]))
