@@ -9,6 +9,7 @@ Nothing here loads a file into Python memory: DuckDB streams every read.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import os
 from pathlib import Path
@@ -40,12 +41,14 @@ class SourceFile:
       label: the name shown in messages (the path as the user gave it, or relative to the folder).
       format: ``"csv"``, ``"csv.gz"`` or ``"parquet"``.
       size: size in bytes.
+      delimiter: the CSV field separator, from the header line (comma unless it has none).
     """
 
     path: Path
     label: str
     format: str
     size: int
+    delimiter: str = ","
 
     def reader_sql(self) -> str:
         """A DuckDB table expression that streams the file's rows.
@@ -60,7 +63,8 @@ class SourceFile:
         compression = "gzip" if self.format == "csv.gz" else "none"
         return (
             f"read_csv({path}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
-            f"allow_quoted_nulls=false, compression='{compression}', auto_detect=true)"
+            f"allow_quoted_nulls=false, compression='{compression}', delim={sql_literal(self.delimiter)}, "
+            f"quote='\"', escape='\"', strict_mode=true, null_padding=false)"
         )
 
 
@@ -121,7 +125,13 @@ def sniff(path: Path, label: str | None = None) -> SourceFile:
                 raise IngestError([Problem(label, "Parquet file is truncated (no footer): re-export or re-download it")])
             return SourceFile(path.absolute(), label, "parquet", size)
     if head.startswith(_GZIP_MAGIC):
-        return SourceFile(path.absolute(), label, "csv.gz", size)
+        try:
+            with gzip.open(path, "rb") as gz:
+                first_line = gz.readline(65536).decode("utf-8-sig", errors="replace")
+        except (OSError, EOFError) as exc:
+            raise IngestError([Problem(label, f"gzip file is truncated or corrupt; re-download it ({exc})")]) from None
+        delimiter = next((d for d in (",", "\t", ";", "|") if d in first_line), ",")
+        return SourceFile(path.absolute(), label, "csv.gz", size, delimiter)
     for magic, what in _OTHER_MAGICS.items():
         if head.startswith(magic):
             raise IngestError([Problem(label, f"not a CSV or Parquet file: it is {what}")])
@@ -137,9 +147,10 @@ def sniff(path: Path, label: str | None = None) -> SourceFile:
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise IngestError([Problem(label, "file has no header line (it is blank)")])
-    if "," not in first_line and "\t" not in first_line and ";" not in first_line:
+    delimiter = next((d for d in (",", "\t", ";", "|") if d in first_line), None)
+    if delimiter is None:
         raise IngestError([Problem(label, "not a CSV file: its first line has no column separator", value=first_line[:80])])
-    return SourceFile(path.absolute(), label, "csv", size)
+    return SourceFile(path.absolute(), label, "csv", size, delimiter)
 
 
 def content_hash(path: Path, chunk: int = 1 << 20) -> str:
