@@ -1,0 +1,97 @@
+"""Readers and the writer, in separate real processes.
+
+An Excel workbook (a reader) querying the store while an ingest (the writer) runs in another
+process must never fail and never see half a load: each answer is the old totals or the new ones.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from finops_xl.store.ingest import ingest
+from tests.conftest import read_csv_rows, write_csv_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WRITER = textwrap.dedent("""
+    import sys
+    from finops_xl.store.ingest import ingest
+    store, a, b, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    for i in range(rounds):
+        ingest([b if i % 2 == 0 else a], store)
+    print("writer done", flush=True)
+""")
+
+READER = textwrap.dedent("""
+    import json, sys, time
+    from finops_xl.store.store import CostStore
+    store, seconds = CostStore(sys.argv[1]), float(sys.argv[2])
+    seen, errors, end = {}, [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with store.reader() as con:
+                billed, rows = con.execute(
+                    "SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
+            key = f"{billed}|{rows}"
+            seen[key] = seen.get(key, 0) + 1
+        except Exception as exc:  # any failure is reported, not hidden
+            errors.append(f"{type(exc).__name__}: {exc}")
+    print(json.dumps({"seen": seen, "errors": errors[:5], "error_count": len(errors)}))
+""")
+
+
+def _totals(path: Path) -> str:
+    header, rows = read_csv_rows(path)
+    b = header.index("BilledCost")
+    return f"{sum((Decimal(r[b]) for r in rows), Decimal(0)):.12f}|{len(rows)}"
+
+
+def test_reader_sees_old_or_new_totals_never_a_mix(sample_csv, tmp_path):
+    header, rows = read_csv_rows(sample_csv)
+    b = header.index("BilledCost")
+    restated = [r[:b] + [str(Decimal(r[b]) * 3 + 1)] + r[b + 1:] for r in rows]
+    a_file, b_file = sample_csv, write_csv_rows(tmp_path / "b" / "restated.csv", header, restated)
+    store = tmp_path / "finops.duckdb"
+    ingest([a_file], store)
+    allowed = {_totals(a_file), _totals(b_file)}
+
+    env_cmd = [sys.executable, "-c"]
+    reader = subprocess.Popen(env_cmd + [READER, str(store), "8"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    writer = subprocess.run(env_cmd + [WRITER, str(store), str(a_file), str(b_file), "12"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out, err = reader.communicate(timeout=300)
+    assert writer.returncode == 0, writer.stderr
+    assert reader.returncode == 0, err
+    result = json.loads(out)
+    assert result["error_count"] == 0, result["errors"]
+    assert set(result["seen"]) <= allowed, result["seen"]
+    assert sum(result["seen"].values()) > 20  # the reader really ran during the loads
+    assert len(result["seen"]) == 2, "the reader should have seen both versions"
+
+
+def test_two_writers_serialize(sample_csv, tmp_path):
+    header, rows = read_csv_rows(sample_csv)
+    b = header.index("BilledCost")
+    other = write_csv_rows(tmp_path / "o" / "other.csv", header,
+                           [r[:b] + [str(Decimal(r[b]) + 1)] + r[b + 1:] for r in rows])
+    store = tmp_path / "finops.duckdb"
+    script = "import sys; from finops_xl.store.ingest import ingest; ingest([sys.argv[2]], sys.argv[1])"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(store), str(f)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for f in (sample_csv, other)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    from finops_xl.store.store import CostStore
+
+    with CostStore(store).reader() as con:
+        loads = con.execute("SELECT count(DISTINCT load_id) FROM manifest").fetchall()[0][0]
+        billed, n = con.execute("SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
+    assert loads == 2
+    assert f"{billed}|{n}" in {_totals(sample_csv), _totals(other)}
