@@ -164,3 +164,12 @@ def test_every_problem_in_a_file_is_listed(sample_csv, tmp_path, store_path):
     got = {(p.column, p.row, p.count) for p in err.value.problems}
     assert got == {("BilledCost", 2, 2), ("BillingCurrency", 5, 1)}
     assert "[2 rows; first shown]" in str(err.value)
+
+
+def test_long_value_sets_are_summarized_with_a_suggestion(sample_csv, tmp_path, store_path):
+    f = _edit(2, "ServiceCategory", "Network")(sample_csv, tmp_path)
+    with pytest.raises(IngestError) as err:
+        ingest([f], store_path)
+    (problem,) = err.value.problems
+    assert "one of the 19 values the FOCUS spec lists" in problem.message
+    assert "did you mean 'Networking'?" in problem.message

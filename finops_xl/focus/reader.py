@@ -20,6 +20,7 @@ Steps, in order, for one file:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 
 import duckdb
@@ -100,6 +101,7 @@ class _Check:
     condition: str  # SQL, true on a bad row
     value: str  # SQL text of the offending value
     message: str
+    allowed: tuple[str, ...] = ()  # a closed value set, for "did you mean"
 
 
 def _q(name: str) -> str:
@@ -250,10 +252,12 @@ class FocusFile:
                 checks.append(_Check(m.source, f"{expr} IS NOT NULL AND {expr} NOT IN ({codes})",
                                      raw, "is not an ISO 4217 currency code"))
             elif col.allowed_values:
-                allowed = ", ".join(col.allowed_values)
+                values = col.allowed_values
+                allowed = (", ".join(values) if len(values) <= 12
+                           else f"one of the {len(values)} values the FOCUS spec lists")
                 checks.append(_Check(
                     m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
-                    f"is not an allowed {col.name} value (allowed: {allowed})"))
+                    f"is not an allowed {col.name} value (allowed: {allowed})", values))
         if not self.partial:
             for name in REQUIRED_VALUES:
                 m = self._map_for(name)
@@ -301,7 +305,11 @@ class FocusFile:
         failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
         for check, n in failing:
             row, value = self._locate(check)
-            found.append(Problem(label, check.message, row=row, column=check.column,
+            message = check.message
+            close = difflib.get_close_matches(value or "", check.allowed, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            found.append(Problem(label, message, row=row, column=check.column,
                                  value=value, count=n))
         return found
 

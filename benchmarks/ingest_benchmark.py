@@ -1,0 +1,156 @@
+"""Ingest benchmark: finops-xl ingest against two baselines, on generated FOCUS 1.2 Parquet.
+
+Reported, not asserted. For each size (default 1M and 10M rows) it generates the data once
+(``finops-xl sample``, cached under benchmarks/out/), then runs each contender in a fresh process
+and records wall time, rows/s and peak RSS:
+
+- ``finops-xl``  — ``finops_xl.store.ingest.ingest`` into a new store: validation, normalization,
+  typing, restatement bookkeeping, swap-in;
+- ``duckdb-raw`` — ``CREATE TABLE charges AS SELECT * FROM read_parquet(...)`` into a new DuckDB
+  file: the floor for copying the data into a store, with no checks at all;
+- ``pandas``     — the script an analyst would write: read each file with pandas, check mandatory
+  columns, numbers, allowed values, period order and Tags JSON, then per-slice totals.
+
+Usage:
+    python benchmarks/ingest_benchmark.py                 # 1M and 10M rows
+    python benchmarks/ingest_benchmark.py --rows 1000000  # one size
+    python benchmarks/ingest_benchmark.py --skip-pandas-above 2000000
+Targets (issue 2): finops-xl within 2x of duckdb-raw, >= 5x faster than pandas, peak RSS <= 3 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+_RSS = "import resource; _rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+
+FINOPS = _RSS + textwrap.dedent("""
+    import json, sys, time
+    from finops_xl.store.ingest import ingest
+    data, store = sys.argv[1], sys.argv[2]
+    t = time.perf_counter()
+    report = ingest([data], store)
+    print(json.dumps({"seconds": time.perf_counter() - t, "rows": report.rows, "rss": _rss()}))
+""")
+
+RAW = _RSS + textwrap.dedent("""
+    import json, sys, time, duckdb
+    data, store = sys.argv[1], sys.argv[2]
+    t = time.perf_counter()
+    con = duckdb.connect(store)
+    con.execute(f"CREATE TABLE charges AS SELECT * FROM read_parquet('{data}/*.parquet')")
+    rows = con.execute("SELECT count(*) FROM charges").fetchall()[0][0]
+    con.execute("CHECKPOINT")
+    con.close()
+    print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, "rss": _rss()}))
+""")
+
+PANDAS = _RSS + textwrap.dedent("""
+    import glob, json, sys, time
+    import pandas as pd
+    data = sys.argv[1]
+    MANDATORY = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingAccountId",
+                 "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
+                 "ChargePeriodStart", "ChargePeriodEnd", "ProviderName", "ChargeFrequency"]
+    ALLOWED = {"ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
+               "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
+               "PricingCategory": {"Standard", "Dynamic", "Committed", "Other"},
+               "CommitmentDiscountStatus": {"Used", "Unused"}}
+    t = time.perf_counter()
+    totals, rows = [], 0
+    for path in sorted(glob.glob(f"{data}/*.parquet")):
+        df = pd.read_parquet(path)
+        missing = [c for c in MANDATORY if c not in df.columns]
+        assert not missing, missing
+        for c in ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]:
+            df[c] = pd.to_numeric(df[c], errors="raise")
+        for c in ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]:
+            df[c] = pd.to_datetime(df[c], utc=True)
+        assert (df["ChargePeriodEnd"] >= df["ChargePeriodStart"]).all()
+        for c, allowed in ALLOWED.items():
+            bad = ~df[c].isna() & ~df[c].isin(allowed)
+            assert not bad.any(), c
+        tags = df["Tags"].dropna()
+        tags.map(json.loads)  # raises on invalid JSON
+        totals.append(df.groupby(["ProviderName", "BillingAccountId", "BillingPeriodStart"])
+                        [["BilledCost", "EffectiveCost"]].sum())
+        rows += len(df)
+        del df
+    pd.concat(totals)
+    print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, "rss": _rss()}))
+""")
+
+
+def _run(script: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _dataset(rows: int) -> Path:
+    target = OUT / f"data-{rows}"
+    if not (target / ".complete").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        from finops_xl.sample.generator import SampleSpec, generate
+
+        t = time.perf_counter()
+        generate(SampleSpec(rows=rows, months=6), target)
+        (target / ".complete").write_text(f"{time.perf_counter() - t:.1f}\n")
+    return target
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, action="append", help="dataset size (repeatable)")
+    ap.add_argument("--skip-pandas-above", type=int, default=20_000_000,
+                    help="skip the pandas baseline above this many rows")
+    args = ap.parse_args()
+    sizes = args.rows or [1_000_000, 10_000_000]
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    for rows in sizes:
+        data = _dataset(rows)
+        mb = sum(f.stat().st_size for f in data.glob("*.parquet")) / 1e6
+        print(f"\n== {rows:,} rows ({mb:,.0f} MB of Parquet in {len(list(data.glob('*.parquet')))} files)")
+        entry = {"rows": rows, "parquet_mb": round(mb, 1)}
+        for name, script, needs_store in (("finops-xl", FINOPS, True), ("duckdb-raw", RAW, True),
+                                          ("pandas", PANDAS, False)):
+            if name == "pandas" and rows > args.skip_pandas_above:
+                print(f"  {name:<11} skipped (--skip-pandas-above {args.skip_pandas_above:,})")
+                continue
+            store = OUT / f"bench-{name}.duckdb"
+            for leftover in OUT.glob(f"bench-{name}.duckdb*"):
+                leftover.unlink()
+            r = _run(script, str(data), *([str(store)] if needs_store else []))
+            for leftover in OUT.glob(f"bench-{name}.duckdb*"):
+                leftover.unlink()
+            r["rows_per_s"] = r["rows"] / r["seconds"]
+            entry[name] = r
+            print(f"  {name:<11} {r['seconds']:8.1f} s  {r['rows_per_s']:>12,.0f} rows/s  "
+                  f"peak RSS {r['rss'] / 2**30:5.2f} GiB")
+        f = entry["finops-xl"]["seconds"]
+        entry["ratio_vs_raw"] = f / entry["duckdb-raw"]["seconds"]
+        print(f"  finops-xl / duckdb-raw time: {entry['ratio_vs_raw']:.2f}x  (target <= 2x)")
+        if "pandas" in entry:
+            entry["speedup_vs_pandas"] = entry["pandas"]["seconds"] / f
+            print(f"  pandas / finops-xl time:     {entry['speedup_vs_pandas']:.1f}x  (target >= 5x)")
+        results.append(entry)
+    (OUT / "ingest_results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nmachine: {os.cpu_count()} cores; results in {OUT / 'ingest_results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
