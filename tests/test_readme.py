@@ -1,0 +1,57 @@
+"""The README's command-line examples run, in order, and print what the README shows.
+
+Lines of expected output with an elision (``...`` or ``…``) or a timing are not compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+from finops_xl.cli import main
+from tests.conftest import SPEC_EXAMPLES
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def console_examples() -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for every ``$ finops-xl`` line in console blocks."""
+    examples: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", README.read_text(), flags=re.S):
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            elif examples and line:
+                examples[-1][1].append(line)
+    return examples
+
+
+def test_readme_has_examples_of_every_command():
+    commands = {shlex.split(c)[1] for c, _ in console_examples()}
+    assert commands >= {"sample", "ingest", "validate", "summary"}
+
+
+def test_readme_console_examples_run_as_shown(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(
+        SPEC_EXAMPLES / "commitment_discount_scenarios" / "commitment_discount_purchase_scenario_2.csv",
+        tmp_path / "commitment_discount_purchase_scenario_2.csv",
+    )
+    for command, expected in console_examples():
+        argv = shlex.split(command)
+        assert argv[0] == "finops-xl"
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = main(argv[1:])
+        printed = out.getvalue() + err.getvalue()
+        fails = any("problems found" in line for line in expected)
+        assert rc == (1 if fails else 0), f"{command}\n{printed}"
+        for line in expected:
+            if "..." in line or "…" in line or re.search(r"\d s \(load", line):
+                continue
+            assert line in printed, f"{command}: {line!r} not in output:\n{printed}"
