@@ -29,7 +29,7 @@ import pycountry
 from finops_xl.focus import schema
 from finops_xl.focus.schema import FocusColumn, Kind
 from finops_xl.store.errors import IngestError, Problem
-from finops_xl.store.sources import SourceFile, sql_identifier, sql_literal
+from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_literal
 
 #: Columns that must hold a value on every row for the store to key, date and total it
 #: (Mandatory and not nullable in every FOCUS version).
@@ -57,6 +57,11 @@ _TEXT_TYPES = ("VARCHAR", "JSON")
 def iso_currency_codes() -> frozenset[str]:
     """Active ISO 4217 alphabetic codes (from pycountry's copy of the ISO 4217 tables)."""
     return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+@functools.cache
+def _iso_list() -> str:
+    return ", ".join(sql_literal(c) for c in sorted(iso_currency_codes()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +158,7 @@ class FocusFile:
         self.missing = tuple(c for c in schema.mandatory_columns(self.version) if c not in mapped)
         self.rows: int | None = None  # known after problems()
         self._normalized_columns: tuple[ColumnMap, ...] = ()
+        self._verified = False  # True once problems() found none: clean columns pass through
 
     # ---- mapping ---------------------------------------------------------------------------------
 
@@ -179,11 +185,13 @@ class FocusFile:
         """SQL producing the store value of one mapped column from the raw file column."""
         src = _q(m.source)
         col = m.focus
+        text = _is_text(m.source_type)
         if col is None:
-            return f"CAST({src} AS VARCHAR)"
+            return src if m.source_type.upper() == "VARCHAR" else f"CAST({src} AS VARCHAR)"
         kind = col.kind
         sql_type = schema.SQL_TYPES[kind]
-        text = _is_text(m.source_type)
+        if m.source_type.upper() == sql_type and kind is not Kind.STRING:
+            return src  # already the store's type: pass through untouched (fast for Parquet)
         if kind in _NUMERIC_KINDS:
             if text:
                 return _number_from_text(src, sql_type)
@@ -202,6 +210,8 @@ class FocusFile:
                 return f"CAST(NULLIF(trim({src}), '') AS JSON)"
             return f"CAST(to_json({src}) AS JSON)"
         as_text = src if text else f"CAST({src} AS VARCHAR)"
+        if self._verified and m not in self._normalized_columns:
+            return as_text  # validated: every value is already canonical, no empty strings
         if kind is Kind.CURRENCY:
             return f"NULLIF(upper(trim({as_text})), '')"
         if col.allowed_values:
@@ -248,15 +258,15 @@ class FocusFile:
                     f"THEN json_type({raw}) = 'OBJECT' ELSE false END)",
                     raw, "is not a valid JSON object"))
             elif col.kind is Kind.CURRENCY and col.currency_iso_only:
-                codes = ", ".join(sql_literal(c) for c in sorted(iso_currency_codes()))
-                checks.append(_Check(m.source, f"{expr} IS NOT NULL AND {expr} NOT IN ({codes})",
+                checks.append(_Check(m.source, f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({_iso_list()})",
                                      raw, "is not an ISO 4217 currency code"))
             elif col.allowed_values:
                 values = col.allowed_values
                 allowed = (", ".join(values) if len(values) <= 12
                            else f"one of the {len(values)} values the FOCUS spec lists")
+                keys = ", ".join(sql_literal(k) for k in _value_map(col))
                 checks.append(_Check(
-                    m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
+                    m.source, f"{raw} IS NOT NULL AND lower({raw}) NOT IN ({keys})", raw,
                     f"is not an allowed {col.name} value (allowed: {allowed})", values))
         if not self.partial:
             for name in REQUIRED_VALUES:
@@ -277,25 +287,25 @@ class FocusFile:
         return checks
 
     def problems(self) -> list[Problem]:
-        """Everything wrong with the file (empty when it can be loaded).
+        """Everything wrong with the file (empty when it can be loaded); see ``check_files``."""
+        return check_files(self.con, [self])[0]
 
-        One aggregate pass counts each check's failures; for each failing check, one more query
-        finds its first row.
-        """
+    def _count_sql(self) -> str:
+        """The aggregate list: rows, then one count per check, then one per normalization probe."""
+        return ", ".join(
+            ["count(*)"]
+            + [f"count_if({c.condition})" for c in self._checks()]
+            + [f"count_if({cond})" for _, cond in self._normalization_probes()]
+        )
+
+    def _absorb(self, counts: tuple | None) -> list[Problem]:
+        """Turn the aggregate counts into problems; remember rows and what needs normalizing."""
         label = self.source.label
         found = [Problem(label, f"missing mandatory FOCUS {self.version} column", column=c)
                  for c in self.missing] if not self.partial else []
         checks = self._checks()
         probes = self._normalization_probes()
-        counts_sql = ", ".join(
-            ["count(*)"]
-            + [f"count_if({c.condition})" for c in checks]
-            + [f"count_if({cond})" for _, cond in probes]
-        )
-        try:
-            counts = self.con.sql(f"SELECT {counts_sql} FROM {self.source.reader_sql()}").fetchall()[0]
-        except duckdb.Error as exc:
-            return found + [Problem(label, _read_failure(self.source, exc))]
+        counts = counts or (0,) * (1 + len(checks) + len(probes))
         self.rows = int(counts[0])
         if self.rows == 0:
             found.append(Problem(label, "file has a header but no data rows"))
@@ -303,6 +313,7 @@ class FocusFile:
         probe_counts = counts[1 + len(checks) :]
         self._normalized_columns = tuple(m for (m, _), n in zip(probes, probe_counts) if n)
         failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
+        self._verified = not failing and not found
         for check, n in failing:
             row, value = self._locate(check)
             message = check.message
@@ -349,7 +360,16 @@ class FocusFile:
                                   f"AND {self.expression(m)} IS NOT NULL"))
             elif col.allowed_values or col.kind is Kind.CURRENCY:
                 src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
-                probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
+                if col.allowed_values:
+                    exact = ", ".join(sql_literal(v) for v in col.allowed_values)
+                    probes.append((m, f"{src} IS NOT NULL AND {src} NOT IN ({exact})"))
+                elif col.currency_iso_only:
+                    probes.append((m, f"{src} IS NOT NULL AND {src} NOT IN ({_iso_list()})"))
+                else:
+                    probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
+            elif col.kind is Kind.STRING:
+                src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+                probes.append((m, f"{src} = ''"))
         return probes
 
     def value_normalizations(self) -> list[Normalization]:
@@ -387,13 +407,24 @@ class FocusFile:
             out.append(Normalization(col, original, normalized, int(n), note))
         return out
 
-    def select_sql(self, columns: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> str:
+    def plan_key(self) -> tuple:
+        """Files with equal keys are read and typed by the same SQL (one reader over all of them)."""
+        return (self.source.format, self.source.delimiter, self.header,
+                tuple(m.target for m in self._normalized_columns), self._verified)
+
+    def select_sql(
+        self,
+        columns: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+        reader: str | None = None,
+    ) -> str:
         """``SELECT <typed canonical columns> FROM <file>``.
 
         Args:
           columns: store column → SQL type of the target table; columns the file lacks are selected
             as typed nulls (defaults to the canonical 1.2 columns plus this file's own).
           extra: further store column → SQL expression (e.g. lineage columns).
+          reader: the FROM clause, when one reader streams several files with this file's plan.
         """
         exprs = self.select_list()
         if columns is None:
@@ -407,7 +438,40 @@ class FocusFile:
                 items.append(f"CAST({exprs[name]} AS {sql_type}) AS {_q(name)}")
             else:
                 items.append(f"CAST(NULL AS {sql_type}) AS {_q(name)}")
-        return f"SELECT {', '.join(items)} FROM {self.source.reader_sql()}"
+        return f"SELECT {', '.join(items)} FROM {reader or self.source.reader_sql()}"
+
+
+def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[list[Problem]]:
+    """Validate files; returns each file's problems (empty when it can be loaded).
+
+    Files that share format, dialect and header are checked by one aggregate query over all of
+    them, grouped by file, so DuckDB parallelizes across files. For each failing check one more
+    query finds the file's first offending row.
+    """
+    results: dict[int, list[Problem]] = {}
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(files):
+        groups.setdefault((f.source.format, f.source.delimiter, f.header, f.partial), []).append(i)
+    for members in groups.values():
+        first = files[members[0]]
+        src = "__finops_xl_source_path"
+        reader = reader_sql([files[i].source for i in members], filename_column=src)
+        try:
+            rows = con.sql(
+                f"SELECT {sql_identifier(src)}, {first._count_sql()} FROM {reader} GROUP BY 1"
+            ).fetchall()
+        except duckdb.Error as exc:
+            if len(members) == 1:
+                f = files[members[0]]
+                results[members[0]] = [Problem(f.source.label, _read_failure(f.source, exc))]
+            else:  # find which file cannot be read
+                for i in members:
+                    results[i] = check_files(con, [files[i]])[0]
+            continue
+        by_path = {r[0]: tuple(r[1:]) for r in rows}
+        for i in members:
+            results[i] = files[i]._absorb(by_path.get(str(files[i].source.path)))
+    return [results[i] for i in range(len(files))]
 
 
 #: ISO 8601 date-time as FOCUS writes it (``2024-09-01T00:00:00Z``), also with a space for ``T``,

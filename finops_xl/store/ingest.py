@@ -33,14 +33,19 @@ from decimal import Decimal
 
 import duckdb
 
-from finops_xl.focus.reader import FocusFile, Normalization
+from finops_xl.focus.reader import FocusFile, Normalization, check_files
 from finops_xl.store.errors import IngestError
-from finops_xl.store.sources import SourceFile, content_hash, discover, sql_identifier, sql_literal
+from finops_xl.store.sources import (
+    SourceFile, content_hash, discover, reader_sql, sql_identifier, sql_literal,
+)
 from finops_xl.store.store import CostStore, connect, table_columns
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
 Progress = Callable[[str, float], None]
+
+#: Column name under which a multi-file reader reports each row's file.
+_SOURCE_PATH = "__finops_xl_source_path"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,18 +170,32 @@ def ingest(
         con.execute("BEGIN TRANSACTION")
         _add_new_columns(con, files)
         columns = table_columns(con, "charges")
+        groups: dict[tuple, list[int]] = {}
+        for i, f in enumerate(files):
+            groups.setdefault(f.plan_key(), []).append(i)
         total_rows = sum(r.rows for r in reports) or 1
         done_rows = 0
-        for f, r in zip(files, reports):
-            base = 0.4 + 0.55 * done_rows / total_rows
-            share = 0.55 * r.rows / total_rows
-            sql = "INSERT INTO charges BY NAME " + f.select_sql(
-                columns, extra={"x_LoadId": str(load_id), "x_SourceFile": sql_literal(r.label)}
+        for members in groups.values():
+            # one reader over every file sharing a plan: DuckDB parallelizes across the files
+            # and writes row groups straight to storage
+            reader = reader_sql([files[i].source for i in members], filename_column=_SOURCE_PATH)
+            labels = " ".join(
+                f"WHEN {sql_literal(str(files[i].source.path))} THEN {sql_literal(reports[i].label)}"
+                for i in members
             )
+            sql = "INSERT INTO charges BY NAME " + files[members[0]].select_sql(
+                columns,
+                extra={"x_LoadId": str(load_id),
+                       "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"},
+                reader=reader,
+            )
+            rows = sum(reports[i].rows for i in members)
+            base, share = done_rows / total_rows, rows / total_rows
             _execute_with_progress(
-                con, sql, lambda q, b=base, s=share, n=r.label: progress(f"loading {n}", b + s * q)
+                con, sql,
+                lambda q, b=base, w=share: progress(f"loading {total_rows:,} rows", 0.4 + 0.55 * (b + w * q)),
             )
-            done_rows += r.rows
+            done_rows += rows
         progress("replacing restated slices", 0.96)
         slices = _replace_slices(con, load_id, loaded_at)
         _record(con, load_id, loaded_at, reports)
@@ -197,25 +216,22 @@ def _validate_all(
     progress: Progress,
 ) -> tuple[list[FileReport], list[FocusFile]]:
     problems = []
-    reports: list[FileReport] = []
-    files: list[FocusFile] = []
-    total = sum(s.size for s in sources) or 1
-    done = 0
+    candidates: list[FocusFile] = []
     for s in sources:
-        progress(f"validating {s.label}", 0.1 + 0.3 * done / total)
-        done += s.size
         try:
-            f = FocusFile(con, s, partial=partial)
+            candidates.append(FocusFile(con, s, partial=partial))
         except IngestError as exc:
             problems.extend(exc.problems)
-            continue
-        found = f.problems()
+    progress(f"validating {len(candidates)} file(s)", 0.15)
+    reports: list[FileReport] = []
+    files: list[FocusFile] = []
+    for f, found in zip(candidates, check_files(con, candidates)):
         if found:
             problems.extend(found)
             continue
-        norms = list(f.column_normalizations)
+        s = f.source
         rows = f.rows or 0
-        norms = [dataclasses.replace(n, rows=rows) if n.rows == 0 else n for n in norms]
+        norms = [dataclasses.replace(n, rows=rows) if n.rows == 0 else n for n in f.column_normalizations]
         norms.extend(f.value_normalizations())
         files.append(f)
         reports.append(FileReport(

@@ -57,15 +57,26 @@ class SourceFile:
         what a value means; unquoted ``NULL``/``null`` and empty fields are null, a quoted ``"NULL"`` is
         text.
         """
-        path = sql_literal(str(self.path))
-        if self.format == "parquet":
-            return f"read_parquet({path})"
-        compression = "gzip" if self.format == "csv.gz" else "none"
-        return (
-            f"read_csv({path}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
-            f"allow_quoted_nulls=false, compression='{compression}', delim={sql_literal(self.delimiter)}, "
-            f"quote='\"', escape='\"', strict_mode=true, null_padding=false)"
-        )
+        return reader_sql([self])
+
+
+def reader_sql(sources: list[SourceFile], filename_column: str | None = None) -> str:
+    """A DuckDB table expression streaming the rows of several files of one format and dialect.
+
+    One reader over many files lets DuckDB parallelize across them and write straight to storage.
+    With ``filename_column``, each row also carries its file's absolute path in that column.
+    """
+    first = sources[0]
+    paths = "[" + ", ".join(sql_literal(str(s.path)) for s in sources) + "]"
+    extra = f", filename={sql_literal(filename_column)}" if filename_column else ""
+    if first.format == "parquet":
+        return f"read_parquet({paths}{extra})"
+    compression = "gzip" if first.format == "csv.gz" else "none"
+    return (
+        f"read_csv({paths}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
+        f"allow_quoted_nulls=false, compression='{compression}', delim={sql_literal(first.delimiter)}, "
+        f"quote='\"', escape='\"', strict_mode=true, null_padding=false{extra})"
+    )
 
 
 def sql_literal(text: str) -> str:

@@ -173,6 +173,7 @@ class CostStore:
             if self.exists():
                 shutil.copyfile(self.path, work)
             con = connect(work, read_only=False)
+            con.execute("SET preserve_insertion_order = false")  # row order carries no meaning
             try:
                 ensure_schema(con)
                 yield con
