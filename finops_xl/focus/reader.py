@@ -59,11 +59,6 @@ def iso_currency_codes() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.currencies)
 
 
-@functools.cache
-def _iso_list() -> str:
-    return ", ".join(sql_literal(c) for c in sorted(iso_currency_codes()))
-
-
 @dataclasses.dataclass(frozen=True)
 class ColumnMap:
     """How one column of the file becomes one column of the store.
@@ -255,25 +250,15 @@ class FocusFile:
                 checks.append(_Check(
                     m.source,
                     f"{raw} IS NOT NULL AND NOT (CASE WHEN json_valid({raw}) "
-                    f"THEN json_type({raw}) = 'OBJECT' ELSE false END)",
+                    f"THEN starts_with(ltrim({raw}), '{{') ELSE false END)",
                     raw, "is not a valid JSON object"))
-            elif col.kind is Kind.CURRENCY and col.currency_iso_only:
-                checks.append(_Check(m.source, f"{raw} IS NOT NULL AND upper({raw}) NOT IN ({_iso_list()})",
-                                     raw, "is not an ISO 4217 currency code"))
-            elif col.allowed_values:
-                values = col.allowed_values
-                allowed = (", ".join(values) if len(values) <= 12
-                           else f"one of the {len(values)} values the FOCUS spec lists")
-                keys = ", ".join(sql_literal(k) for k in _value_map(col))
-                checks.append(_Check(
-                    m.source, f"{raw} IS NOT NULL AND lower({raw}) NOT IN ({keys})", raw,
-                    f"is not an allowed {col.name} value (allowed: {allowed})", values))
         if not self.partial:
             for name in REQUIRED_VALUES:
                 m = self._map_for(name)
                 if m is not None:
-                    raw = f"NULLIF(trim(CAST({_q(m.source)} AS VARCHAR)), '')"
-                    checks.append(_Check(m.source, f"{raw} IS NULL", "NULL",
+                    empty = (f"NULLIF(trim({_q(m.source)}), '') IS NULL" if _is_text(m.source_type)
+                             else f"{_q(m.source)} IS NULL")
+                    checks.append(_Check(m.source, empty, "NULL",
                                          "is empty, but every row needs a value here"))
         for start, end in PERIODS:
             ms, me = self._map_for(start), self._map_for(end)
@@ -290,32 +275,78 @@ class FocusFile:
         """Everything wrong with the file (empty when it can be loaded); see ``check_files``."""
         return check_files(self.con, [self])[0]
 
+    def _value_sets(self) -> list[ColumnMap]:
+        """Columns with a closed value set (enumerations, ISO currency): checked on their distinct
+        values rather than row by row, which is much cheaper on large files."""
+        return [m for m in self.maps if m.focus is not None
+                and (m.focus.allowed_values or (m.focus.kind is Kind.CURRENCY and m.focus.currency_iso_only))]
+
     def _count_sql(self) -> str:
-        """The aggregate list: rows, then one count per check, then one per normalization probe."""
+        """The aggregate list: rows, one count per row check, one per normalization probe, then the
+        distinct values of each value-set column."""
         return ", ".join(
             ["count(*)"]
             + [f"count_if({c.condition})" for c in self._checks()]
             + [f"count_if({cond})" for _, cond in self._normalization_probes()]
+            + [f"array_agg(DISTINCT CAST({_q(m.source)} AS VARCHAR))" for m in self._value_sets()]
         )
 
+    def _value_set_check(self, m: ColumnMap, distinct: list) -> tuple[_Check | None, bool]:
+        """(a check matching the rows whose value is not allowed, or None; whether any value needs
+        normalizing), from a column's distinct values."""
+        col = m.focus
+        assert col is not None
+        if col.allowed_values:
+            lookup, exact = _value_map(col), set(col.allowed_values)
+            fold = str.lower
+            values = col.allowed_values
+            allowed = (", ".join(values) if len(values) <= 12
+                       else f"one of the {len(values)} values the FOCUS spec lists")
+            message, hint = f"is not an allowed {col.name} value (allowed: {allowed})", values
+        else:
+            lookup = exact = iso_currency_codes()
+            fold = str.upper
+            message, hint = "is not an ISO 4217 currency code", ()
+        present = [v for v in distinct if v is not None]
+        bad = [v for v in present if v.strip() and fold(v.strip()) not in lookup]
+        needs_repair = any(v not in exact for v in present)
+        if not bad:
+            return None, needs_repair
+        src = f"CAST({_q(m.source)} AS VARCHAR)"
+        condition = f"{src} IN ({', '.join(sql_literal(v) for v in bad)})"
+        return _Check(m.source, condition, f"NULLIF(trim({src}), '')", message, hint), needs_repair
+
     def _absorb(self, counts: tuple | None) -> list[Problem]:
-        """Turn the aggregate counts into problems; remember rows and what needs normalizing."""
+        """Turn the aggregate results into problems; remember rows and what needs normalizing."""
         label = self.source.label
         found = [Problem(label, f"missing mandatory FOCUS {self.version} column", column=c)
                  for c in self.missing] if not self.partial else []
         checks = self._checks()
         probes = self._normalization_probes()
-        counts = counts or (0,) * (1 + len(checks) + len(probes))
+        sets = self._value_sets()
+        n_checks, n_probes = len(checks), len(probes)
+        counts = counts or (0,) + (0,) * (n_checks + n_probes) + ([],) * len(sets)
         self.rows = int(counts[0])
         if self.rows == 0:
             found.append(Problem(label, "file has a header but no data rows"))
-        check_counts = counts[1 : 1 + len(checks)]
-        probe_counts = counts[1 + len(checks) :]
-        self._normalized_columns = tuple(m for (m, _), n in zip(probes, probe_counts) if n)
+        check_counts = counts[1 : 1 + n_checks]
+        probe_counts = counts[1 + n_checks : 1 + n_checks + n_probes]
+        distincts = counts[1 + n_checks + n_probes :]
+        normalized = [m for (m, _), n in zip(probes, probe_counts) if n]
         failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
+        for m, distinct in zip(sets, distincts):
+            check, needs_repair = self._value_set_check(m, list(distinct or []))
+            if needs_repair:
+                normalized.append(m)
+            if check is not None:
+                failing.append((check, None))
+        self._normalized_columns = tuple(normalized)
         self._verified = not failing and not found
         for check, n in failing:
             row, value = self._locate(check)
+            if n is None:
+                n = int(self.con.sql(
+                    f"SELECT count_if({check.condition}) FROM {self.source.reader_sql()}").fetchall()[0][0])
             message = check.message
             close = difflib.get_close_matches(value or "", check.allowed, n=1, cutoff=0.6)
             if close:
@@ -358,15 +389,11 @@ class FocusFile:
                 raw = f"NULLIF(trim({_q(m.source)}), '')"
                 probes.append((m, f"{raw} IS NOT NULL AND TRY_CAST({raw} AS DOUBLE) IS NULL "
                                   f"AND {self.expression(m)} IS NOT NULL"))
-            elif col.allowed_values or col.kind is Kind.CURRENCY:
+            elif col.allowed_values or (col.kind is Kind.CURRENCY and col.currency_iso_only):
+                continue  # judged on distinct values: see _value_set_check
+            elif col.kind is Kind.CURRENCY:
                 src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
-                if col.allowed_values:
-                    exact = ", ".join(sql_literal(v) for v in col.allowed_values)
-                    probes.append((m, f"{src} IS NOT NULL AND {src} NOT IN ({exact})"))
-                elif col.currency_iso_only:
-                    probes.append((m, f"{src} IS NOT NULL AND {src} NOT IN ({_iso_list()})"))
-                else:
-                    probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
+                probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
             elif col.kind is Kind.STRING:
                 src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
                 probes.append((m, f"{src} = ''"))
@@ -379,6 +406,10 @@ class FocusFile:
         """
         parts = []
         probes = dict((m.target, cond) for m, cond in self._normalization_probes())
+        for m in self._value_sets():
+            src = f"CAST({_q(m.source)} AS VARCHAR)"
+            exact = m.focus.allowed_values or tuple(sorted(iso_currency_codes()))
+            probes[m.target] = f"{src} IS NOT NULL AND {src} NOT IN ({', '.join(sql_literal(v) for v in exact)})"
         for m in self._normalized_columns:
             src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
             expr = f"CAST({self.expression(m)} AS VARCHAR)"

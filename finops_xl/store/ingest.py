@@ -38,7 +38,7 @@ from finops_xl.store.errors import IngestError
 from finops_xl.store.sources import (
     SourceFile, content_hash, discover, reader_sql, sql_identifier, sql_literal,
 )
-from finops_xl.store.store import CostStore, connect, table_columns
+from finops_xl.store.store import CostStore, connect, cube_insert_sql, table_columns
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
@@ -291,6 +291,15 @@ def _replace_slices(
         """,
         [load_id],
     )
+    con.execute(
+        """
+        DELETE FROM cost_daily USING new_slices s
+        WHERE cost_daily.ProviderName = s.ProviderName
+          AND cost_daily.BillingAccountId = s.BillingAccountId
+          AND cost_daily.BillingPeriodStart = s.BillingPeriodStart
+        """
+    )
+    con.execute(cube_insert_sql(f"x_LoadId = {int(load_id)}"))
     con.execute(
         """
         DELETE FROM charges USING new_slices s

@@ -90,6 +90,35 @@ CREATE TABLE IF NOT EXISTS normalizations (
 CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
+#: The daily cost cube: charges summed by day and the dimensions the Excel functions filter on.
+#: Kept in step with ``charges`` by every load (its slice columns let a restated slice be replaced).
+CUBE_DIMENSIONS = (
+    "BillingPeriodStart", "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId",
+    "SubAccountName", "ServiceName", "ServiceCategory", "RegionId", "ChargeCategory",
+    "BillingCurrency", "Tags",
+)
+CUBE_MEASURES = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+
+_CUBE_DDL = f"""
+CREATE TABLE IF NOT EXISTS cost_daily (
+    ChargeDate DATE,
+    BillingPeriodStart TIMESTAMP, ProviderName VARCHAR, BillingAccountId VARCHAR,
+    BillingAccountName VARCHAR, SubAccountId VARCHAR, SubAccountName VARCHAR, ServiceName VARCHAR,
+    ServiceCategory VARCHAR, RegionId VARCHAR, ChargeCategory VARCHAR, BillingCurrency VARCHAR,
+    Tags JSON,
+    rows BIGINT,
+    {", ".join(f"{m} DECIMAL(38,12)" for m in CUBE_MEASURES)}
+)
+"""
+
+
+def cube_insert_sql(where: str) -> str:
+    """``INSERT INTO cost_daily`` the charges matching ``where``, summed by day and dimension."""
+    dims = ", ".join(CUBE_DIMENSIONS)
+    sums = ", ".join(f"sum({m})" for m in CUBE_MEASURES)
+    return (f"INSERT INTO cost_daily SELECT CAST(ChargePeriodStart AS DATE), {dims}, count(*), {sums} "
+            f"FROM charges WHERE {where} GROUP BY ALL")
+
 
 def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database with the store's session settings (UTC time zone)."""
@@ -110,6 +139,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f"{sql_identifier(n)} {t}" for n, t in charges_columns().items())
     con.execute(f"CREATE TABLE IF NOT EXISTS charges ({cols})")
     con.execute(_MANIFEST_DDL)
+    con.execute(_CUBE_DDL)
     con.execute(
         "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('focus_version', ?)",
         [SCHEMA_VERSION, schema.CANONICAL_VERSION],

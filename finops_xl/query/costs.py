@@ -1,0 +1,285 @@
+"""Cost questions answered from the store: one number, a pivot, the dimensions and their values.
+
+These answer the Excel functions, so they must be fast in a recalculation storm (a workbook of a
+thousand cost cells recalculating at once). They read the store's daily cost cube (``cost_daily``:
+charges summed by day and dimension, kept in step by every load), held in memory per store version:
+the first question after a load reads the cube once; every later one is a query over it. A load
+changes the store's version (``CostStore.version``), which drops the cache.
+
+Periods are half-open ``[start, end)`` on the charge's start date (ChargePeriodStart, UTC), as FOCUS
+defines periods. Amounts in different billing currencies are never added: a question whose charges
+span several currencies is an error that asks for a ``currency`` filter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from finops_xl.query.dimensions import (
+    DIMENSIONS,
+    Dimension,
+    UnknownName,
+    resolve_dimension,
+    resolve_metric,
+)
+from finops_xl.store.store import CostStore
+
+#: A filter value: one value, or several (any of them matches).
+FilterValue = str | Sequence[str]
+
+
+class QueryError(ValueError):
+    """A cost question that cannot be answered as asked; the message says what to change."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CostTable:
+    """A pivot: ``header`` then one row per value of the row dimension.
+
+    Attributes:
+      header: the row dimension's name, then one column per value of the column dimension (or the
+        metric's name when there is no column dimension).
+      rows: each row's dimension value then its amounts (Decimal; None where no charge falls).
+      currency: the billing currency of every amount.
+    """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    currency: str
+
+
+class CostQueries:
+    """Cost questions over one store, cached per store version. Safe to share between threads."""
+
+    def __init__(self, store: CostStore):
+        self.store = store
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._tag_keys: frozenset[str] = frozenset()
+        self._values: dict[str, tuple[str, ...]] = {}
+        self._results: dict[tuple, object] = {}
+
+    # ---- cache -----------------------------------------------------------------------------------
+
+    def _cube(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory connection holding the current cube (reloaded when the store changed)."""
+        version = self.store.version()
+        if version == self._version and self._con is not None:
+            return self._con
+        with self.store.reader() as src:
+            cube = src.execute("SELECT * FROM cost_daily").fetch_arrow_table()
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("cube_arrow", cube)
+        con.execute("CREATE TABLE cube AS SELECT * FROM cube_arrow")
+        con.unregister("cube_arrow")
+        keys = con.execute(
+            "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
+        ).fetchall()
+        if self._con is not None:
+            self._con.close()
+        self._con, self._version = con, version
+        self._tag_keys = frozenset(k for (k,) in keys)
+        self._values, self._results = {}, {}
+        return con
+
+    def _cached(self, key: tuple, compute):
+        with self._lock:
+            con = self._cube()
+            full_key = (self._version, *key)
+            if full_key not in self._results:
+                self._results[full_key] = compute(con)
+            return self._results[full_key]
+
+    # ---- questions -------------------------------------------------------------------------------
+
+    def cost(
+        self,
+        start: dt.date,
+        end: dt.date,
+        filters: Mapping[str, FilterValue] | None = None,
+        metric: str | None = None,
+    ) -> Decimal:
+        """Σ ``metric`` (EffectiveCost by default) over charges starting in ``[start, end)`` that
+        match every filter (dimension → value or values). Exact Decimal.
+
+        Raises QueryError for an empty or inverted period, an unknown dimension, metric or filter
+        value, or charges in more than one billing currency.
+        """
+        _check_period(start, end)
+        measure = _metric(metric)
+        norm = _freeze(filters)
+
+        def compute(con):
+            where, params = self._where(con, start, end, norm)
+            rows = con.execute(
+                f"SELECT BillingCurrency, sum({measure}) FROM cube WHERE {where} GROUP BY 1",
+                params,
+            ).fetchall()
+            _one_currency(rows)
+            return Decimal(rows[0][1]) if rows and rows[0][1] is not None else Decimal(0)
+
+        return self._cached(("cost", start, end, norm, measure), compute)
+
+    def cost_table(
+        self,
+        start: dt.date,
+        end: dt.date,
+        rows: str,
+        columns: str | None = None,
+        metric: str | None = None,
+        filters: Mapping[str, FilterValue] | None = None,
+    ) -> CostTable:
+        """A pivot of ``metric`` over ``[start, end)``: one row per value of ``rows``, one column per
+        value of ``columns`` (e.g. rows = sub_account, columns = month), sorted by value."""
+        _check_period(start, end)
+        measure = _metric(metric)
+        norm = _freeze(filters)
+
+        def compute(con):
+            row_dim = self._dimension(rows)
+            col_dim = self._dimension(columns) if columns else None
+            where, params = self._where(con, start, end, norm)
+            col_sql = col_dim.sql if col_dim else "NULL"
+            data = con.execute(
+                f"SELECT BillingCurrency, CAST({row_dim.sql} AS VARCHAR) AS r, "
+                f"CAST({col_sql} AS VARCHAR) AS c, sum({measure}) FROM cube WHERE {where} "
+                f"GROUP BY ALL ORDER BY r NULLS LAST, c NULLS LAST",
+                params,
+            ).fetchall()
+            _one_currency([(cur, None) for cur, *_ in data])
+            currency = data[0][0] if data else ""
+            col_values = sorted({c for _, _, c, _ in data}, key=_none_last) if col_dim else [None]
+            cells: dict[tuple, Decimal] = {(r, c): Decimal(v) for _, r, c, v in data}
+            row_values = sorted({r for _, r, _, _ in data}, key=_none_last)
+            header = (row_dim.name, *((c if c is not None else "(none)") for c in col_values)) \
+                if col_dim else (row_dim.name, measure)
+            body = tuple(
+                (r if r is not None else "(none)", *(cells.get((r, c)) for c in col_values))
+                for r in row_values
+            )
+            return CostTable(header, body, currency)
+
+        return self._cached(("table", start, end, rows, columns, norm, measure), compute)
+
+    def dimensions(self) -> tuple[tuple[str, str], ...]:
+        """(name, description) of every dimension: the standard ones, then ``tag:KEY`` per tag key."""
+        with self._lock:
+            self._cube()
+            tags = tuple((f"tag:{k}", f"tag {k!r}") for k in sorted(self._tag_keys))
+        return tuple((d.name, d.description) for d in DIMENSIONS) + tags
+
+    def values(self, dimension: str) -> tuple[str, ...]:
+        """The distinct values of ``dimension`` in the store, sorted (for drop-down lists)."""
+        with self._lock:
+            con = self._cube()
+            dim = self._dimension(dimension)
+            return self._dimension_values(con, dim)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def _dimension(self, name: str) -> Dimension:
+        try:
+            return resolve_dimension(name, self._tag_keys)
+        except UnknownName as exc:
+            raise QueryError(str(exc)) from None
+
+    def _dimension_values(self, con, dim: Dimension) -> tuple[str, ...]:
+        if dim.name not in self._values:
+            found = con.execute(
+                f"SELECT DISTINCT CAST({dim.sql} AS VARCHAR) AS v FROM cube WHERE v IS NOT NULL ORDER BY v"
+            ).fetchall()
+            self._values[dim.name] = tuple(v for (v,) in found)
+        return self._values[dim.name]
+
+    def _where(self, con, start, end, filters) -> tuple[str, list]:
+        clauses = ["ChargeDate >= ?", "ChargeDate < ?"]
+        params: list = [start, end]
+        for name, wanted in filters:
+            dim = self._dimension(name)
+            if dim.groupable_only:
+                raise QueryError(f"{dim.name!r} cannot be a filter: the start and end arguments "
+                                 "choose the period")
+            known = set(self._dimension_values(con, dim))
+            missing = [w for w in wanted if w not in known]
+            if missing:
+                raise QueryError(
+                    f"no charges have {dim.name} = {missing[0]!r}"
+                    f"{_suggest(missing[0], known)}"
+                )
+            clauses.append(f"CAST({dim.sql} AS VARCHAR) IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        return " AND ".join(clauses), params
+
+
+def _suggest(value: str, known: set[str]) -> str:
+    folded = {k.lower(): k for k in known}
+    if value.lower() in folded:
+        return f" (values are case-sensitive: did you mean {folded[value.lower()]!r}?)"
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    shown = sorted(known)[:8]
+    return f"; values include {', '.join(repr(v) for v in shown)}" if shown else ""
+
+
+def _metric(metric: str | None) -> str:
+    try:
+        return resolve_metric(metric)
+    except UnknownName as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _check_period(start: dt.date, end: dt.date) -> None:
+    if not isinstance(start, dt.date) or not isinstance(end, dt.date):
+        raise QueryError("start and end must be dates")
+    if end <= start:
+        raise QueryError(f"end ({end.isoformat()}) must be after start ({start.isoformat()}): "
+                         "the period is [start, end), so end is the first day not included")
+
+
+def _freeze(filters: Mapping[str, FilterValue] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Filters as a hashable, ordered tuple of (dimension, values)."""
+    out = []
+    for name, value in (filters or {}).items():
+        values = (value,) if isinstance(value, str) else tuple(value)
+        if not values:
+            raise QueryError(f"filter {name!r} has no value")
+        out.append((str(name), tuple(str(v) for v in values)))
+    return tuple(sorted(out))
+
+
+def _one_currency(rows) -> None:
+    currencies = sorted({r[0] for r in rows if r[0] is not None})
+    if len(currencies) > 1:
+        raise QueryError(
+            f"the charges are in several billing currencies ({', '.join(currencies)}); "
+            "add a currency filter, e.g. currency = " + repr(currencies[0])
+        )
+
+
+def _none_last(value):
+    return (value is None, value or "")
+
+
+_SHARED: dict[Path, CostQueries] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def queries_for(store: CostStore | str | None = None) -> CostQueries:
+    """The process-wide CostQueries of a store (one cache per store file)."""
+    store = store if isinstance(store, CostStore) else CostStore(store)
+    with _SHARED_LOCK:
+        if store.path not in _SHARED:
+            _SHARED[store.path] = CostQueries(store)
+        return _SHARED[store.path]
