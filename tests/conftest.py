@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+# xlwings' Office.js call path (the one xlwings Server and Lite use) is what the UDF tests exercise:
+# xlwings reads these when it is first imported, so they are set before anything imports it.
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 import csv
 import hashlib
-import os
 from pathlib import Path
 
 import pytest

@@ -29,6 +29,7 @@ from finops_xl.query.dimensions import (
     resolve_dimension,
     resolve_metric,
 )
+from finops_xl.store.errors import StoreError
 from finops_xl.store.store import CostStore
 
 #: A filter value: one value, or several (any of them matches).
@@ -75,7 +76,13 @@ class CostQueries:
         if version == self._version and self._con is not None:
             return self._con
         with self.store.reader() as src:
-            cube = src.execute("SELECT * FROM cost_daily").fetch_arrow_table()
+            try:
+                cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
+            except duckdb.CatalogException:
+                raise StoreError(
+                    f"the store {self.store.path} was made by an older finops-xl: load any export "
+                    "into it once (finops-xl ingest) to bring it up to date"
+                ) from None
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
         con.register("cube_arrow", cube)

@@ -119,6 +119,15 @@ def resolve_metric(name: str | None) -> str:
     raise UnknownName(f"unknown metric {name!r}: use one of {', '.join(METRICS)}")
 
 
+def is_metric(name: str) -> bool:
+    """True if ``name`` names a metric (see ``resolve_metric``)."""
+    try:
+        resolve_metric(name)
+    except UnknownName:
+        return False
+    return True
+
+
 def _some(keys, limit: int = 12) -> str:
     keys = sorted(keys)
     if not keys:

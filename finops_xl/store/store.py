@@ -144,6 +144,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('focus_version', ?)",
         [SCHEMA_VERSION, schema.CANONICAL_VERSION],
     )
+    if not con.execute("SELECT count(*) FROM store_info WHERE key = 'cost_daily'").fetchall()[0][0]:
+        # a store made before the cube existed: build it once from the charges it holds
+        con.execute("DELETE FROM cost_daily")
+        con.execute(cube_insert_sql("true"))
+        con.execute("INSERT INTO store_info VALUES ('cost_daily', '1')")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:

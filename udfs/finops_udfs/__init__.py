@@ -1,0 +1,10 @@
+"""finops-xl's Excel functions and macros for xlwings (classic add-in, xlwings Server, xlwings Lite).
+
+Point xlwings at this module: ``UDF_MODULES = finops_udfs`` (classic add-in), or
+``from finops_udfs import *`` in an xlwings Server ``custom_functions`` module. The function names
+and help come from ``finops_udfs.registry``.
+"""
+
+from finops_udfs.functions import FINOPS_COST, FINOPS_COSTTABLE, FINOPS_DIMENSIONS, FINOPS_VALUES
+
+__all__ = ["FINOPS_COST", "FINOPS_COSTTABLE", "FINOPS_DIMENSIONS", "FINOPS_VALUES"]

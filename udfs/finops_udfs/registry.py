@@ -1,0 +1,149 @@
+"""The one registry of finops-xl's Excel functions: names, arguments, help and runtimes.
+
+Everything that names a function reads it from here: the xlwings decorators (``functions.py``), the
+workbook builders (formula text for the chosen runtime), the docs and the tests.
+
+Runtimes:
+
+- ``classic`` — the xlwings add-in in Excel for Windows (VBA-registered; names cannot contain dots
+  and must not collide with Excel built-ins: ``FINOPS_COST``);
+- ``server``  — xlwings Server (Office.js add-in; functions live in the ``FINOPS`` namespace:
+  ``FINOPS.COST``);
+- ``lite``    — xlwings Lite (Python in the browser via Pyodide, the same ``FINOPS.`` namespace). It
+  cannot open a cost store on your disk, so only pure calculations run there.
+
+This module imports nothing from xlwings, so builders and docs can use it anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+NAMESPACE = "FINOPS"
+RUNTIMES = ("classic", "server", "lite")
+STORE_RUNTIMES = frozenset({"classic", "server"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """One argument, as the Function Wizard shows it.
+
+    Attributes:
+      name: the Python parameter name.  doc: help text for the Function Wizard.
+      repeating: True for the last argument when it takes any number of values.
+      optional: True when it may be left out.
+    """
+
+    name: str
+    doc: str
+    repeating: bool = False
+    optional: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    """One Excel function.
+
+    Attributes:
+      name: the name inside the namespace (``COST``).
+      summary: one line, shown as the function's description.
+      args: its arguments, in order.
+      runtimes: where it runs (subset of RUNTIMES).
+      example: a worked example in Office.js spelling (documented and executed by the tests).
+    """
+
+    name: str
+    summary: str
+    args: tuple[Arg, ...]
+    runtimes: frozenset[str]
+    example: str
+
+    @property
+    def python_name(self) -> str:
+        """The Python function's name, which is also the classic add-in's Excel name."""
+        return f"{NAMESPACE}_{self.name}"
+
+    @property
+    def classic_name(self) -> str:
+        return self.python_name
+
+    @property
+    def officejs_name(self) -> str:
+        return f"{NAMESPACE}.{self.name}"
+
+    def excel_name(self, runtime: str) -> str:
+        """The name to type in a formula under ``runtime``."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
+        return self.classic_name if runtime == "classic" else self.officejs_name
+
+    def formula(self, runtime: str, *args: str) -> str:
+        """Formula text calling this function with already-formatted argument texts, e.g.
+        ``formula("server", "B2", "B3", '"provider"', '"AWS"')`` → ``=FINOPS.COST(B2,B3,"provider","AWS")``."""
+        if runtime not in self.runtimes:
+            raise ValueError(f"{self.officejs_name} does not run under {runtime}")
+        return f"={self.excel_name(runtime)}({','.join(args)})"
+
+
+_PERIOD = (
+    Arg("start", "First day of the period (a date): charges starting on or after it count."),
+    Arg("end", "First day after the period (a date): [start, end), e.g. 2025-02-01 for January."),
+)
+_FILTERS_DOC = ("Filters as dimension, value pairs: \"provider\", \"AWS\", \"tag:team\", \"payments\", … "
+                "(a two-column range of pairs works too). A value may be a range of several values. "
+                "The pair \"store\", PATH picks a cost store other than the default.")
+_STORE = Arg("store", "Path of the cost store file (default: FINOPS_XL_STORE, else the user's "
+             "finops.duckdb).", optional=True)
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="COST",
+        summary="Cost of the charges in [start, end) that match the filters (EffectiveCost unless "
+                "a metric is given): one number, exact to the cent.",
+        args=(*_PERIOD,
+              Arg("filters", _FILTERS_DOC + " An odd last value, or the pair \"metric\", NAME, picks "
+                  "the metric: EffectiveCost, BilledCost, ListCost or ContractedCost.", repeating=True)),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.COST(DATE(2025,1,1), DATE(2025,2,1), "provider", "AWS", "service_category", "Compute")',
+    ),
+    Function(
+        name="COSTTABLE",
+        summary="A pivot of cost over [start, end): one row per value of the row dimension, one column "
+                "per value of the column dimension, with a header row. Spills.",
+        args=(*_PERIOD,
+              Arg("rows", "Row dimension, e.g. \"sub_account\", \"service\", \"tag:team\"."),
+              Arg("options", "Then, in order: the column dimension (e.g. \"month\"; empty for one total "
+                  "column), the metric (empty for EffectiveCost), and filters as dimension, value pairs.",
+                  repeating=True)),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.COSTTABLE(DATE(2025,1,1), DATE(2025,4,1), "provider", "month")',
+    ),
+    Function(
+        name="DIMENSIONS",
+        summary="The dimensions cost can be filtered and grouped by, with a description each; tag keys "
+                "as tag:KEY. Spills; use it as a data-validation list.",
+        args=(_STORE,),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.DIMENSIONS()",
+    ),
+    Function(
+        name="VALUES",
+        summary="The distinct values of a dimension in the store, sorted. Spills; use it as a "
+                "data-validation list.",
+        args=(Arg("dimension", "A dimension name from FINOPS.DIMENSIONS(), e.g. \"provider\"."), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.VALUES("provider")',
+    ),
+)
+
+BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+def function(name: str) -> Function:
+    """The registered function ``name`` (``COST``, ``FINOPS.COST`` or ``FINOPS_COST``)."""
+    key = name.upper().removeprefix(f"{NAMESPACE}.").removeprefix(f"{NAMESPACE}_")
+    try:
+        return BY_NAME[key]
+    except KeyError:
+        raise KeyError(f"no finops-xl function {name!r}; functions: "
+                       f"{', '.join(f.officejs_name for f in FUNCTIONS)}") from None
