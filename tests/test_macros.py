@@ -1,0 +1,70 @@
+"""The workbook macros through xlwings' remote interpreter (the xlwings Server / Lite book model):
+the workbook arrives as the JSON the add-in sends, and the macro's effect is the list of actions
+xlwings sends back to Excel."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import xlwings as xw
+import xlwings.server
+
+import finops_udfs.macros as macros
+from finops_xl.store.store import CostStore
+
+
+def remote_book(settings: dict[str, object], status: bool = True) -> xw.Book:
+    """A workbook with a Settings sheet whose rows are (name, value), each value cell named."""
+    rows = [["Setting", "Value"]] + [[k, v] for k, v in settings.items()]
+    names = [
+        {"name": k, "sheet_index": 0, "address": f"B{i + 2}", "book_scope": True,
+         "scope_sheet_name": None, "scope_sheet_index": None}
+        for i, k in enumerate(settings)
+    ]
+    if status:
+        rows.append(["Last refresh", ""])
+        names.append({"name": "RefreshStatus", "sheet_index": 0, "address": f"B{len(rows)}",
+                      "book_scope": True, "scope_sheet_name": None, "scope_sheet_index": None})
+    return xw.Book(json={
+        "client": "Office.js", "version": xw.__version__,
+        "book": {"name": "overview.xlsx", "active_sheet_index": 0, "selection": "A1"},
+        "names": names,
+        "sheets": [{"name": "Settings", "values": rows, "pictures": [], "tables": [], "shapes": []}],
+    })
+
+
+def run_script(name: str, book: xw.Book):
+    return asyncio.run(xlwings.server.custom_scripts_call(
+        macros, name, typehint_to_value={xw.Book: book}))
+
+
+def test_refresh_loads_the_exports_folder_and_recalculates(sample_csv, tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "focus.csv").write_bytes(sample_csv.read_bytes())
+    store = tmp_path / "finops.duckdb"
+    book = remote_book({"StorePath": str(store), "ExportsFolder": str(exports)})
+    run_script("finops_refresh", book)
+    with CostStore(store).reader() as con:
+        assert con.execute("SELECT count(*) FROM charges").fetchall()[0][0] == 1000
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["setValues", "calculate"]
+    assert "loaded 1,000 rows from 1 file(s); 4 new slice(s), 0 restated" in actions[0]["values"][0][0]
+
+    again = remote_book({"StorePath": str(store), "ExportsFolder": str(exports)})
+    run_script("finops_refresh", again)
+    assert "no new exports" in again.json()["actions"][0]["values"][0][0]
+
+
+@pytest.mark.parametrize("settings,fragment", [
+    ({"StorePath": "x.duckdb"}, "no cell named ExportsFolder"),
+    ({"StorePath": "x.duckdb", "ExportsFolder": ""}, "the cell named ExportsFolder is empty"),
+    ({"StorePath": "x.duckdb", "ExportsFolder": "/no/such/folder"}, "no such file or folder"),
+])
+def test_refresh_errors_say_what_to_fix(settings, fragment, tmp_path):
+    book = remote_book({k: (str(tmp_path / v) if k == "StorePath" else v) for k, v in settings.items()})
+    with pytest.raises(xw.XlwingsError) as err:
+        run_script("finops_refresh", book)
+    assert str(err.value).startswith("Refresh: ") and fragment in str(err.value)
+    assert book.json()["actions"] == []  # nothing was written to the workbook

@@ -1,0 +1,63 @@
+"""The workbook macros (``@xw.script``): Refresh and Build overview.
+
+Both read their settings from named cells on the workbook's Settings sheet, which the template
+workbooks create: ``StorePath`` (the cost store file) and ``ExportsFolder`` (where new billing
+exports arrive). Under xlwings Server and Lite the runtime passes the workbook in; under the classic
+add-in they act on the workbook that called them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import xlwings as xw
+
+from finops_udfs.convert import ArgumentError, is_empty
+from finops_udfs.errors import excel_errors
+from finops_xl.store.ingest import LoadReport, ingest
+from finops_xl.store.store import CostStore
+
+#: Named cells the macros read and write.
+STORE_PATH, EXPORTS_FOLDER, REFRESH_STATUS = "StorePath", "ExportsFolder", "RefreshStatus"
+
+
+def _named_value(book, name: str, what: str) -> str:
+    try:
+        value = book.names[name].refers_to_range.value
+    except Exception:  # noqa: BLE001 - a missing name, in whichever way the runtime reports it
+        raise ArgumentError(f"the workbook has no cell named {name} ({what}): build it from a "
+                            "finops-xl template, or define the name on the Settings sheet") from None
+    if is_empty(value):
+        raise ArgumentError(f"the cell named {name} is empty: enter {what}")
+    return str(value).strip()
+
+
+def _status(book, text: str) -> None:
+    try:
+        book.names[REFRESH_STATUS].refers_to_range.value = text
+    except Exception:  # noqa: BLE001 - a workbook without a status cell just gets no status
+        pass
+
+
+def refresh_summary(report: LoadReport, when: dt.datetime) -> str:
+    """One line for the workbook's status cell."""
+    stamp = when.strftime("%Y-%m-%d %H:%M UTC")
+    if report.unchanged:
+        return f"{stamp}: no new exports (the store already holds these files)"
+    return (f"{stamp}: loaded {report.rows:,} rows from {len(report.files)} file(s); "
+            f"{len(report.added)} new slice(s), {len(report.replaced)} restated")
+
+
+@xw.script
+@excel_errors("Refresh")
+def finops_refresh(book: xw.Book = None):
+    """Load new exports from the folder named on the Settings sheet into the store, then
+    recalculate the workbook."""
+    book = book or xw.Book.caller()
+    store = CostStore(_named_value(book, STORE_PATH, "the cost store file"))
+    folder = Path(_named_value(book, EXPORTS_FOLDER, "the folder of billing exports"))
+    report = ingest([folder], store)
+    _status(book, refresh_summary(report, dt.datetime.now(dt.UTC)))
+    book.app.calculate()
+    return report
