@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore

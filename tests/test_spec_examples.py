@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from finops_xl.focus.reader import FocusFile

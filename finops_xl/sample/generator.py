@@ -114,7 +114,7 @@ import math
 import pathlib
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -1151,7 +1151,7 @@ class _Provider:
 
     # ---- resource pool (numeric part) -----------------------------------------------------------
     def _pool_numeric(self) -> None:
-        pd, rng, cal = self.pd, self.rng, self.cal
+        pd, rng = self.pd, self.rng
         T = self.T
         fixed = [i for i, t in enumerate(pd.templates) for _ in range(t.min_count)]
         n_base = int(math.ceil(max(self.est_daily) * 1.45)) + 64
@@ -1465,7 +1465,7 @@ class _Provider:
         e = self.pool["end"][nb:]
         return nb + np.flatnonzero((s <= d) & (e > d))
 
-    def day(self, d: int, r: np.ndarray, acc: "_MonthAcc") -> tuple[pa.Table, list[dict]]:
+    def day(self, d: int, r: np.ndarray, acc: _MonthAcc) -> tuple[pa.Table, list[dict]]:
         pool, cal = self.pool, self.cal
         rng = np.random.default_rng([self.spec.seed % 2**63, self.pidx, d])
         n = len(r)
@@ -1757,7 +1757,7 @@ class _Provider:
         })
         return row
 
-    def month_end_rows(self, m: int, acc: "_MonthAcc") -> list[dict]:
+    def month_end_rows(self, m: int, acc: _MonthAcc) -> list[dict]:
         cal, pd = self.cal, self.pd
         ms, me = cal.month_first_day[m], cal.month_first_day[m + 1]
         rows = self._purchase_rows(m)
