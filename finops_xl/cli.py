@@ -64,6 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--rows", type=int, default=200_000, help="generated rows (default 200000)")
     q.add_argument("--months", type=int, default=6, help="generated months (default 6)")
     q.set_defaults(run=_cmd_demo)
+
+    q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
+    templates = q.add_subparsers(dest="template", required=True, metavar="TEMPLATE")
+    w = templates.add_parser(
+        "overview", parents=[store_opt],
+        help="Cost overview: monthly cost by a dimension, native formulas and a chart",
+    )
+    w.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="last month shown")
+    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    w.add_argument("--months", type=int, default=6, help="months shown (default 6)")
+    w.add_argument("--by", default="sub_account", metavar="DIM",
+                   help="breakdown dimension, e.g. sub_account, service, tag:team (default sub_account)")
+    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
+                   help="Excel runtime of the FINOPS functions on the Live sheet (default server)")
+    w.set_defaults(run=_cmd_workbook_overview)
     return p
 
 
@@ -138,11 +153,49 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _print_load(_ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
     print("3/3  cost by provider and billing month")
     _print_summary(cost_by_provider_month(store))
+    workbook = _write_overview(store, out / "cost-overview.xlsx",
+                               last_month=_demo_last_month(args.months),
+                               months=min(args.months, 6), by="sub_account", runtime="server")
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
+    print(f"workbook: {workbook} (cost overview of the last {min(args.months, 6)} generated months)")
+    return 0
+
+
+def _cmd_workbook_overview(args: argparse.Namespace) -> int:
+    from finops_xl.query.costs import QueryError
+
+    try:
+        path = _write_overview(CostStore(args.store), args.out, last_month=args.month,
+                               months=args.months, by=args.by, runtime=args.runtime)
+    except (QueryError, ValueError) as exc:
+        print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
     return 0
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+
+
+def _demo_last_month(months: int) -> dt.date:
+    """The last month the demo generates (the generator's default start, ``months`` months on)."""
+    from finops_xl.sample.generator import SampleSpec
+
+    index = SampleSpec().start.year * 12 + SampleSpec().start.month - 1 + months - 1
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _write_overview(store: CostStore, out: Path, *, last_month: dt.date, months: int, by: str,
+                    runtime: str) -> Path:
+    """Build the Cost overview workbook from ``store`` and write it to ``out``."""
+    from finops_workbooks.overview import build_overview
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.query.costs import queries_for
+
+    spec = build_overview(queries_for(store), store_path=str(store.path), last_month=last_month,
+                          months=months, by=by, runtime=runtime)
+    return write_xlsx(spec, out)
 
 
 def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None) -> list[Path]:

@@ -1,0 +1,37 @@
+"""The house look of the template workbooks: number formats and cell styles, named once.
+
+Money uses Excel's accounting format (thousands separators, two decimals, negatives in parentheses,
+zero as a dash); months are real dates (the first of the month) shown as ``mmm yyyy``.
+"""
+
+from __future__ import annotations
+
+from finops_workbooks.model import Style
+
+#: Excel's built-in accounting format without a currency symbol (number format id 43).
+ACCOUNTING = '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)'
+#: A month, stored as the date of its first day.
+MONTH = "mmm yyyy"
+#: A calendar date.
+DATE = "yyyy-mm-dd"
+#: A date and time (UTC).
+DATETIME = "yyyy-mm-dd hh:mm:ss"
+#: A change as a percentage with one decimal.
+PERCENT = "0.0%"
+#: A whole number with thousands separators.
+INTEGER = "#,##0"
+
+TITLE = Style(bold=True, size=14)
+NOTE = Style(italic=True, color="595959")
+HEADER = Style(bold=True, fill="D9E1F2", wrap=True, align="right")  # above numbers
+HEADER_LEFT = HEADER.but(align="left")
+LABEL = Style(bold=True)
+KEY = Style(italic=True, size=8, color="808080", align="right")
+MONEY = Style(number_format=ACCOUNTING)
+MONEY_TOTAL = Style(number_format=ACCOUNTING, bold=True)
+MONTH_CELL = Style(number_format=MONTH, align="left")
+MONTH_TOTAL = Style(bold=True)
+DATE_CELL = Style(number_format=DATE, align="left")
+CHANGE = Style(number_format=PERCENT)
+INPUT = Style(fill="FFF2CC")
+INPUT_DATE = Style(fill="FFF2CC", number_format=MONTH, align="left")
