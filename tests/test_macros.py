@@ -68,3 +68,35 @@ def test_refresh_errors_say_what_to_fix(settings, fragment, tmp_path):
         run_script("finops_refresh", book)
     assert str(err.value).startswith("Refresh: ") and fragment in str(err.value)
     assert book.json()["actions"] == []  # nothing was written to the workbook
+
+
+def test_build_overview_writes_the_template_into_the_calling_workbook(tmp_path):
+    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.store.ingest import ingest
+
+    generate(SampleSpec(rows=5_000, months=2, seed=5), tmp_path / "exports")
+    store = tmp_path / "finops.duckdb"
+    ingest([tmp_path / "exports"], store)
+    book = remote_book({"StorePath": str(store)}, status=False)
+    run_script("finops_build_overview", book)
+    actions = book.json()["actions"]
+    funcs = {a["func"] for a in actions}
+    assert {"addSheet", "setValues", "setFormula", "addTable", "addChart", "namesAdd"} <= funcs
+    added = [a["args"][1] for a in actions if a["func"] == "addSheet"]
+    assert added == ["Overview", "Data", "Live"]  # Settings exists already: cleared, rewritten
+    formulas = [str(a["values"]) for a in actions if a["func"] == "setFormula"]
+    assert any("=SUMIFS(" in f for f in formulas)
+    assert any("=FINOPS.COST(" in f for f in formulas)
+    months = [v for a in actions if a["func"] == "setValues" for row in a["values"] for v in row]
+    assert str(store) in months  # the Settings sheet names the store it was built from
+
+
+def test_build_overview_on_an_empty_store_says_to_refresh(tmp_path):
+    from finops_xl.store.store import CostStore
+
+    store = CostStore(tmp_path / "empty.duckdb")
+    with store.writer():
+        pass  # creates an empty store
+    book = remote_book({"StorePath": str(store.path)}, status=False)
+    with pytest.raises(xw.XlwingsError, match="holds no charges yet: run Refresh"):
+        run_script("finops_build_overview", book)

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import xlwings as xw
 
-from finops_udfs.convert import ArgumentError, is_empty
+from finops_udfs.convert import ArgumentError, is_empty, to_date
 from finops_udfs.errors import excel_errors
+from finops_xl.query.costs import queries_for
 from finops_xl.store.ingest import LoadReport, ingest
 from finops_xl.store.store import CostStore
 
 #: Named cells the macros read and write.
 STORE_PATH, EXPORTS_FOLDER, REFRESH_STATUS = "StorePath", "ExportsFolder", "RefreshStatus"
+PERIOD_END, ROWS_BY = "PeriodEnd", "RowsBy"
 
 
 def _named_value(book, name: str, what: str) -> str:
@@ -31,6 +33,14 @@ def _named_value(book, name: str, what: str) -> str:
     if is_empty(value):
         raise ArgumentError(f"the cell named {name} is empty: enter {what}")
     return str(value).strip()
+
+
+def _optional_named_value(book, name: str):
+    try:
+        value = book.names[name].refers_to_range.value
+    except Exception:  # noqa: BLE001 - the name is optional
+        return None
+    return None if is_empty(value) else value
 
 
 def _status(book, text: str) -> None:
@@ -61,3 +71,31 @@ def finops_refresh(book: xw.Book = None):
     _status(book, refresh_summary(report, dt.datetime.now(dt.UTC)))
     book.app.calculate()
     return report
+
+
+@xw.script
+@excel_errors("Build overview")
+def finops_build_overview(book: xw.Book = None):
+    """Write the Cost overview (Settings, Overview, Data, Live sheets) into this workbook, from the
+    store named in the StorePath cell (else the default store), for the 6 months up to the
+    PeriodEnd cell's month (else the store's latest month)."""
+    from finops_workbooks.live import engine_type, write_live
+    from finops_workbooks.overview import build_overview
+
+    book = book or xw.Book.caller()
+    path = _optional_named_value(book, STORE_PATH)
+    queries = queries_for(str(path) if path else None)
+    end = _optional_named_value(book, PERIOD_END)
+    if end is not None:
+        last = to_date(end, PERIOD_END)
+    else:
+        months = queries.values("month")
+        if not months:
+            raise ArgumentError(f"the store {queries.store.path} holds no charges yet: run Refresh")
+        last = dt.date.fromisoformat(months[-1] + "-01")
+    by = _optional_named_value(book, ROWS_BY) or "sub_account"
+    runtime = "classic" if engine_type(book) == "desktop" else "server"
+    spec = build_overview(queries, store_path=str(queries.store.path),
+                          last_month=last.replace(day=1), by=str(by), runtime=runtime)
+    return write_live(book, spec)
+

@@ -61,7 +61,7 @@ def chart_note(chart: Chart) -> str:
 
 def write_live(book, spec: WorkbookSpec) -> LiveReport:
     """Write ``spec`` into the open ``book`` (an ``xlwings.Book``); returns what was done."""
-    in_points = _engine_type(book) != "desktop"  # Server and Lite size columns in points
+    in_points = engine_type(book) != "desktop"  # Server and Lite size columns in points
     sheets, created = _prepare_sheets(book, spec)
     for sheet_spec in spec.sheets:
         _write_cells(sheets[sheet_spec.name], sheet_spec, in_points)
@@ -255,7 +255,8 @@ def _points(characters: float) -> float:
     return round((characters * 7 + 5) * 0.75, 2)
 
 
-def _engine_type(book) -> str:
+def engine_type(book) -> str:
+    """"desktop" (the classic add-in over COM), or what the runtime reports ("remote" if nothing)."""
     try:
         return book.app.engine.type
     except (NotImplementedError, AttributeError):
