@@ -88,7 +88,7 @@ def test_build_overview_writes_the_template_into_the_calling_workbook(tmp_path):
     assert any("=SUMIFS(" in f for f in formulas)
     assert any("=FINOPS.COST(" in f for f in formulas)
     months = [v for a in actions if a["func"] == "setValues" for row in a["values"] for v in row]
-    assert str(store) in months  # the Settings sheet names the store it was built from
+    assert "'" + str(store) in months  # the store, written as text (apostrophe: never a formula)
 
 
 def test_build_overview_on_an_empty_store_says_to_refresh(tmp_path):
