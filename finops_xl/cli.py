@@ -155,7 +155,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _print_summary(cost_by_provider_month(store))
     workbook = _write_overview(store, out / "cost-overview.xlsx",
                                last_month=_demo_last_month(args.months),
-                               months=min(args.months, 6), by="sub_account", runtime="server")
+                               months=min(args.months, 6), by="sub_account_name", runtime="server")
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {min(args.months, 6)} generated months)")
     return 0

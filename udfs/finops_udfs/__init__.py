@@ -6,5 +6,9 @@ and help come from ``finops_udfs.registry``.
 """
 
 from finops_udfs.functions import FINOPS_COST, FINOPS_COSTTABLE, FINOPS_DIMENSIONS, FINOPS_VALUES
+from finops_udfs.macros import finops_build_overview, finops_refresh
 
-__all__ = ["FINOPS_COST", "FINOPS_COSTTABLE", "FINOPS_DIMENSIONS", "FINOPS_VALUES"]
+__all__ = [
+    "FINOPS_COST", "FINOPS_COSTTABLE", "FINOPS_DIMENSIONS", "FINOPS_VALUES",
+    "finops_build_overview", "finops_refresh",
+]
