@@ -43,13 +43,19 @@ def flatten(value) -> list:
     return [value]
 
 
+def _one_cell(value, name: str, what: str):
+    """The single cell of a one-cell range (or the scalar itself)."""
+    if not isinstance(value, (list, tuple)):
+        return value
+    cells = flatten(value)
+    if len(cells) != 1:
+        raise ArgumentError(f"{name} must be one {what}, not a range of {len(cells)} cells")
+    return cells[0]
+
+
 def to_date(value, name: str) -> dt.date:
     """A date argument: a date or datetime cell, an Excel serial number, or ISO text (2025-01-31)."""
-    if isinstance(value, (list, tuple)):
-        cells = flatten(value)
-        if len(cells) != 1:
-            raise ArgumentError(f"{name} must be one date, not a range of {len(cells)} cells")
-        value = cells[0]
+    value = _one_cell(value, name, "date")
     if is_empty(value):
         raise ArgumentError(f"{name} is empty: give a date, e.g. DATE(2025,1,1)")
     if isinstance(value, dt.datetime):
@@ -78,11 +84,7 @@ def to_date(value, name: str) -> dt.date:
 
 def to_text(value, name: str, *, optional: bool = False) -> str | None:
     """A text argument (a dimension, a metric); None when optional and empty."""
-    if isinstance(value, (list, tuple)):
-        cells = flatten(value)
-        if len(cells) != 1:
-            raise ArgumentError(f"{name} must be one value, not a range of {len(cells)} cells")
-        value = cells[0]
+    value = _one_cell(value, name, "value")
     if is_empty(value):
         if optional:
             return None
