@@ -95,8 +95,10 @@ CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
 CUBE_DIMENSIONS = (
     "BillingPeriodStart", "ProviderName", "BillingAccountId", "BillingAccountName", "SubAccountId",
     "SubAccountName", "ServiceName", "ServiceCategory", "RegionId", "ChargeCategory",
-    "BillingCurrency", "Tags",
+    "PricingCategory", "CommitmentDiscountStatus", "BillingCurrency", "Tags",
 )
+#: Bumped when the cube's layout changes: a store with an older cube rebuilds it on its next load.
+CUBE_VERSION = "2"
 CUBE_MEASURES = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 
 _CUBE_DDL = f"""
@@ -104,8 +106,8 @@ CREATE TABLE IF NOT EXISTS cost_daily (
     ChargeDate DATE,
     BillingPeriodStart TIMESTAMP, ProviderName VARCHAR, BillingAccountId VARCHAR,
     BillingAccountName VARCHAR, SubAccountId VARCHAR, SubAccountName VARCHAR, ServiceName VARCHAR,
-    ServiceCategory VARCHAR, RegionId VARCHAR, ChargeCategory VARCHAR, BillingCurrency VARCHAR,
-    Tags JSON,
+    ServiceCategory VARCHAR, RegionId VARCHAR, ChargeCategory VARCHAR, PricingCategory VARCHAR,
+    CommitmentDiscountStatus VARCHAR, BillingCurrency VARCHAR, Tags JSON,
     rows BIGINT,
     {", ".join(f"{m} DECIMAL(38,12)" for m in CUBE_MEASURES)}
 )
@@ -144,11 +146,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('focus_version', ?)",
         [SCHEMA_VERSION, schema.CANONICAL_VERSION],
     )
-    if not con.execute("SELECT count(*) FROM store_info WHERE key = 'cost_daily'").fetchall()[0][0]:
-        # a store made before the cube existed: build it once from the charges it holds
-        con.execute("DELETE FROM cost_daily")
+    current = con.execute("SELECT value FROM store_info WHERE key = 'cost_daily'").fetchall()
+    if not current or current[0][0] != CUBE_VERSION:
+        # a store made before this cube layout: build it once from the charges it holds
+        con.execute("DROP TABLE IF EXISTS cost_daily")
+        con.execute(_CUBE_DDL)
         con.execute(cube_insert_sql("true"))
-        con.execute("INSERT INTO store_info VALUES ('cost_daily', '1')")
+        con.execute("INSERT OR REPLACE INTO store_info VALUES ('cost_daily', ?)", [CUBE_VERSION])
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
