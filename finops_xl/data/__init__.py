@@ -14,3 +14,8 @@ def focus_sample_csv() -> Path:
     """Path of the bundled ``focus_sample.csv``: 1,000 anonymized real FOCUS 1.0 rows
     (AWS, Microsoft, Oracle; billing periods 2024-09 and 2024-10)."""
     return Path(str(resources.files(__package__) / "focus-sample-1.0" / "focus_sample.csv"))
+
+
+def allocation_rules() -> Path:
+    """Path of the demo allocation rules (for the data ``finops-xl sample`` generates)."""
+    return Path(str(resources.files(__package__) / "allocation" / "demo-rules.yaml"))

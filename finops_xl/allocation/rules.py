@@ -1,0 +1,300 @@
+"""Allocation rules: what an analyst writes down, checked before anything runs.
+
+Rules are a YAML file (or the same structure from another source)::
+
+    owner: team                      # the taxonomy dimension that names an owner
+    taxonomy:                        # canonical dimensions read from tags (see taxonomy.py)
+      team:
+        keys: [team, owner-team, owner_team]
+        values: {payments: [payments-team], data-platform: [data platform team]}
+      environment: {keys: [env, environment]}
+    account_defaults:                # sub-account id -> owner, when a row carries no owner tag
+      "210987654301": payments
+    hierarchy: accounts.csv          # sub-account -> business_unit, product, team, cost_center
+    pools:                           # shared costs, split in this order
+      - id: shared-network
+        filter: {service_category: Networking}
+        split: proportional          # even | proportional | fixed | driver
+      - id: support
+        filter: {service: [AWS Support, Microsoft Support]}
+        split: fixed
+        percentages: {payments: 40, search: 35, web: 25}
+      - id: untagged
+        filter: {owner: null}        # what no tag, default or mapping owns
+        split: proportional
+
+Order of operations (documented, tested):
+
+1. Each charge group gets its **direct owner** by precedence: the owner tag (through the taxonomy) →
+   ``account_defaults`` for its sub-account → the account hierarchy's owner column → none.
+2. Each group goes to the **first pool** whose filter matches it (pools are tried in the listed order;
+   a pool filter claims matching groups whether or not they have a direct owner, unless the filter
+   says ``owner: null``). Groups in no pool stay **direct** (or **UNALLOCATED** without an owner).
+3. Pools are split in the listed order. Receivers are the owners with direct cost in the same month
+   and currency (``to:`` narrows them; ``fixed`` and ``driver`` name their own). ``proportional``
+   weighs them by that direct EffectiveCost; with ``basis: direct_and_shared`` a pool also weighs
+   what earlier pools gave each owner (so a later pool may "receive from" an earlier one). A pool
+   never receives from itself or from a later pool.
+4. A pool with no receivers in a month goes to **UNALLOCATED**, never vanishes.
+
+A problem is reported as ``RuleError`` listing every finding with the rule and field it concerns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from finops_xl.allocation.hierarchy import Hierarchy, load_hierarchy
+from finops_xl.allocation.taxonomy import Taxonomy, taxonomy_from_dict
+
+#: Split methods.
+METHODS = ("even", "proportional", "fixed", "driver")
+
+#: Charge attributes a pool filter may name (besides taxonomy dimensions and ``owner``), with the
+#: allocation group column each reads.
+FILTER_COLUMNS = {
+    "provider": "ProviderName",
+    "billing_account": "BillingAccountId",
+    "sub_account": "SubAccountId",
+    "sub_account_name": "SubAccountName",
+    "service": "ServiceName",
+    "service_category": "ServiceCategory",
+    "region": "RegionId",
+    "charge_category": "ChargeCategory",
+    "pricing_category": "PricingCategory",
+    "commitment_status": "CommitmentDiscountStatus",
+}
+
+#: Named leftover buckets.
+UNALLOCATED = "UNALLOCATED"
+ROUNDING = "ROUNDING"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One problem in the rules: which rule, which field, what is wrong."""
+
+    rule: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"rule {self.rule!r}, field {self.field!r}: {self.message}"
+
+
+class RuleError(ValueError):
+    """The rules cannot be used as written; ``findings`` lists every problem."""
+
+    def __init__(self, findings: list[Finding], source: str = "rules"):
+        self.findings = tuple(findings)
+        super().__init__(f"{source}: {len(findings)} problem(s) in the allocation rules:\n  "
+                         + "\n  ".join(str(f) for f in findings))
+
+
+@dataclasses.dataclass(frozen=True)
+class Pool:
+    """A shared-cost pool.
+
+    Attributes:
+      id: its name (shown on statements).
+      filter: dimension → accepted values (None matches "no value").
+      split: one of METHODS.
+      percentages: owner → percent, for ``fixed`` (sums to 100).
+      drivers: owner → weight (optionally per month: (owner, month) → weight), for ``driver``.
+      to: receivers it is limited to (empty: all owners with direct cost).
+      basis: ``direct`` or ``direct_and_shared`` (what proportional weights count).
+    """
+
+    id: str
+    filter: Mapping[str, tuple[str | None, ...]]
+    split: str
+    percentages: Mapping[str, Decimal] = dataclasses.field(default_factory=dict)
+    drivers: Mapping[tuple[str, str | None], Decimal] = dataclasses.field(default_factory=dict)
+    to: tuple[str, ...] = ()
+    basis: str = "direct"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """Everything allocation needs to know. Build with ``load_rules`` or ``rules_from_dict``."""
+
+    owner: str
+    taxonomy: Taxonomy
+    account_defaults: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    hierarchy: Hierarchy | None = None
+    pools: tuple[Pool, ...] = ()
+    source: str = "rules"
+
+
+def load_rules(path: str | Path) -> Rules:
+    """Rules from a YAML file; relative file names inside it are relative to the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise RuleError([Finding("(file)", "path", f"no such file: {path}")], str(path)) from None
+    except yaml.YAMLError as exc:
+        raise RuleError([Finding("(file)", "yaml", f"not valid YAML: {exc}")], str(path)) from None
+    if not isinstance(data, dict):
+        raise RuleError([Finding("(file)", "yaml", "the file must hold a mapping of sections")], str(path))
+    return rules_from_dict(data, base_dir=path.parent, source=str(path))
+
+
+def rules_from_dict(data: Mapping, *, base_dir: Path | None = None, source: str = "rules") -> Rules:
+    """Rules from their dictionary form (what the YAML holds), validated."""
+    findings: list[Finding] = []
+    known = {"owner", "taxonomy", "account_defaults", "hierarchy", "pools"}
+    for key in data:
+        if key not in known:
+            findings.append(Finding("(top level)", str(key), f"unknown section; use {', '.join(sorted(known))}"))
+    try:
+        taxonomy = taxonomy_from_dict(data.get("taxonomy") or {})
+    except (ValueError, AttributeError, TypeError) as exc:
+        findings.append(Finding("taxonomy", "taxonomy", str(exc)))
+        taxonomy = Taxonomy()
+    owner = str(data.get("owner") or "team")
+    if owner not in taxonomy.names:
+        findings.append(Finding("owner", "owner", f"{owner!r} is not a taxonomy dimension "
+                                f"(taxonomy: {', '.join(taxonomy.names) or 'none'})"))
+    defaults = {str(k): str(v) for k, v in (data.get("account_defaults") or {}).items()}
+    hierarchy = None
+    if data.get("hierarchy"):
+        hpath = Path(str(data["hierarchy"]))
+        if base_dir is not None and not hpath.is_absolute():
+            hpath = base_dir / hpath
+        try:
+            hierarchy = load_hierarchy(hpath)
+        except ValueError as exc:
+            findings.append(Finding("hierarchy", "hierarchy", str(exc)))
+    pools = []
+    seen: set[str] = set()
+    raw_pools = data.get("pools") or []
+    if not isinstance(raw_pools, list):
+        findings.append(Finding("pools", "pools", "must be a list of pools"))
+        raw_pools = []
+    dims = set(FILTER_COLUMNS) | set(taxonomy.names) | {"owner"}
+    ids = [str((p or {}).get("id", "")) for p in raw_pools if isinstance(p, dict)]
+    for i, raw in enumerate(raw_pools):
+        pool, problems = _pool(raw, i, dims, ids, base_dir)
+        findings.extend(problems)
+        if pool is not None:
+            if pool.id in seen:
+                findings.append(Finding(pool.id, "id", "two pools have this id"))
+            seen.add(pool.id)
+            pools.append(pool)
+    if findings:
+        raise RuleError(findings, source)
+    return Rules(owner, taxonomy, defaults, hierarchy, tuple(pools), source)
+
+
+def _pool(raw, index: int, dims: set[str], ids: list[str], base_dir: Path | None):
+    findings: list[Finding] = []
+    if not isinstance(raw, dict):
+        return None, [Finding(f"pools[{index}]", "pool", "must be a mapping with id, filter, split")]
+    pid = str(raw.get("id") or "").strip()
+    name = pid or f"pools[{index}]"
+    if not pid:
+        findings.append(Finding(name, "id", "every pool needs an id"))
+    known = {"id", "filter", "split", "percentages", "drivers", "to", "basis", "description"}
+    for key in raw:
+        if key not in known:
+            findings.append(Finding(name, str(key), f"unknown field; use {', '.join(sorted(known))}"))
+    flt: dict[str, tuple[str | None, ...]] = {}
+    raw_filter = raw.get("filter")
+    if not isinstance(raw_filter, dict) or not raw_filter:
+        findings.append(Finding(name, "filter", "needs at least one dimension: value"))
+        raw_filter = {}
+    for dim, value in raw_filter.items():
+        if dim not in dims:
+            findings.append(Finding(name, f"filter.{dim}", f"unknown dimension {dim!r}; use one of "
+                                    f"{', '.join(sorted(dims))}"))
+            continue
+        values = value if isinstance(value, list) else [value]
+        flt[str(dim)] = tuple(None if v is None else str(v) for v in values)
+    split = str(raw.get("split") or "")
+    if split not in METHODS:
+        findings.append(Finding(name, "split", f"{split!r} is not a split method; use {', '.join(METHODS)}"))
+    to = raw.get("to") or []
+    to = tuple(str(t) for t in (to if isinstance(to, list) else [to]))
+    for t in to:
+        if t == pid or t in ids:
+            findings.append(Finding(name, "to", f"{t!r} is a pool: a pool feeds owners, never a pool "
+                                    "(and never itself)"))
+    percentages: dict[str, Decimal] = {}
+    if split == "fixed":
+        raw_pct = raw.get("percentages")
+        if not isinstance(raw_pct, dict) or not raw_pct:
+            findings.append(Finding(name, "percentages", "a fixed split needs owner: percent entries"))
+        else:
+            for owner, pct in raw_pct.items():
+                try:
+                    percentages[str(owner)] = Decimal(str(pct))
+                except InvalidOperation:
+                    findings.append(Finding(name, f"percentages.{owner}", f"{pct!r} is not a number"))
+                if str(owner) == pid or str(owner) in ids:
+                    findings.append(Finding(name, f"percentages.{owner}", "a pool cannot receive "
+                                            "from a pool (and never from itself)"))
+            total = sum(percentages.values(), Decimal(0))
+            if percentages and total != 100:
+                findings.append(Finding(name, "percentages", f"percentages sum to {total}, not 100"))
+            if any(v < 0 for v in percentages.values()):
+                findings.append(Finding(name, "percentages", "percentages cannot be negative"))
+    drivers: dict = {}
+    if split == "driver":
+        src = raw.get("drivers")
+        try:
+            drivers = _drivers(src, base_dir)
+        except ValueError as exc:
+            findings.append(Finding(name, "drivers", str(exc)))
+    basis = str(raw.get("basis") or "direct")
+    if basis not in ("direct", "direct_and_shared"):
+        findings.append(Finding(name, "basis", f"{basis!r}: use direct or direct_and_shared"))
+    if findings:
+        return None, findings
+    return Pool(pid, flt, split, percentages, drivers, to, basis), []
+
+
+def _drivers(src, base_dir: Path | None) -> dict[tuple[str, str | None], Decimal]:
+    """Driver weights from a mapping {owner: weight} or a CSV (owner, weight[, month])."""
+    if isinstance(src, dict) and src:
+        out = {}
+        for owner, w in src.items():
+            out[(str(owner), None)] = _weight(w, f"owner {owner}")
+        return out
+    if isinstance(src, str) and src:
+        import csv
+
+        path = Path(src)
+        if base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise ValueError(f"no driver table at {path}")
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if "owner" not in cols or "weight" not in cols:
+                raise ValueError(f"{path}: needs columns owner, weight (and optionally month)")
+            out = {}
+            for i, row in enumerate(reader, start=1):
+                month = row.get(cols["month"]) if "month" in cols else None
+                out[(row[cols["owner"]].strip(), (month or "").strip()[:7] or None)] = _weight(
+                    row[cols["weight"]], f"{path} row {i}")
+        if not out:
+            raise ValueError(f"{path}: the driver table is empty")
+        return out
+    raise ValueError("a driver split needs drivers: a mapping owner: weight, or a CSV file name")
+
+
+def _weight(value, where: str) -> Decimal:
+    try:
+        w = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{where}: weight {value!r} is not a number") from None
+    if w < 0:
+        raise ValueError(f"{where}: weight {value!r} is negative")
+    return w
