@@ -1,0 +1,351 @@
+"""Allocation: every cost in the store assigned to an owner, by rules, tying to the source exactly.
+
+Steps (run in the store's writer, so a run is all-or-nothing and readers never see half of one):
+
+1. **Groups.** Charges are grouped by everything a rule can see: month (of ChargePeriodStart), billing
+   currency, provider, billing account, sub-account, service, service category, region, charge and
+   pricing category, commitment status, and each taxonomy dimension read from the tags. Rows in
+   one group are indistinguishable to every rule, so allocating the group allocates each of its
+   rows the same way. The groups come from the store's daily cube (an exact roll-up of ``charges``
+   kept by every load), one SQL statement; each keeps its key, so it leads back to its rows
+   (``allocation_groups``).
+2. **Direct owner** per group, by precedence: owner tag → account default → hierarchy → none.
+3. **Pools.** Each group is claimed by the first pool whose filter matches (``rules.py``).
+4. **Lines.** Unpooled groups become ``direct`` lines (or ``unallocated`` without an owner). Each
+   pool's total per month and currency is split among its receivers, metric by metric, with the
+   largest-remainder method at 1e-12 so the parts add up to the pool exactly; a pool with no
+   receivers becomes an ``unallocated`` line.
+5. **Check.** For every month and currency, Σ lines = Σ charges for BilledCost and EffectiveCost,
+   exactly; otherwise the run fails and nothing is written.
+
+Results, in the store: ``allocation_groups``, ``allocated_charges`` (the lines: owner, owner
+attributes, kind, method, rule, pool, group, share, amounts) and ``allocation_runs``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+from collections import defaultdict
+from decimal import Decimal
+
+import duckdb
+import pyarrow as pa
+
+from finops_xl.allocation.rules import FILTER_COLUMNS, UNALLOCATED, Pool, Rules
+from finops_xl.allocation.showback import Coverage, coverage
+from finops_xl.allocation.split import largest_remainder
+from finops_xl.store.sources import sql_identifier, sql_literal
+from finops_xl.store.store import CostStore
+
+#: Amount precision of allocated lines: the store's 12 decimals.
+QUANTUM = Decimal("1e-12")
+
+#: Owner attributes carried on every line (from the tag taxonomy or the account hierarchy).
+ATTRIBUTES = ("business_unit", "product", "cost_center", "environment")
+
+_GROUP_KEYS = ("ProviderName", "BillingAccountId", "SubAccountId", "SubAccountName", "ServiceName",
+               "ServiceCategory", "RegionId", "ChargeCategory", "PricingCategory",
+               "CommitmentDiscountStatus")
+
+
+@dataclasses.dataclass(frozen=True)
+class AllocationReport:
+    """What a run did.
+
+    Attributes:
+      run_id: its id in ``allocation_runs``.  groups: charge groups allocated.
+      lines: allocated lines written.  coverage: allocation coverage by month.
+      seconds: wall time.
+    """
+
+    run_id: int
+    groups: int
+    lines: int
+    coverage: tuple[Coverage, ...]
+    seconds: float
+
+
+def tag_column(dimension: str) -> str:
+    """The allocation-group column holding a taxonomy dimension's value."""
+    return f"tag_{dimension}"
+
+
+def allocate(store: CostStore | str | os.PathLike, rules: Rules) -> AllocationReport:
+    """Allocate every charge in ``store`` by ``rules``; replaces the previous allocation."""
+    import time
+
+    started = time.monotonic()
+    store = store if isinstance(store, CostStore) else CostStore(store)
+    if not store.exists():
+        from finops_xl.store.errors import StoreNotFoundError
+
+        raise StoreNotFoundError(f"no cost store at {store.path}: load exports first (finops-xl ingest)")
+    with store.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        _build_groups(con, rules)
+        _resolve_owners(con, rules)
+        _assign_pools(con, rules)
+        lines = _lines(con, rules)
+        _write_lines(con, lines)
+        _check_conservation(con)
+        run_id = _record_run(con, rules)
+        con.execute("COMMIT")
+        groups = con.execute("SELECT count(*) FROM allocation_groups").fetchall()[0][0]
+        n_lines = con.execute("SELECT count(*) FROM allocated_charges").fetchall()[0][0]
+        cov = coverage(con)
+    return AllocationReport(run_id, groups, n_lines, cov, time.monotonic() - started)
+
+
+# ---- step 1: groups -----------------------------------------------------------------------------
+
+
+def _build_groups(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    keys = [k for (k,) in con.execute(
+        "SELECT DISTINCT unnest(json_keys(Tags)) FROM cost_daily WHERE Tags IS NOT NULL").fetchall()]
+    tag_exprs = ", ".join(
+        f"{rules.taxonomy.sql(d, keys)} AS {sql_identifier(tag_column(d))}" for d in rules.taxonomy.names
+    )
+    key_cols = ", ".join(_GROUP_KEYS)
+    tag_cols = "".join(", " + sql_identifier(tag_column(d)) for d in rules.taxonomy.names)
+    order = ", ".join(f"{c} NULLS FIRST" for c in ("month", "currency", *_GROUP_KEYS,
+                                                   *(sql_identifier(tag_column(d)) for d in rules.taxonomy.names)))
+    con.execute("DROP TABLE IF EXISTS allocation_groups")
+    con.execute(f"""
+        CREATE TABLE allocation_groups AS
+        WITH keyed AS (
+            SELECT CAST(date_trunc('month', ChargeDate) AS DATE) AS month,
+                   BillingCurrency AS currency, {key_cols}{', ' + tag_exprs if tag_exprs else ''},
+                   rows, BilledCost, EffectiveCost
+            FROM cost_daily
+        )
+        SELECT row_number() OVER (ORDER BY {order}) AS group_id, *
+        FROM (SELECT month, currency, {key_cols}{tag_cols},
+                     sum(rows) AS rows, sum(BilledCost) AS BilledCost,
+                     sum(EffectiveCost) AS EffectiveCost
+              FROM keyed GROUP BY ALL)
+    """)
+
+
+# ---- step 2: owners -----------------------------------------------------------------------------
+
+
+def _mapping_table(con, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    table = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def _resolve_owners(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    _mapping_table(con, "alloc_defaults", ("sub_account", "owner"),
+                   sorted(rules.account_defaults.items()))
+    h = rules.hierarchy.rows if rules.hierarchy else {}
+    h_cols = ("sub_account", rules.owner, *ATTRIBUTES)
+    h_cols = tuple(dict.fromkeys(h_cols))  # the owner may itself be an attribute
+    _mapping_table(con, "alloc_hierarchy", h_cols,
+                   [(k, *(v.get(c) for c in h_cols[1:])) for k, v in sorted(h.items())])
+    tag_owner = sql_identifier(tag_column(rules.owner))
+    attrs = []
+    for a in ATTRIBUTES:
+        from_tag = f"g.{sql_identifier(tag_column(a))}, " if a in rules.taxonomy.names else ""
+        attrs.append(f"coalesce({from_tag}h.{sql_identifier(a)}) AS {sql_identifier(a)}")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE allocation_groups AS
+        SELECT g.*,
+               coalesce(g.{tag_owner}, d.owner, h.{sql_identifier(rules.owner)}) AS owner,
+               CASE WHEN g.{tag_owner} IS NOT NULL THEN 'tag'
+                    WHEN d.owner IS NOT NULL THEN 'account_default'
+                    WHEN h.{sql_identifier(rules.owner)} IS NOT NULL THEN 'hierarchy' END AS owner_method,
+               {', '.join(attrs)}
+        FROM allocation_groups g
+        LEFT JOIN alloc_defaults d ON d.sub_account = g.SubAccountId
+        LEFT JOIN alloc_hierarchy h ON h.sub_account = g.SubAccountId
+    """)
+
+
+# ---- step 3: pools ------------------------------------------------------------------------------
+
+
+def _filter_sql(pool: Pool, rules: Rules) -> str:
+    clauses = []
+    for dim, values in pool.filter.items():
+        if dim == "owner":
+            col = "owner"
+        elif dim in FILTER_COLUMNS:
+            col = FILTER_COLUMNS[dim]
+        else:
+            col = tag_column(dim)
+        col = sql_identifier(col)
+        named = [v for v in values if v is not None]
+        parts = []
+        if named:
+            parts.append(f"{col} IN ({', '.join(sql_literal(v) for v in named)})")
+        if len(named) < len(values):
+            parts.append(f"{col} IS NULL")
+        clauses.append("(" + " OR ".join(parts) + ")")
+    return " AND ".join(clauses) or "false"
+
+
+def _assign_pools(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    if rules.pools:
+        cases = " ".join(f"WHEN {_filter_sql(p, rules)} THEN {sql_literal(p.id)}" for p in rules.pools)
+        expr = f"CASE {cases} END"
+    else:
+        expr = "CAST(NULL AS VARCHAR)"
+    con.execute(f"CREATE OR REPLACE TABLE allocation_groups AS SELECT *, {expr} AS pool_id "
+                f"FROM allocation_groups")
+
+
+# ---- step 4: lines ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Line:
+    month: dt.date
+    currency: str
+    owner: str
+    kind: str
+    method: str
+    rule_id: str
+    pool_id: str | None
+    share: Decimal
+    billed: Decimal
+    effective: Decimal
+
+
+def _lines(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[_Line]:
+    """Split every pool (small aggregates: pools × months × currencies × owners)."""
+    direct = defaultdict(lambda: defaultdict(Decimal))  # (month, currency) -> owner -> EffectiveCost
+    for month, currency, owner, eff in con.execute(
+        "SELECT month, currency, owner, sum(EffectiveCost) FROM allocation_groups "
+        "WHERE pool_id IS NULL AND owner IS NOT NULL GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        direct[(month, currency)][owner] += Decimal(eff)
+    totals = defaultdict(dict)  # pool -> (month, currency) -> (billed, effective)
+    for pool_id, month, currency, billed, eff in con.execute(
+        "SELECT pool_id, month, currency, sum(BilledCost), sum(EffectiveCost) FROM allocation_groups "
+        "WHERE pool_id IS NOT NULL GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        totals[pool_id][(month, currency)] = (Decimal(billed), Decimal(eff))
+    shared = defaultdict(lambda: defaultdict(Decimal))  # what earlier pools gave each owner
+    lines: list[_Line] = []
+    for pool in rules.pools:
+        for (month, currency), (billed, eff) in sorted(totals.get(pool.id, {}).items()):
+            weights = _weights(pool, direct[(month, currency)], shared[(month, currency)], month)
+            if not weights:
+                lines.append(_Line(month, currency, UNALLOCATED, "unallocated", "no receivers",
+                                   pool.id, pool.id, Decimal(1), billed, eff))
+                continue
+            owners = sorted(weights)
+            w = [weights[o] for o in owners]
+            total_w = sum(w, Decimal(0))
+            billed_parts = largest_remainder(billed, w, QUANTUM)
+            eff_parts = largest_remainder(eff, w, QUANTUM)
+            for o, wi, b, e in zip(owners, w, billed_parts, eff_parts):
+                lines.append(_Line(month, currency, o, "shared", pool.split, pool.id, pool.id,
+                                   wi / total_w, b, e))
+                shared[(month, currency)][o] += e
+    return lines
+
+
+def _weights(pool: Pool, direct: dict, shared: dict, month: dt.date) -> dict[str, Decimal]:
+    """Receiver → weight for one pool in one month and currency (only positive weights)."""
+    if pool.split == "fixed":
+        weights = dict(pool.percentages)
+    elif pool.split == "driver":
+        key = month.strftime("%Y-%m")
+        monthly = {o: w for (o, m), w in pool.drivers.items() if m == key}
+        weights = monthly or {o: w for (o, m), w in pool.drivers.items() if m is None}
+    else:
+        basis = dict(direct)
+        if pool.basis == "direct_and_shared":
+            for o, v in shared.items():
+                basis[o] = basis.get(o, Decimal(0)) + v
+        if pool.split == "even":
+            weights = {o: Decimal(1) for o, v in basis.items()}
+        else:
+            weights = dict(basis)
+    if pool.to:
+        weights = {o: v for o, v in weights.items() if o in pool.to}
+    return {o: v for o, v in weights.items() if v > 0}
+
+
+def _write_lines(con: duckdb.DuckDBPyConnection, shared: list[_Line]) -> None:
+    """``allocated_charges``: direct and unallocated group lines (SQL), then the pool lines."""
+    attr_cols = ", ".join(sql_identifier(a) for a in ATTRIBUTES)
+    con.execute("DROP TABLE IF EXISTS allocated_charges")
+    con.execute(f"""
+        CREATE TABLE allocated_charges AS
+        SELECT month, currency,
+               coalesce(owner, '{UNALLOCATED}') AS owner, {attr_cols},
+               CASE WHEN owner IS NULL THEN 'unallocated' ELSE 'direct' END AS kind,
+               coalesce(owner_method, 'none') AS method,
+               CASE WHEN owner IS NULL THEN 'no owner' ELSE 'owner:' || owner_method END AS rule_id,
+               CAST(NULL AS VARCHAR) AS pool_id, group_id,
+               CAST(1 AS DECIMAL(38,18)) AS share, rows AS source_rows,
+               BilledCost, EffectiveCost
+        FROM allocation_groups WHERE pool_id IS NULL
+    """)
+    if not shared:
+        return
+    table = pa.table({
+        "month": pa.array([x.month for x in shared], pa.date32()),
+        "currency": [x.currency for x in shared],
+        "owner": [x.owner for x in shared],
+        "kind": [x.kind for x in shared],
+        "method": [x.method for x in shared],
+        "rule_id": [x.rule_id for x in shared],
+        "pool_id": [x.pool_id for x in shared],
+        "share": pa.array([str(x.share.quantize(Decimal("1e-18"))) for x in shared], pa.string()),
+        "BilledCost": pa.array([x.billed for x in shared], pa.decimal128(38, 12)),
+        "EffectiveCost": pa.array([x.effective for x in shared], pa.decimal128(38, 12)),
+    })
+    con.register("shared_lines", table)
+    attrs = ", ".join(f"a.{sql_identifier(x)}" for x in ATTRIBUTES)
+    con.execute(f"""
+        INSERT INTO allocated_charges BY NAME
+        SELECT s.month, s.currency, s.owner, {attrs}, s.kind, s.method, s.rule_id, s.pool_id,
+               CAST(NULL AS BIGINT) AS group_id, CAST(s.share AS DECIMAL(38,18)) AS share,
+               p.rows AS source_rows, s.BilledCost, s.EffectiveCost
+        FROM shared_lines s
+        LEFT JOIN (SELECT owner, {', '.join(f'any_value({sql_identifier(x)}) AS {sql_identifier(x)}' for x in ATTRIBUTES)}
+                   FROM allocation_groups WHERE owner IS NOT NULL GROUP BY owner) a USING (owner)
+        LEFT JOIN (SELECT pool_id, month, currency, sum(rows) AS rows FROM allocation_groups
+                   WHERE pool_id IS NOT NULL GROUP BY ALL) p USING (pool_id, month, currency)
+    """)
+    con.unregister("shared_lines")
+
+
+# ---- step 5: check ------------------------------------------------------------------------------
+
+
+def _check_conservation(con: duckdb.DuckDBPyConnection) -> None:
+    broken = con.execute("""
+        WITH src AS (SELECT CAST(date_trunc('month', ChargePeriodStart) AS DATE) AS month,
+                            BillingCurrency AS currency, sum(BilledCost) AS b, sum(EffectiveCost) AS e
+                     FROM charges GROUP BY ALL),
+             out AS (SELECT month, currency, sum(BilledCost) AS b, sum(EffectiveCost) AS e
+                     FROM allocated_charges GROUP BY ALL)
+        SELECT * FROM src FULL JOIN out USING (month, currency)
+        WHERE src.b IS DISTINCT FROM out.b OR src.e IS DISTINCT FROM out.e
+    """).fetchall()
+    if broken:
+        raise AssertionError(f"allocation does not conserve cost (internal error): {broken[:3]}")
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
+    con.execute("""CREATE TABLE IF NOT EXISTS allocation_runs (
+        run_id BIGINT, ran_at TIMESTAMP, rules_source VARCHAR, rules_digest VARCHAR, owner VARCHAR,
+        pools JSON, last_load_id VARCHAR)""")
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM allocation_runs").fetchall()[0][0]
+    digest = hashlib.sha256(repr(rules).encode()).hexdigest()
+    last = con.execute("SELECT value FROM store_info WHERE key = 'last_load_id'").fetchall()
+    con.execute("INSERT INTO allocation_runs VALUES (?, ?, ?, ?, ?, ?, ?)", [
+        run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0), rules.source,
+        "sha256:" + digest, rules.owner, json.dumps([p.id for p in rules.pools]),
+        last[0][0] if last else None])
+    return int(run_id)
