@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from finops_udfs import registry
+from finops_xl.allocation.engine import allocate
+from finops_xl.allocation.rules import load_rules
+from finops_xl.data import allocation_rules
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
@@ -33,8 +36,10 @@ def parse(formula: str) -> tuple[str, list]:
     m = re.fullmatch(r"=FINOPS\.(\w+)\((.*)\)", formula)
     assert m, formula
     args = []
-    for token in re.findall(r'DATE\(\d+,\d+,\d+\)|"[^"]*"|[-\d.]+', m.group(2)):
-        if token.startswith("DATE("):
+    for token in re.findall(r'DATE\(\d+,\d+,\d+\)|\{[^}]*\}|"[^"]*"|[-\d.]+', m.group(2)):
+        if token.startswith("{"):  # an array constant: rows split by ;, columns by ,
+            args.append([[float(v) for v in row.split(",")] for row in token[1:-1].split(";")])
+        elif token.startswith("DATE("):
             y, mo, d = map(int, re.findall(r"\d+", token))
             args.append(serial(dt.date(y, mo, d)))
         elif token.startswith('"'):
@@ -49,6 +54,7 @@ def default_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("readme")
     generate(SampleSpec(rows=20_000, months=3, seed=3), out / "exports")
     ingest([out / "exports"], out / "finops.duckdb")
+    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
     return CostStore(out / "finops.duckdb")
 
 
@@ -77,3 +83,7 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert [r[0] for r in results["COSTTABLE"][1:]] == providers
     assert results["DIMENSIONS"][0] == ["dimension", "description"]
     assert results["VALUES"] == [[p] for p in providers]
+    assert results["ALLOCATE"] == [[33.34], [33.33], [33.33]]
+    coverage = dict(map(tuple, results["ALLOCATION_COVERAGE"][1:]))
+    assert coverage["direct"] + coverage["shared"] + coverage["unallocated"] == pytest.approx(1)
+    assert coverage["maturity"] in ("crawl", "walk", "run")

@@ -166,3 +166,22 @@ def coverage(con: duckdb.DuckDBPyConnection) -> tuple[Coverage, ...]:
         out.append(Coverage(month, share(k["direct"]), share(k["shared"]), share(k["unallocated"])))
     return tuple(out)
 
+
+
+def monthly_coverage(store, day: dt.date) -> Coverage:
+    """Coverage of the month containing ``day`` from ``store``'s current allocation."""
+    from finops_xl.query.errors import QueryError
+    from finops_xl.store.errors import StoreError
+
+    with store.reader() as con:
+        present = con.execute("SELECT count(*) FROM information_schema.tables "
+                              "WHERE table_name = 'allocated_charges'").fetchall()[0][0]
+        if not present:
+            raise StoreError(f"the store {store.path} has no allocation yet: run "
+                             "finops-xl allocate --rules FILE")
+        found = {c.month: c for c in coverage(con)}
+    month = day.replace(day=1)
+    if month not in found:
+        months = ", ".join(m.strftime("%Y-%m") for m in sorted(found)) or "none"
+        raise QueryError(f"no allocated cost in {month:%Y-%m} (allocated months: {months})")
+    return found[month]

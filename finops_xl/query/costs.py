@@ -29,15 +29,12 @@ from finops_xl.query.dimensions import (
     resolve_dimension,
     resolve_metric,
 )
+from finops_xl.query.errors import QueryError
 from finops_xl.store.errors import StoreError
 from finops_xl.store.store import CUBE_DIMENSIONS, CUBE_MEASURES, CostStore
 
 #: A filter value: one value, or several (any of them matches).
 FilterValue = str | Sequence[str]
-
-
-class QueryError(ValueError):
-    """A cost question that cannot be answered as asked; the message says what to change."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,10 +5,17 @@ Point xlwings at this module: ``UDF_MODULES = finops_udfs`` (classic add-in), or
 and help come from ``finops_udfs.registry``.
 """
 
-from finops_udfs.functions import FINOPS_COST, FINOPS_COSTTABLE, FINOPS_DIMENSIONS, FINOPS_VALUES
+from finops_udfs.functions import (
+    FINOPS_ALLOCATE,
+    FINOPS_ALLOCATION_COVERAGE,
+    FINOPS_COST,
+    FINOPS_COSTTABLE,
+    FINOPS_DIMENSIONS,
+    FINOPS_VALUES,
+)
 from finops_udfs.macros import finops_build_overview, finops_refresh
 
 __all__ = [
-    "FINOPS_COST", "FINOPS_COSTTABLE", "FINOPS_DIMENSIONS", "FINOPS_VALUES",
-    "finops_build_overview", "finops_refresh",
+    "FINOPS_ALLOCATE", "FINOPS_ALLOCATION_COVERAGE", "FINOPS_COST", "FINOPS_COSTTABLE",
+    "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_build_overview", "finops_refresh",
 ]

@@ -136,3 +136,40 @@ def table(header: Iterable, rows: Iterable[Iterable]) -> list[list]:
     for r in rows:
         out.append([("" if v is None else float(v) if isinstance(v, Decimal) else v) for v in r])
     return out
+
+
+def to_decimal(value, name: str) -> Decimal:
+    """A number argument as an exact Decimal (an Excel double is read by its shortest repr)."""
+    value = _one_cell(value, name, "number")
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise ArgumentError(f"{name} must be a number")
+    try:
+        number_ = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ArgumentError(f"{name} ({value!r}) is not a number") from None
+    if not number_.is_finite():
+        raise ArgumentError(f"{name} must be a finite number")
+    return number_
+
+
+def to_decimals(value, name: str) -> list[Decimal]:
+    """A range of numbers (empty cells are not allowed: say 0)."""
+    cells = flatten(value)
+    if not cells:
+        raise ArgumentError(f"{name} is empty")
+    return [to_decimal(c if c is not None else "", f"{name} cell {i + 1}") for i, c in enumerate(cells)]
+
+
+def to_integer(value, name: str) -> int:
+    d = to_decimal(value, name)
+    if d != d.to_integral_value():
+        raise ArgumentError(f"{name} must be a whole number")
+    return int(d)
+
+
+def like(shape, values: list) -> list[list]:
+    """``values`` spilled in the shape of the range ``shape`` came in: one row stays a row, anything
+    else becomes a column."""
+    if isinstance(shape, (list, tuple)) and len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        return [list(values)]
+    return [[v] for v in values]

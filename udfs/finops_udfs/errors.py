@@ -9,7 +9,7 @@ import logging
 from xlwings import XlwingsError
 
 from finops_udfs.convert import ArgumentError
-from finops_xl.query.costs import QueryError
+from finops_xl.query.errors import QueryError
 from finops_xl.store.errors import StoreError
 
 logger = logging.getLogger("finops_udfs")

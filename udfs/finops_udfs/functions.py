@@ -1,11 +1,14 @@
 """The ``FINOPS.*`` worksheet functions: convert Excel values, ask ``finops_xl``, convert back.
 
 No finance logic lives here. Names, argument help and descriptions come from ``registry``.
+The store is imported only by the functions that read it, so that the pure ones (FINOPS.ALLOCATE)
+also run where DuckDB cannot be installed (xlwings Lite in the browser).
 """
 
 from __future__ import annotations
 
 import sys
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import xlwings as xw
 
@@ -13,8 +16,7 @@ from finops_udfs import convert
 from finops_udfs.convert import ArgumentError
 from finops_udfs.errors import excel_errors
 from finops_udfs.registry import NAMESPACE, Function, function
-from finops_xl.query.costs import CostQueries, queries_for
-from finops_xl.query.dimensions import METRICS, is_metric
+from finops_xl.allocation.split import largest_remainder
 
 _IN_BROWSER = sys.platform == "emscripten"  # xlwings Lite (Pyodide)
 
@@ -26,16 +28,18 @@ def excel_function(spec: Function):
         f = excel_errors(spec.officejs_name)(f)
         f.__doc__ = spec.summary
         for a in reversed(spec.args):
-            f = xw.arg(a.name, doc=a.doc)(f)
+            f = xw.arg(a.name, doc=a.doc, **({"ndim": a.ndim} if a.ndim else {}))(f)
         return xw.func(name=spec.name, namespace=NAMESPACE)(f)
 
     return deco
 
 
-def _queries(store) -> CostQueries:
+def _queries(store):
     if _IN_BROWSER:
         raise ArgumentError("the cost store is on your computer, which xlwings Lite (in the "
                             "browser) cannot open: use the classic add-in or xlwings Server")
+    from finops_xl.query.costs import queries_for
+
     path = convert.to_text(store, "store", optional=True)
     return queries_for(path)
 
@@ -59,6 +63,8 @@ def _split_filters(args) -> tuple[dict[str, list[str]], object, object]:
                 raise ArgumentError(f"the filter {key!r} has no value")
             filters.setdefault(key, []).extend(values)
     if leftover is not None:
+        from finops_xl.query.dimensions import METRICS, is_metric
+
         text = convert.to_text(leftover, "metric")
         if metric is not None or not is_metric(text):
             raise ArgumentError(
@@ -103,3 +109,30 @@ def FINOPS_VALUES(dimension, store=None):
     if not values:
         raise ArgumentError(f"the store has no values of {dimension!r}")
     return [[v] for v in values]
+
+
+@excel_function(function("ALLOCATE"))
+def FINOPS_ALLOCATE(amount, weights, decimals=None):
+    places = 2 if convert.is_empty(decimals) and decimals != 0 else convert.to_integer(decimals, "decimals")
+    if not 0 <= places <= 12:
+        raise ArgumentError("decimals must be between 0 and 12")
+    quantum = Decimal(1).scaleb(-places)
+    total = convert.to_decimal(amount, "amount").quantize(quantum, rounding=ROUND_HALF_EVEN)
+    values = convert.to_decimals(weights, "weights")
+    if any(w < 0 for w in values):
+        raise ArgumentError("weights cannot be negative")
+    if sum(values, Decimal(0)) == 0:
+        raise ArgumentError("the weights add up to 0: give at least one positive weight")
+    parts = [convert.number(p) for p in largest_remainder(total, values, quantum)]
+    return convert.like(weights, parts)
+
+
+@excel_function(function("ALLOCATION_COVERAGE"))
+def FINOPS_ALLOCATION_COVERAGE(month, store=None):
+    from finops_xl.allocation.showback import monthly_coverage
+
+    day = convert.to_date(month, "month")
+    cov = monthly_coverage(_queries(store).store, day)
+    return [["measure", "value"], ["direct", float(cov.direct)], ["shared", float(cov.shared)],
+            ["unallocated", float(cov.unallocated)], ["allocated", float(cov.allocated)],
+            ["maturity", cov.maturity]]

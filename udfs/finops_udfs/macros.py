@@ -1,4 +1,5 @@
-"""The workbook macros (``@xw.script``): Refresh and Build overview.
+"""The workbook macros (``@xw.script``): Refresh and Build overview (the store is imported when a
+macro runs, not when the module loads).
 
 Both read their settings from named cells on the workbook's Settings sheet, which the template
 workbooks create: ``StorePath`` (the cost store file) and ``ExportsFolder`` (where new billing
@@ -15,9 +16,6 @@ import xlwings as xw
 
 from finops_udfs.convert import ArgumentError, is_empty, to_date
 from finops_udfs.errors import excel_errors
-from finops_xl.query.costs import queries_for
-from finops_xl.store.ingest import LoadReport, ingest
-from finops_xl.store.store import CostStore
 
 #: Named cells the macros read and write.
 STORE_PATH, EXPORTS_FOLDER, REFRESH_STATUS = "StorePath", "ExportsFolder", "RefreshStatus"
@@ -50,7 +48,7 @@ def _status(book, text: str) -> None:
         pass
 
 
-def refresh_summary(report: LoadReport, when: dt.datetime) -> str:
+def refresh_summary(report, when: dt.datetime) -> str:
     """One line for the workbook's status cell."""
     stamp = when.strftime("%Y-%m-%d %H:%M UTC")
     if report.unchanged:
@@ -64,6 +62,9 @@ def refresh_summary(report: LoadReport, when: dt.datetime) -> str:
 def finops_refresh(book: xw.Book = None):
     """Load new exports from the folder named on the Settings sheet into the store, then
     recalculate the workbook."""
+    from finops_xl.store.ingest import ingest
+    from finops_xl.store.store import CostStore
+
     book = book or xw.Book.caller()
     store = CostStore(_named_value(book, STORE_PATH, "the cost store file"))
     folder = Path(_named_value(book, EXPORTS_FOLDER, "the folder of billing exports"))
@@ -81,6 +82,8 @@ def finops_build_overview(book: xw.Book = None):
     PeriodEnd cell's month (else the store's latest month)."""
     from finops_workbooks.live import engine_type, write_live
     from finops_workbooks.overview import build_overview
+
+    from finops_xl.query.costs import queries_for
 
     book = book or xw.Book.caller()
     path = _optional_named_value(book, STORE_PATH)

@@ -32,12 +32,14 @@ class Arg:
       name: the Python parameter name.  doc: help text for the Function Wizard.
       repeating: True for the last argument when it takes any number of values.
       optional: True when it may be left out.
+      ndim: 2 to always receive a range as rows of cells (keeps a row apart from a column).
     """
 
     name: str
     doc: str
     repeating: bool = False
     optional: bool = False
+    ndim: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +135,25 @@ FUNCTIONS: tuple[Function, ...] = (
         args=(Arg("dimension", "A dimension name from FINOPS.DIMENSIONS(), e.g. \"provider\"."), _STORE),
         runtimes=STORE_RUNTIMES,
         example='=FINOPS.VALUES("provider")',
+    ),
+    Function(
+        name="ALLOCATE",
+        summary="Splits an amount in proportion to weights, to the cent, so the parts add up to the "
+                "amount exactly (largest-remainder method). Spills, in the weights' shape.",
+        args=(Arg("amount", "The amount to split (rounded half-even to the decimals first)."),
+              Arg("weights", "A row or column of non-negative weights, e.g. headcount or usage.", ndim=2),
+              Arg("decimals", "Decimal places of the parts (default 2: cents).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.ALLOCATE(100, {1;1;1})",
+    ),
+    Function(
+        name="ALLOCATION_COVERAGE",
+        summary="Allocation coverage of a month from the store's current allocation: the shares of "
+                "cost allocated directly (tag or mapping), by a split, and not at all, the allocated "
+                "total and the FinOps maturity (crawl, walk ≥ 80%, run ≥ 90%). Spills.",
+        args=(Arg("month", "Any date in the month, e.g. DATE(2025,1,1)."), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.ALLOCATION_COVERAGE(DATE(2025,1,1))",
     ),
 )
 

@@ -1,0 +1,78 @@
+"""FINOPS.ALLOCATE and FINOPS.ALLOCATION_COVERAGE through the Office.js call path, and the
+DuckDB-free import that xlwings Lite needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+import xlwings
+
+from finops_xl.allocation.engine import allocate
+from finops_xl.allocation.rules import rules_from_dict
+from finops_xl.data import focus_sample_csv
+from finops_xl.store.ingest import ingest
+from finops_xl.store.store import CostStore
+from tests.test_udfs_officejs import call, serial
+
+
+@pytest.mark.parametrize("amount,weights,decimals,expected", [
+    (100, [[1], [1], [1]], None, [[33.34], [33.33], [33.33]]),          # a column stays a column
+    (100, [[1, 1, 1]], None, [[33.34, 33.33, 33.33]]),                  # a row stays a row
+    (10, [[60], [40]], None, [[6.0], [4.0]]),
+    (-7, [[2], [1]], None, [[-4.67], [-2.33]]),                          # credits split like costs
+    (1000, [[1], [2]], 0, [[333.0], [667.0]]),
+    (0.05, [[1], [1], [1], [1]], None, [[0.02], [0.01], [0.01], [0.01]]),
+    (10.005, [[1], [1]], None, [[5.0], [5.0]]),                          # 10.005 → 10.00 (half-even)
+])
+def test_allocate_hand_derived(amount, weights, decimals, expected):
+    args = [amount, weights] + ([] if decimals is None else [decimals])
+    assert call("ALLOCATE", *args) == expected
+
+
+@pytest.mark.parametrize("weights,fragment", [
+    ([[1], [-1]], "weights cannot be negative"), ([[0], [0]], "add up to 0"),
+    ([["a"], [1]], "is not a number"),
+])
+def test_allocate_bad_weights(weights, fragment):
+    with pytest.raises(xlwings.XlwingsError, match=fragment):
+        call("ALLOCATE", 100, weights)
+
+
+def test_allocation_coverage(tmp_path):
+    store = tmp_path / "s.duckdb"
+    ingest([focus_sample_csv()], store)
+    with pytest.raises(xlwings.XlwingsError, match="no allocation yet: run finops-xl allocate"):
+        call("ALLOCATION_COVERAGE", serial(dt.date(2024, 9, 1)), str(store))
+    allocate(store, rules_from_dict({"owner": "business_unit",
+                                     "taxonomy": {"business_unit": {"keys": ["business_unit"]}},
+                                     "pools": [{"id": "rest", "filter": {"owner": None},
+                                                "split": "proportional"}]}))
+    got = dict(map(tuple, call("ALLOCATION_COVERAGE", serial(dt.date(2024, 9, 15)), str(store))))
+    with CostStore(store).reader() as con:
+        direct, total = con.execute(
+            "SELECT sum(EffectiveCost) FILTER (WHERE kind = 'direct'), sum(EffectiveCost) "
+            "FROM allocated_charges WHERE month = '2024-09-01'").fetchall()[0]
+    assert got["direct"] == float(Decimal(direct) / Decimal(total))
+    assert got["unallocated"] == 0.0 and got["allocated"] == pytest.approx(1.0)
+    assert got["maturity"] == "run"
+    with pytest.raises(xlwings.XlwingsError, match="no allocated cost in 2023-01"):
+        call("ALLOCATION_COVERAGE", serial(dt.date(2023, 1, 1)), str(store))
+
+
+def test_allocate_runs_without_duckdb():
+    """xlwings Lite has no DuckDB: importing the functions and splitting must not need it."""
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["duckdb"] = None      # any import of duckdb now fails
+        sys.modules["pyarrow"] = None
+        import finops_udfs
+        print(finops_udfs.FINOPS_ALLOCATE(100, [[1], [1], [1]]))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[[33.34], [33.33], [33.33]]"
