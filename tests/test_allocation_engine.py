@@ -260,3 +260,45 @@ def test_coverage_on_the_focus_sample(tmp_path):
         sep = next(c for c in coverage(con) if c.month.month == 9)
     # the month's untagged rows include an $8 credit, so the tagged rows are more than the net total
     assert sep.direct == tagged / total and sep.direct + sep.unallocated == 1
+
+
+def test_kubernetes_pool_splits_node_cost_to_namespace_owners(tmp_path):
+    rows = [charge(Tags=tags(kubernetes_cluster="prod-eks"), **money(60, 50)),
+            charge(Tags=tags(kubernetes_cluster="prod-eks"), **money(40, 30)),
+            charge(Tags=tags(team="payments"), **money(10))]
+    store = store_with(tmp_path, rows)
+    (tmp_path / "usage.csv").write_text(
+        "cluster,namespace,month,hours,cpu_request,cpu_usage,memory_request_gib,memory_usage_gib,gpu_request,gpu_usage\n"
+        "prod-eks,payments-team,2025-01,744,2,1.5,8,6,0,0\n"
+        "prod-eks,kube-system,2025-01,744,1,0.5,2,1,0,0\n")
+    (tmp_path / "capacity.csv").write_text("cluster,month,hours,cpu_cores,memory_gib,gpu_count\n"
+                                          "prod-eks,2025-01,744,8,32,0\n")
+    for idle in ("weighted", "none"):
+        rules = rules_from_dict({
+            "owner": "team",
+            "taxonomy": {"team": {"keys": ["team"], "values": {"payments": ["payments-team"]}},
+                         "cluster": {"keys": ["kubernetes_cluster"]}},
+            "pools": [{"id": "k8s", "filter": {"cluster": "prod-eks"}, "split": "kubernetes",
+                       "usage": "usage.csv", "capacity": "capacity.csv", "idle": idle,
+                       "namespaces": {"kube-system": "platform"}}],
+        }, base_dir=tmp_path)
+        allocate(store, rules)
+        totals = owner_totals(store)
+        assert sum(totals.values()) == Decimal(80) + Decimal(10)  # EffectiveCost conserved exactly
+        assert set(totals) == ({"payments", "platform"} | ({"UNALLOCATED"} if idle == "none" else set()))
+        # payments: 10 direct + its namespace share; its namespace reserves twice kube-system's
+        assert totals["payments"] - 10 > totals["platform"] > 0
+        with CostStore(store).reader() as con:
+            billed = con.execute("SELECT sum(BilledCost) FROM allocated_charges").fetchall()[0][0]
+        assert billed == Decimal(110)
+
+
+def test_kubernetes_rules_need_their_files(tmp_path):
+    from finops_xl.allocation.rules import RuleError
+
+    with pytest.raises(RuleError) as err:
+        rules_from_dict({"owner": "team", "taxonomy": {"team": {}},
+                         "pools": [{"id": "k8s", "filter": {"service": "EKS"}, "split": "kubernetes",
+                                    "usage": "missing.csv"}]}, base_dir=tmp_path)
+    fields = {(f.rule, f.field) for f in err.value.findings}
+    assert ("k8s", "usage") in fields and ("k8s", "cluster") in fields

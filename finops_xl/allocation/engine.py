@@ -234,6 +234,12 @@ def _lines(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[_Line]:
     shared = defaultdict(lambda: defaultdict(Decimal))  # what earlier pools gave each owner
     lines: list[_Line] = []
     for pool in rules.pools:
+        if pool.split == "kubernetes":
+            for line in _kubernetes_lines(con, pool, rules):
+                lines.append(line)
+                if line.kind == "shared":
+                    shared[(line.month, line.currency)][line.owner] += line.effective
+            continue
         for (month, currency), (billed, eff) in sorted(totals.get(pool.id, {}).items()):
             weights = _weights(pool, direct[(month, currency)], shared[(month, currency)], month)
             if not weights:
@@ -249,6 +255,39 @@ def _lines(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[_Line]:
                 lines.append(_Line(month, currency, o, "shared", pool.split, pool.id, pool.id,
                                    wi / total_w, b, e))
                 shared[(month, currency)][o] += e
+    return lines
+
+
+def _kubernetes_lines(con: duckdb.DuckDBPyConnection, pool: Pool, rules: Rules) -> list[_Line]:
+    """A kubernetes pool: its clusters' node cost to namespaces (OpenCost), namespaces to owners."""
+    from finops_xl.allocation.kubernetes import IDLE, OpenCostOptions, allocate_cluster_costs
+
+    k = pool.kubernetes
+    cluster = sql_identifier(tag_column(k.cluster))
+    unnamed = con.execute(
+        f"SELECT month, currency, sum(BilledCost), sum(EffectiveCost) FROM allocation_groups "
+        f"WHERE pool_id = ? AND {cluster} IS NULL GROUP BY ALL ORDER BY ALL", [pool.id]).fetchall()
+    lines = [_Line(m, c, UNALLOCATED, "unallocated", "no cluster", pool.id, pool.id, Decimal(1),
+                   Decimal(b), Decimal(e)) for m, c, b, e in unnamed]
+    node_costs = (f"SELECT month, currency, {cluster} AS cluster, sum(BilledCost) AS BilledCost, "
+                  f"sum(EffectiveCost) AS EffectiveCost FROM allocation_groups "
+                  f"WHERE pool_id = {sql_literal(pool.id)} AND {cluster} IS NOT NULL GROUP BY ALL")
+    if not con.execute(f"SELECT count(*) FROM ({node_costs})").fetchall()[0][0]:
+        return lines
+    table = allocate_cluster_costs(con, node_costs, k.usage, capacity_csv=k.capacity,
+                                   options=OpenCostOptions(idle=k.idle, table="alloc_k8s"))
+    owner_dim = rules.taxonomy.dimension(rules.owner)
+    for month, currency, namespace, share, billed, eff in con.execute(
+        f"SELECT month, currency, namespace, share, BilledCost, EffectiveCost FROM {table} ORDER BY ALL"
+    ).fetchall():
+        if namespace == IDLE:
+            lines.append(_Line(month, currency, UNALLOCATED, "unallocated", "kubernetes idle",
+                               pool.id, pool.id, Decimal(1), Decimal(billed), Decimal(eff)))
+            continue
+        owner = k.namespaces.get(namespace) or owner_dim.normalize(namespace)
+        lines.append(_Line(month, currency, owner, "shared", "opencost", f"{pool.id}:{namespace}",
+                           pool.id, Decimal(str(share or 0)), Decimal(billed), Decimal(eff)))
+    con.execute(f"DROP TABLE IF EXISTS {table}")
     return lines
 
 

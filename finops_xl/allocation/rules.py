@@ -52,8 +52,8 @@ import yaml
 from finops_xl.allocation.hierarchy import Hierarchy, load_hierarchy
 from finops_xl.allocation.taxonomy import Taxonomy, taxonomy_from_dict
 
-#: Split methods.
-METHODS = ("even", "proportional", "fixed", "driver")
+#: Split methods (``kubernetes``: a cluster's node cost to namespaces, the OpenCost way).
+METHODS = ("even", "proportional", "fixed", "driver", "kubernetes")
 
 #: Charge attributes a pool filter may name (besides taxonomy dimensions and ``owner``), with the
 #: allocation group column each reads.
@@ -108,6 +108,8 @@ class Pool:
       drivers: owner → weight (optionally per month: (owner, month) → weight), for ``driver``.
       to: receivers it is limited to (empty: all owners with direct cost).
       basis: ``direct`` or ``direct_and_shared`` (what proportional weights count).
+      kubernetes: for the ``kubernetes`` split, the namespace usage CSV, the capacity CSV (or
+        None), the idle option, the taxonomy dimension naming the cluster, and namespace → owner.
     """
 
     id: str
@@ -117,6 +119,26 @@ class Pool:
     drivers: Mapping[tuple[str, str | None], Decimal] = dataclasses.field(default_factory=dict)
     to: tuple[str, ...] = ()
     basis: str = "direct"
+    kubernetes: KubernetesSplit | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class KubernetesSplit:
+    """How a ``kubernetes`` pool splits its clusters' node cost (see ``kubernetes.py``).
+
+    Attributes:
+      usage: namespace usage CSV.  capacity: node capacity CSV (None: columns in the usage CSV).
+      idle: ``weighted``, ``even`` or ``none`` (idle kept, then UNALLOCATED).
+      cluster: the taxonomy dimension whose value names the cluster (default ``cluster``).
+      namespaces: namespace → owner; other namespaces are owners under their own name,
+        normalized by the owner dimension's value map.
+    """
+
+    usage: Path
+    capacity: Path | None = None
+    idle: str = "weighted"
+    cluster: str = "cluster"
+    namespaces: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,7 +222,8 @@ def _pool(raw, index: int, dims: set[str], ids: list[str], base_dir: Path | None
     name = pid or f"pools[{index}]"
     if not pid:
         findings.append(Finding(name, "id", "every pool needs an id"))
-    known = {"id", "filter", "split", "percentages", "drivers", "to", "basis", "description"}
+    known = {"id", "filter", "split", "percentages", "drivers", "to", "basis", "description",
+             "usage", "capacity", "idle", "cluster", "namespaces"}
     for key in raw:
         if key not in known:
             findings.append(Finding(name, str(key), f"unknown field; use {', '.join(sorted(known))}"))
@@ -251,12 +274,50 @@ def _pool(raw, index: int, dims: set[str], ids: list[str], base_dir: Path | None
             drivers = _drivers(src, base_dir)
         except ValueError as exc:
             findings.append(Finding(name, "drivers", str(exc)))
+    kube = None
+    if split == "kubernetes":
+        kube, problems = _kubernetes(raw, name, dims, base_dir)
+        findings.extend(problems)
     basis = str(raw.get("basis") or "direct")
     if basis not in ("direct", "direct_and_shared"):
         findings.append(Finding(name, "basis", f"{basis!r}: use direct or direct_and_shared"))
     if findings:
         return None, findings
-    return Pool(pid, flt, split, percentages, drivers, to, basis), []
+    return Pool(pid, flt, split, percentages, drivers, to, basis, kube), []
+
+
+def _kubernetes(raw: dict, name: str, dims: set[str], base_dir: Path | None):
+    findings = []
+
+    def path(field: str, required: bool) -> Path | None:
+        value = raw.get(field)
+        if not value:
+            if required:
+                findings.append(Finding(name, field, f"a kubernetes split needs {field}: a CSV file"))
+            return None
+        p = Path(str(value))
+        if base_dir is not None and not p.is_absolute():
+            p = base_dir / p
+        if not p.is_file():
+            findings.append(Finding(name, field, f"no such file: {p}"))
+        return p
+
+    usage, capacity = path("usage", True), path("capacity", False)
+    idle = str(raw.get("idle") or "weighted")
+    if idle not in ("weighted", "even", "none"):
+        findings.append(Finding(name, "idle", f"{idle!r}: use weighted, even or none"))
+    cluster = str(raw.get("cluster") or "cluster")
+    if cluster not in dims:
+        findings.append(Finding(name, "cluster", f"{cluster!r} is not a taxonomy dimension: add it "
+                                "(e.g. keys [kubernetes_cluster, eks:cluster-name])"))
+    namespaces = raw.get("namespaces") or {}
+    if not isinstance(namespaces, dict):
+        findings.append(Finding(name, "namespaces", "must map namespace: owner"))
+        namespaces = {}
+    if findings:
+        return None, findings
+    return KubernetesSplit(usage, capacity, idle, cluster,
+                           {str(k): str(v) for k, v in namespaces.items()}), []
 
 
 def _drivers(src, base_dir: Path | None) -> dict[tuple[str, str | None], Decimal]:
