@@ -76,3 +76,61 @@ def test_allocate_runs_without_duckdb():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[[33.34], [33.33], [33.33]]"
+
+
+@pytest.fixture(scope="module")
+def allocated_store(tmp_path_factory):
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules
+    from finops_xl.sample.generator import SampleSpec, generate
+
+    out = tmp_path_factory.mktemp("alloc-udf")
+    generate(SampleSpec(rows=15_000, months=2, seed=9), out / "exports")
+    ingest([out / "exports"], out / "finops.duckdb")
+    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
+    return CostStore(out / "finops.duckdb")
+
+
+JAN, FEB, MAR = dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)
+
+
+def test_cost_by_owner_reads_the_allocation(allocated_store):
+    s = str(allocated_store.path)
+    got = call("COST", serial(JAN), serial(FEB), "store", s, "owner", "payments")[0][0]
+    shared = call("COST", serial(JAN), serial(MAR), "store", s, "owner", "payments",
+                  "allocation", "shared", "BilledCost")[0][0]
+    with allocated_store.reader() as con:
+        want = con.execute("SELECT sum(EffectiveCost) FROM allocated_charges WHERE owner = 'payments' "
+                           "AND month = '2025-01-01'").fetchall()[0][0]
+        want_shared = con.execute("SELECT sum(BilledCost) FROM allocated_charges WHERE owner = 'payments' "
+                                  "AND kind = 'shared'").fetchall()[0][0]
+    assert got == float(want) and shared == float(want_shared)
+
+
+def test_costtable_owner_by_month_ties_to_the_store_total(allocated_store):
+    table = call("COSTTABLE", serial(JAN), serial(MAR), "owner", "month", 0, "store", str(allocated_store.path))
+    assert table[0] == ["owner", "2025-01", "2025-02"]
+    with allocated_store.reader() as con:
+        by_month = dict(con.execute("SELECT strftime(ChargePeriodStart, '%Y-%m'), sum(EffectiveCost) "
+                                    "FROM charges GROUP BY 1").fetchall())
+    for i, month in enumerate(table[0][1:], start=1):
+        column = [Decimal(str(r[i])) for r in table[1:] if r[i] != ""]
+        assert abs(sum(column) - Decimal(by_month[month])) < Decimal("0.000001") * len(column)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("provider", "AWS", "owner", "payments"), "'provider' cannot be combined with allocation dimensions"),
+    (("owner", "payments", "ListCost"), "allocated cost has EffectiveCost and BilledCost"),
+    (("owner", "payments"), "must be first days of months"),
+])
+def test_allocated_view_errors(allocated_store, args, fragment):
+    start = serial(dt.date(2025, 1, 15)) if fragment.startswith("must") else serial(JAN)
+    with pytest.raises(xlwings.XlwingsError, match=fragment):
+        call("COST", start, serial(FEB), "store", str(allocated_store.path), *args)
+
+
+def test_owner_dimension_needs_an_allocation(tmp_path):
+    store = tmp_path / "s.duckdb"
+    ingest([focus_sample_csv()], store)
+    with pytest.raises(xlwings.XlwingsError, match="needs an allocation: run finops-xl allocate"):
+        call("VALUES", "owner", str(store))

@@ -64,6 +64,7 @@ class CostQueries:
         self._tag_keys: frozenset[str] = frozenset()
         self._values: dict[str, tuple[str, ...]] = {}
         self._results: dict[tuple, object] = {}
+        self._allocated = False
 
     # ---- cache -----------------------------------------------------------------------------------
 
@@ -93,12 +94,27 @@ class CostQueries:
         keys = con.execute(
             "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
         ).fetchall()
+        self._allocated = self._load_allocation(con)
         if self._con is not None:
             self._con.close()
         self._con, self._version = con, version
         self._tag_keys = frozenset(k for (k,) in keys)
         self._values, self._results = {}, {}
         return con
+
+    def _load_allocation(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Copy the store's current allocation (if any) beside the cube, as ``alloc``."""
+        with self.store.reader() as src:
+            if not src.execute("SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_name = 'allocated_charges'").fetchall()[0][0]:
+                return False
+            lines = src.sql("SELECT month, currency, owner, business_unit, product, cost_center, "
+                            "kind, method, pool_id, BilledCost, EffectiveCost "
+                            "FROM allocated_charges").to_arrow_table()
+        con.register("alloc_arrow", lines)
+        con.execute("CREATE TABLE alloc AS SELECT * FROM alloc_arrow ORDER BY month")
+        con.unregister("alloc_arrow")
+        return True
 
     def _cached(self, key: tuple, compute):
         with self._lock:
@@ -128,9 +144,9 @@ class CostQueries:
         norm = _freeze(filters)
 
         def compute(con):
-            where, params, used = self._where(con, start, end, norm)
+            where, params, view = self._where(con, start, end, norm, measure)
             rows = con.execute(
-                f"SELECT BillingCurrency, sum({measure}) FROM {_table(*used)} WHERE {where} GROUP BY 1",
+                f"SELECT {view.currency}, sum({measure}) FROM {view.table} WHERE {where} GROUP BY 1",
                 params,
             ).fetchall()
             _one_currency(rows)
@@ -156,12 +172,12 @@ class CostQueries:
         def compute(con):
             row_dim = self._dimension(rows)
             col_dim = self._dimension(columns) if columns else None
-            where, params, used = self._where(con, start, end, norm)
-            col_sql = col_dim.sql if col_dim else "NULL"
+            where, params, view = self._where(con, start, end, norm, measure, row_dim, col_dim)
+            col_sql = view.sql(col_dim) if col_dim else "NULL"
             data = con.execute(
-                f"SELECT BillingCurrency, CAST({row_dim.sql} AS VARCHAR) AS r, "
+                f"SELECT {view.currency}, CAST({view.sql(row_dim)} AS VARCHAR) AS r, "
                 f"CAST({col_sql} AS VARCHAR) AS c, sum({measure}) "
-                f"FROM {_table(row_dim, col_dim, *used)} WHERE {where} "
+                f"FROM {view.table} WHERE {where} "
                 f"GROUP BY ALL ORDER BY r NULLS LAST, c NULLS LAST",
                 params,
             ).fetchall()
@@ -204,23 +220,45 @@ class CostQueries:
 
     def _dimension_values(self, con, dim: Dimension) -> tuple[str, ...]:
         if dim.name not in self._values:
+            view = self._view([dim])
             found = con.execute(
-                f"SELECT DISTINCT CAST({dim.sql} AS VARCHAR) AS v FROM {_table(dim)} "
+                f"SELECT DISTINCT CAST({view.sql(dim)} AS VARCHAR) AS v FROM {view.table} "
                 "WHERE v IS NOT NULL ORDER BY v"
             ).fetchall()
             self._values[dim.name] = tuple(v for (v,) in found)
         return self._values[dim.name]
 
-    def _where(self, con, start, end, filters) -> tuple[str, list, list[Dimension]]:
-        """SQL conditions and parameters for the period and filters, and the dimensions used."""
-        clauses = ["ChargeDate >= ?", "ChargeDate < ?"]
-        params: list = [start, end]
-        used: list[Dimension] = []
+    def _view(self, dims: list[Dimension | None], measure: str | None = None) -> _View:
+        """Where a question with these dimensions is answered (see ``_View``)."""
+        dims = [d for d in dims if d is not None]
+        if any(d.allocated for d in dims):
+            if not self._allocated:
+                raise QueryError(f"{next(d.name for d in dims if d.allocated)!r} needs an allocation: "
+                                 "run finops-xl allocate --rules FILE on this store first")
+            other = [d.name for d in dims if d.alloc_sql is None]
+            if other:
+                raise QueryError(f"{other[0]!r} cannot be combined with allocation dimensions "
+                                 "(owner, pool, …): allocated cost is by owner and month")
+            if measure not in (None, "EffectiveCost", "BilledCost"):
+                raise QueryError(f"allocated cost has EffectiveCost and BilledCost, not {measure}")
+            return ALLOC
+        return CUBE if any(d.name.startswith("tag:") for d in dims) else CORE
+
+    def _where(self, con, start, end, filters, measure=None, *grouped) -> tuple[str, list, _View]:
+        """SQL conditions and parameters for the period and filters, and the view to ask."""
+        resolved = []
         for name, wanted in filters:
             dim = self._dimension(name)
             if dim.groupable_only:
                 raise QueryError(f"{dim.name!r} cannot be a filter: the start and end arguments "
                                  "choose the period")
+            resolved.append((dim, wanted))
+        view = self._view([d for d, _ in resolved] + list(grouped), measure)
+        if view is ALLOC and (start.day != 1 or end.day != 1):
+            raise QueryError("allocated cost is monthly: start and end must be first days of months")
+        clauses = [f"{view.date} >= ?", f"{view.date} < ?"]
+        params: list = [start, end]
+        for dim, wanted in resolved:
             known = set(self._dimension_values(con, dim))
             missing = [w for w in wanted if w not in known]
             if missing:
@@ -228,15 +266,27 @@ class CostQueries:
                     f"no charges have {dim.name} = {missing[0]!r}"
                     f"{_suggest(missing[0], known)}"
                 )
-            clauses.append(f"CAST({dim.sql} AS VARCHAR) IN ({', '.join('?' for _ in wanted)})")
+            clauses.append(f"CAST({view.sql(dim)} AS VARCHAR) IN ({', '.join('?' for _ in wanted)})")
             params.extend(wanted)
-            used.append(dim)
-        return " AND ".join(clauses), params, used
+        return " AND ".join(clauses), params, view
 
 
-def _table(*dims: Dimension | None) -> str:
-    """``core`` (the cube summed over Tags) unless a tag is filtered or grouped on."""
-    return "cube" if any(d is not None and d.name.startswith("tag:") for d in dims) else "core"
+@dataclasses.dataclass(frozen=True)
+class _View:
+    """A table questions are answered from: the cube, its tag-free roll-up, or the allocation."""
+
+    table: str
+    date: str
+    currency: str
+    allocation: bool = False
+
+    def sql(self, dim: Dimension) -> str:
+        return dim.alloc_sql if self.allocation else dim.sql
+
+
+CUBE = _View("cube", "ChargeDate", "BillingCurrency")
+CORE = _View("core", "ChargeDate", "BillingCurrency")
+ALLOC = _View("alloc", "month", "currency", allocation=True)
 
 
 def _suggest(value: str, known: set[str]) -> str:

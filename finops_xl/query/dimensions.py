@@ -24,12 +24,17 @@ class Dimension:
       description: one line, for help texts and the Function Wizard.
       groupable_only: True for time dimensions (``month``, ``date``), which group but do not filter
         (the period arguments do that).
+      alloc_sql: SQL over the allocation (``allocated_charges``) for the dimensions it has too.
+      allocated: True for dimensions only the allocation has (owner, pool, …): questions naming
+        one are answered from the allocation, which is monthly and carries no charge attributes.
     """
 
     name: str
-    sql: str
+    sql: str | None
     description: str
     groupable_only: bool = False
+    alloc_sql: str | None = None
+    allocated: bool = False
 
 
 #: The standard dimensions, in the order they are listed to users.
@@ -43,9 +48,24 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("service_category", '"ServiceCategory"', "FOCUS service category (Compute, Storage, ...)"),
     Dimension("region", '"RegionId"', "region id"),
     Dimension("charge_category", '"ChargeCategory"', "Usage, Purchase, Tax, Credit or Adjustment"),
-    Dimension("currency", '"BillingCurrency"', "billing currency (ISO 4217)"),
-    Dimension("month", "strftime(\"ChargeDate\", '%Y-%m')", "month of the charge (YYYY-MM)", True),
+    Dimension("currency", '"BillingCurrency"', "billing currency (ISO 4217)", alloc_sql='"currency"'),
+    Dimension("month", "strftime(\"ChargeDate\", '%Y-%m')", "month of the charge (YYYY-MM)", True,
+              alloc_sql="strftime(\"month\", '%Y-%m')"),
     Dimension("date", "\"ChargeDate\"", "day of the charge", True),
+    Dimension("owner", None, "owner after allocation (finops-xl allocate)", alloc_sql='"owner"',
+              allocated=True),
+    Dimension("business_unit", None, "owner's business unit, after allocation",
+              alloc_sql='"business_unit"', allocated=True),
+    Dimension("product", None, "owner's product, after allocation", alloc_sql='"product"',
+              allocated=True),
+    Dimension("cost_center", None, "owner's cost center, after allocation",
+              alloc_sql='"cost_center"', allocated=True),
+    Dimension("allocation", None, "how cost reached its owner: direct, shared or unallocated",
+              alloc_sql='"kind"', allocated=True),
+    Dimension("allocation_method", None, "tag, account_default, hierarchy, even, proportional, …",
+              alloc_sql='"method"', allocated=True),
+    Dimension("pool", None, "the shared-cost pool a share came from", alloc_sql='"pool_id"',
+              allocated=True),
 )
 
 _FOCUS_COLUMNS = {
