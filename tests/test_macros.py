@@ -100,3 +100,34 @@ def test_build_overview_on_an_empty_store_says_to_refresh(tmp_path):
     book = remote_book({"StorePath": str(store.path)}, status=False)
     with pytest.raises(xw.XlwingsError, match="holds no charges yet: run Refresh"):
         run_script("finops_build_overview", book)
+
+
+def test_allocate_reads_the_rules_tables_of_the_calling_workbook(sample_csv, tmp_path):
+    from finops_xl.store.ingest import ingest
+
+    store = tmp_path / "finops.duckdb"
+    ingest([sample_csv], store)
+    taxonomy = [["dimension", "keys", "values", "owner"], ["business_unit", "business_unit", None, "yes"]]
+    pools = [["pool", "filter", "split"], ["rest", "owner =", "proportional"]]
+    rows = [["Setting", "Value"], ["StorePath", str(store)], ["Last refresh", ""], [None, None]]
+    rows += [r + [None] * (4 - len(r)) for r in taxonomy] + [[None] * 4] + [r + [None] for r in pools]
+    table = lambda name, ref: {"name": name, "range_address": ref, "header_row_range_address": None,
+                               "data_body_range_address": None, "total_row_range_address": None,
+                               "show_headers": True, "show_totals": False, "table_style": None,
+                               "show_autofilter": False}
+    book = xw.Book(json={
+        "client": "Office.js", "version": xw.__version__,
+        "book": {"name": "rules.xlsx", "active_sheet_index": 0, "selection": "A1"},
+        "names": [{"name": "StorePath", "sheet_index": 0, "address": "B2", "book_scope": True,
+                   "scope_sheet_name": None, "scope_sheet_index": None},
+                  {"name": "RefreshStatus", "sheet_index": 0, "address": "B3", "book_scope": True,
+                   "scope_sheet_name": None, "scope_sheet_index": None}],
+        "sheets": [{"name": "Settings", "values": rows, "pictures": [], "shapes": [],
+                    "tables": [table("AllocationTaxonomy", "A5:D6"), table("AllocationPools", "A8:C9")]}],
+    })
+    run_script("finops_allocate", book)
+    with CostStore(store).reader() as con:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM allocated_charges GROUP BY 1").fetchall())
+    assert set(kinds) == {"direct", "shared"}
+    status = book.json()["actions"][0]["values"][0][0]
+    assert "allocated" in status and "coverage" in status

@@ -13,9 +13,10 @@ from finops_udfs.functions import (
     FINOPS_DIMENSIONS,
     FINOPS_VALUES,
 )
-from finops_udfs.macros import finops_build_overview, finops_refresh
+from finops_udfs.macros import finops_allocate, finops_build_overview, finops_refresh
 
 __all__ = [
     "FINOPS_ALLOCATE", "FINOPS_ALLOCATION_COVERAGE", "FINOPS_COST", "FINOPS_COSTTABLE",
-    "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_build_overview", "finops_refresh",
+    "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_allocate", "finops_build_overview",
+    "finops_refresh",
 ]

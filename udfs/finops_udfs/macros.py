@@ -102,3 +102,30 @@ def finops_build_overview(book: xw.Book = None):
                           last_month=last.replace(day=1), by=str(by), runtime=runtime)
     return write_live(book, spec)
 
+
+
+@xw.script
+@excel_errors("Allocate")
+def finops_allocate(book: xw.Book = None):
+    """Allocate the store in the StorePath cell by the rules in this workbook's allocation tables
+    (AllocationTaxonomy, AllocationPools, …), then recalculate."""
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules_table import TABLES, rules_from_tables
+
+    book = book or xw.Book.caller()
+    store = _named_value(book, STORE_PATH, "the cost store file")
+    tables = {}
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            if table.name in TABLES:
+                tables[table.name] = table.range.value
+    rules = rules_from_tables(tables, source=f"the workbook {book.name}")
+    report = allocate(store, rules)
+    latest = report.coverage[-1] if report.coverage else None
+    summary = (f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}: allocated {report.groups:,} charge "
+               f"groups into {report.lines:,} lines")
+    if latest is not None:
+        summary += f"; {latest.month:%Y-%m} coverage {latest.allocated:.1%} ({latest.maturity})"
+    _status(book, summary)
+    book.app.calculate()
+    return report
