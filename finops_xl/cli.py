@@ -12,6 +12,7 @@ import datetime as dt
 import shutil
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from finops_xl import __version__
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--months", type=int, default=6, help="generated months (default 6)")
     q.set_defaults(run=_cmd_demo)
 
+    q = sub.add_parser("allocate", parents=[store_opt],
+                       help="allocate every cost in the store to owners by rules (replaces the last allocation)")
+    q.add_argument("--rules", type=Path, required=True, metavar="FILE", help="allocation rules (YAML)")
+    q.set_defaults(run=_cmd_allocate)
+
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
     templates = q.add_subparsers(dest="template", required=True, metavar="TEMPLATE")
     w = templates.add_parser(
@@ -79,6 +85,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
                    help="Excel runtime of the FINOPS functions on the Live sheet (default server)")
     w.set_defaults(run=_cmd_workbook_overview)
+    w = templates.add_parser(
+        "showback", parents=[store_opt],
+        help="Showback: each owner's allocated cost by month, statements, coverage (run allocate first)",
+    )
+    w.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="last month shown")
+    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    w.add_argument("--months", type=int, default=6, help="months shown (default 6)")
+    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
+                   help="Excel runtime of the FINOPS functions on the Live sheet (default server)")
+    w.add_argument("--currency", default=None, metavar="CODE",
+                   help="billing currency shown (needed only when the period holds several)")
+    w.add_argument("--rules", type=Path, default=None, metavar="FILE",
+                   help="rules shown on the Rules sheet (default: the file the last allocation used)")
+    w.set_defaults(run=_cmd_workbook_showback)
     return p
 
 
@@ -137,7 +157,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from finops_xl.data import focus_sample_csv
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules, focus_sample_csv
 
     out: Path = args.out
     data = out / "exports"
@@ -153,11 +175,70 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _print_load(_ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
     print("3/3  cost by provider and billing month")
     _print_summary(cost_by_provider_month(store))
-    workbook = _write_overview(store, out / "cost-overview.xlsx",
-                               last_month=_demo_last_month(args.months),
-                               months=min(args.months, 6), by="sub_account_name", runtime="server")
+    last_month, shown = _demo_last_month(args.months), min(args.months, 6)
+    workbook = _write_overview(store, out / "cost-overview.xlsx", last_month=last_month,
+                               months=shown, by="sub_account_name", runtime="server")
+    report = allocate(store, load_rules(allocation_rules()))
+    print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
+          f"lines in {report.seconds:.1f} s")
+    _print_coverage(report.coverage)
+    showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
+                               runtime="server")
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
-    print(f"workbook: {workbook} (cost overview of the last {min(args.months, 6)} generated months)")
+    print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
+    print(f"workbook: {showback} (showback statements by team, same months)")
+    return 0
+
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules import RuleError, load_rules
+    from finops_xl.allocation.showback import statements
+
+    try:
+        rules = load_rules(args.rules)
+    except RuleError as exc:
+        print(f"finops-xl allocate: {exc}", file=sys.stderr)
+        return 1
+    store = CostStore(args.store)
+    try:
+        report = allocate(store, rules)
+    except ValueError as exc:  # e.g. a kubernetes pool's usage file with bad rows
+        print(f"finops-xl allocate: {exc}", file=sys.stderr)
+        return 1
+    print(f"allocated {report.groups:,} charge groups into {report.lines:,} lines in "
+          f"{report.seconds:.1f} s (run {report.run_id}) in {store.path}")
+    print(f"rules: {args.rules} (owner: {rules.owner}; pools: "
+          f"{', '.join(p.id for p in rules.pools) or 'none'})")
+    _print_coverage(report.coverage)
+    with store.reader() as con:
+        lines = statements(con)
+    if lines:
+        _print_owner_totals([s for s in lines if s.month == lines[-1].month], rules.owner)
+    return 0
+
+
+def _cmd_workbook_showback(args: argparse.Namespace) -> int:
+    from finops_workbooks.showback_data import NoAllocationError
+
+    from finops_xl.allocation.rules import RuleError
+
+    try:
+        path = _write_showback(CostStore(args.store), args.out, last_month=args.month,
+                               months=args.months, runtime=args.runtime, currency=args.currency,
+                               rules_path=args.rules)
+    except NoAllocationError as exc:
+        print(f"finops-xl workbook showback: {exc}: run `finops-xl allocate --rules FILE` first "
+              f"(with the same --store)", file=sys.stderr)
+        return 1
+    except RuleError as exc:
+        print(f"finops-xl workbook showback: cannot read the allocation rules for the Rules sheet "
+              f"(pass --rules FILE): {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"finops-xl workbook showback: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
     return 0
 
 
@@ -195,6 +276,30 @@ def _write_overview(store: CostStore, out: Path, *, last_month: dt.date, months:
 
     spec = build_overview(queries_for(store), store_path=str(store.path), last_month=last_month,
                           months=months, by=by, runtime=runtime)
+    return write_xlsx(spec, out)
+
+
+def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months: int, runtime: str,
+                    currency: str | None = None, rules_path: Path | None = None) -> Path:
+    """Build the Showback workbook from ``store``'s current allocation and write it to ``out``.
+
+    The Rules sheet shows ``rules_path``, else the rules file the allocation run recorded.
+    """
+    from finops_workbooks.showback import build_showback
+    from finops_workbooks.showback_data import describe_run, read_allocation
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.allocation.rules import Finding, RuleError, load_rules
+
+    allocation = read_allocation(store)
+    if rules_path is None and allocation.run is None:
+        raise RuleError([Finding("(store)", "rules", "the store does not record its rules file")])
+    source = str(rules_path) if rules_path is not None else allocation.run.rules_source
+    rules = load_rules(source)
+    spec = build_showback(allocation.lines, allocation.coverage, rules, store_path=str(store.path),
+                          rules_source=source, last_month=last_month, months=months,
+                          runtime=runtime, currency=currency,
+                          rules_note=describe_run(allocation.run, rules))
     return write_xlsx(spec, out)
 
 
@@ -238,6 +343,32 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
         for n in f.normalizations:
             print(f"  normalized in {f.label}: {n.column} {n.original!r} -> {n.normalized!r} "
                   f"({n.rows:,} rows; {n.note})")
+
+
+def _print_coverage(rows) -> None:
+    """Allocation coverage per month, with the FinOps maturity."""
+    print("Month    Direct  Shared  Unallocated  Allocated  Maturity")
+    for c in rows:
+        print(f"{c.month:%Y-%m}  {c.direct:>6.1%}  {c.shared:>6.1%}  {c.unallocated:>11.1%}  "
+              f"{c.allocated:>9.1%}  {c.maturity}")
+
+
+def _print_owner_totals(lines, owner_dim: str) -> None:
+    """One month's statement totals by owner (per currency), the ROUNDING line last."""
+    from finops_xl.allocation.rules import ROUNDING
+
+    for currency in sorted({s.currency for s in lines}):
+        mine = [s for s in lines if s.currency == currency]
+        print(f"{mine[0].month:%Y-%m} by {owner_dim} (EffectiveCost, {currency})")
+        owners = sorted((s for s in mine if s.owner != ROUNDING), key=lambda s: (-s.total, s.owner))
+        rounding = [s for s in mine if s.owner == ROUNDING]
+        width = max(len(s.owner) for s in mine)
+        for s in owners:
+            print(f"  {s.owner:<{width}}  {format_money(s.total, currency):>14}")
+        for s in rounding:
+            print(f"  {s.owner:<{width}}  {s.total:>14.6f}")
+        total = sum((s.total for s in mine), Decimal(0))
+        print(f"  {'total':<{width}}  {format_money(total, currency):>14}")
 
 
 def _print_summary(rows) -> None:

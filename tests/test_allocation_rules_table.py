@@ -67,3 +67,16 @@ def test_workbook_rule_errors_name_the_rule_and_field(tmp_path):
     assert "rule 'support', field 'percentages': percentages sum to 90, not 100" in text
     assert "rule 'net', field 'filter.colour': unknown dimension 'colour'" in text
     assert str(path) in text
+
+
+def test_cli_allocates_with_workbook_rules(tmp_path, sample_csv, capsys):
+    from finops_xl.cli import main
+    from finops_xl.store.ingest import ingest
+
+    store = tmp_path / "s.duckdb"
+    ingest([sample_csv], store)
+    path = workbook(tmp_path / "rules.xlsx", [HEADER, ["rest", "owner =", "proportional", None, None, None]],
+                    [["dimension", "keys", "values", "owner"], ["business_unit", "business_unit", None, "yes"]])
+    assert main(["allocate", "--store", str(store), "--rules", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "owner: business_unit; pools: rest" in out

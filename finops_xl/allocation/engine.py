@@ -386,15 +386,20 @@ def _check_conservation(con: duckdb.DuckDBPyConnection) -> None:
         raise AssertionError(f"allocation does not conserve cost (internal error): {broken[:3]}")
 
 
+def rules_digest(rules: Rules) -> str:
+    """The fingerprint a run records for its rules (``allocation_runs.rules_digest``)."""
+    return "sha256:" + hashlib.sha256(repr(rules).encode()).hexdigest()
+
+
 def _record_run(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
     con.execute("""CREATE TABLE IF NOT EXISTS allocation_runs (
         run_id BIGINT, ran_at TIMESTAMP, rules_source VARCHAR, rules_digest VARCHAR, owner VARCHAR,
         pools JSON, last_load_id VARCHAR)""")
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM allocation_runs").fetchall()[0][0]
-    digest = hashlib.sha256(repr(rules).encode()).hexdigest()
+    digest = rules_digest(rules)
     last = con.execute("SELECT value FROM store_info WHERE key = 'last_load_id'").fetchall()
     con.execute("INSERT INTO allocation_runs VALUES (?, ?, ?, ?, ?, ?, ?)", [
         run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0), rules.source,
-        "sha256:" + digest, rules.owner, json.dumps([p.id for p in rules.pools]),
+        digest, rules.owner, json.dumps([p.id for p in rules.pools]),
         last[0][0] if last else None])
     return int(run_id)

@@ -154,8 +154,15 @@ class Rules:
 
 
 def load_rules(path: str | Path) -> Rules:
-    """Rules from a YAML file; relative file names inside it are relative to the file."""
+    """Rules from a YAML file, or from the allocation tables of an Excel workbook (.xlsx/.xlsm,
+    see ``rules_table``); relative file names inside are relative to the file."""
     path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from finops_xl.allocation.rules_table import load_rules_workbook
+
+        if not path.is_file():
+            raise RuleError([Finding("(file)", "path", f"no such file: {path}")], str(path))
+        return load_rules_workbook(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:

@@ -11,6 +11,9 @@ Modules:
 - ``live``     — WorkbookSpec → a workbook open in Excel (xlwings), for the "Build overview" macro.
 - ``overview_data`` / ``overview`` — the "Cost overview" template: its numbers from the store,
   and its layout.
+- ``showback_data`` / ``showback`` — the "Showback" template: statements and allocation coverage
+  from the store's current allocation, and its layout (summary, coverage, one statement per owner,
+  the rules).
 
 Typical use::
 
