@@ -166,8 +166,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if data.exists():
         shutil.rmtree(data)
     store = CostStore(out / "finops.duckdb")
-    for leftover in out.glob("finops.duckdb*"):
-        leftover.unlink()
+    for leftover in [*out.glob("finops.duckdb*"), *out.glob(store.allocation_path.name + "*")]:
+        leftover.unlink()  # a fresh store, and no allocation left from an earlier demo
     print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
     _generate(data / "generated", args.rows, args.months, 42, None)
     print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")

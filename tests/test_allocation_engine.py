@@ -302,3 +302,15 @@ def test_kubernetes_rules_need_their_files(tmp_path):
                                     "usage": "missing.csv"}]}, base_dir=tmp_path)
     fields = {(f.rule, f.field) for f in err.value.findings}
     assert ("k8s", "usage") in fields and ("k8s", "cluster") in fields
+
+
+def test_allocation_lives_beside_the_store_and_leaves_the_store_untouched(tmp_path):
+    from tests.conftest import file_digest
+
+    store = store_with(tmp_path, [charge(Tags=tags(team="a"), **money(5)), charge(**money(3))])
+    before = file_digest(store)
+    allocate(store, rules_from_dict(RULES))
+    assert file_digest(store) == before  # charges are only read
+    assert CostStore(store).allocation_path.name == "finops.allocation.duckdb"
+    with CostStore(store).reader() as con:  # readers see the allocation as views
+        assert con.execute("SELECT sum(EffectiveCost) FROM allocated_charges").fetchall()[0][0] == 8

@@ -1,6 +1,6 @@
 """Allocation: every cost in the store assigned to an owner, by rules, tying to the source exactly.
 
-Steps (run in the store's writer, so a run is all-or-nothing and readers never see half of one):
+Steps (run in the allocation writer, so a run is all-or-nothing and readers never see half of one):
 
 1. **Groups.** Charges are grouped by everything a rule can see: month (of ChargePeriodStart), billing
    currency, provider, billing account, sub-account, service, service category, region, charge and
@@ -19,8 +19,10 @@ Steps (run in the store's writer, so a run is all-or-nothing and readers never s
    exactly (against the daily cube, which every load keeps equal to ``charges``; the tests check
    both); otherwise the run fails and nothing is written.
 
-Results, in the store: ``allocation_groups``, ``allocated_charges`` (the lines: owner, owner
-attributes, kind, method, rule, pool, group, share, amounts) and ``allocation_runs``.
+Results: ``allocation_groups``, ``allocated_charges`` (the lines: owner, owner attributes, kind,
+method, rule, pool, group, share, amounts) and ``allocation_runs``, in the store's allocation file
+(``CostStore.allocation_path``; every store reader sees them as views). A run replaces them all,
+with the same copy-and-swap as a load, under the store's lock.
 """
 
 from __future__ import annotations
@@ -81,11 +83,7 @@ def allocate(store: CostStore | str | os.PathLike, rules: Rules) -> AllocationRe
 
     started = time.monotonic()
     store = store if isinstance(store, CostStore) else CostStore(store)
-    if not store.exists():
-        from finops_xl.store.errors import StoreNotFoundError
-
-        raise StoreNotFoundError(f"no cost store at {store.path}: load exports first (finops-xl ingest)")
-    with store.writer() as con:
+    with store.allocation_writer() as con:
         con.execute("BEGIN TRANSACTION")
         _build_groups(con, rules)
         _resolve_owners(con, rules)

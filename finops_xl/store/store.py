@@ -36,7 +36,7 @@ import duckdb
 from finops_xl.focus import schema
 from finops_xl.store.errors import StoreError, StoreNotFoundError
 from finops_xl.store.location import resolve_store_path
-from finops_xl.store.sources import sql_identifier
+from finops_xl.store.sources import sql_identifier, sql_literal
 
 #: Version of the store's own table layout (recorded in ``store_info``).
 SCHEMA_VERSION = "1"
@@ -177,17 +177,29 @@ class CostStore:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    @property
+    def allocation_path(self) -> Path:
+        """The allocation's file beside the store (``finops.allocation.duckdb``): allocation results
+        are derived data, kept apart so a run need not copy the whole store."""
+        return self.path.with_name(f"{self.path.stem}.allocation{self.path.suffix or '.duckdb'}")
+
     def version(self) -> str:
-        """Changes whenever a load lands (file identity and time); for caches of query results."""
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return "missing"
-        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+        """Changes whenever a load or an allocation lands; for caches of query results."""
+        parts = []
+        for p in (self.path, self.allocation_path):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                parts.append("missing")
+                continue
+            parts.append(f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}")
+        return "|".join(parts)
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection to the store as it is now; closed on exit."""
+        """A read-only connection to the store as it is now (with its current allocation, if any,
+        as the views ``allocated_charges``, ``allocation_groups``, ``allocation_runs``); closed on
+        exit."""
         if not self.exists():
             raise StoreNotFoundError(
                 f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
@@ -195,6 +207,9 @@ class CostStore:
             )
         con = connect(self.path, read_only=True)
         try:
+            if self.allocation_path.is_file():
+                _attach_views(con, self.allocation_path, "allocation",
+                              ("allocated_charges", "allocation_groups", "allocation_runs"))
             yield con
         finally:
             con.close()
@@ -205,24 +220,52 @@ class CostStore:
 
         Raising inside the block discards every change.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(self.path.with_name(self.path.name + ".lock")):
-            work = self.path.with_name(f"{self.path.name}.next-{os.getpid()}")
+        with self._swap(self.path) as con:
+            ensure_schema(con)
+            yield con
+
+    @contextlib.contextmanager
+    def allocation_writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to a private copy of the allocation file, swapped in on success,
+        with the store's ``cost_daily`` and ``store_info`` readable as views. Holds the store's lock,
+        so no load lands while an allocation runs."""
+        if not self.exists():
+            raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
+                                     "(finops-xl ingest)")
+        with self._swap(self.allocation_path, lock=self.path) as con:
+            _attach_views(con, self.path, "store", ("cost_daily", "store_info"))
+            yield con
+
+    @contextlib.contextmanager
+    def _swap(self, target: Path, lock: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        lock = lock or target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive_lock(lock.with_name(lock.name + ".lock")):
+            work = target.with_name(f"{target.name}.next-{os.getpid()}")
             _remove(work)
-            if self.exists():
-                shutil.copyfile(self.path, work)
+            if target.is_file():
+                shutil.copyfile(target, work)
             con = connect(work, read_only=False)
             con.execute("SET preserve_insertion_order = false")  # row order carries no meaning
             try:
-                ensure_schema(con)
                 yield con
                 con.execute("CHECKPOINT")
                 con.close()
-                _replace(work, self.path)
+                _replace(work, target)
             except BaseException:
                 con.close()
                 _remove(work)
                 raise
+
+
+def _attach_views(con: duckdb.DuckDBPyConnection, path: Path, alias: str, tables: tuple[str, ...]) -> None:
+    """Attach another database read-only and expose its ``tables`` (those it has) as temp views."""
+    con.execute(f"ATTACH {sql_literal(str(path))} AS {alias} (READ_ONLY)")
+    present = {t for (t,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]).fetchall()}
+    for t in tables:
+        if t in present:
+            con.execute(f"CREATE TEMP VIEW {t} AS SELECT * FROM {alias}.main.{t}")
 
 
 def _remove(path: Path) -> None:
