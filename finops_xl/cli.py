@@ -71,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--rules", type=Path, required=True, metavar="FILE", help="allocation rules (YAML)")
     q.set_defaults(run=_cmd_allocate)
 
+    q = sub.add_parser("close", parents=[store_opt],
+                       help="month-end close: the accrual while data is not final, then the true-up")
+    q.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="the close month")
+    q.add_argument("--cutoff", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="first day without data (default: the day after the last day with usage)")
+    q.add_argument("--method", default="trailing_7d",
+                   choices=("trailing_7d", "month_to_date", "prior_month"),
+                   help="how the missing days are projected (default trailing_7d)")
+    q.add_argument("--ledger", type=Path, default=None, metavar="FILE",
+                   help="ledger map CSV (kind,key,value): owner → cost center, service category → GL")
+    q.add_argument("--journal", type=Path, default=None, metavar="FILE",
+                   help="write the journal entries as CSV for ERP import")
+    q.set_defaults(run=_cmd_close)
+
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
     templates = q.add_subparsers(dest="template", required=True, metavar="TEMPLATE")
     w = templates.add_parser(
@@ -187,6 +201,54 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
     print(f"workbook: {showback} (showback statements by team, same months)")
+    return 0
+
+
+def _cmd_close(args: argparse.Namespace) -> int:
+    from finops_xl.close.accruals import AccrualError
+    from finops_xl.close.journal import LedgerMap, load_ledger_map
+    from finops_xl.close.run import run_close
+
+    try:
+        ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
+        run = run_close(CostStore(args.store), args.month, cutoff=args.cutoff, method=args.method,
+                        ledger=ledger, journal=args.journal)
+    except (AccrualError, ValueError) as exc:
+        print(f"finops-xl close: {exc}", file=sys.stderr)
+        return 1
+    a = run.accrual
+    if run.stage == "true-up":
+        t = run.true_up
+        print(f"{run.month:%Y-%m} is final: true-up against the accrual of cut-off {a.cutoff}")
+        print(f"  {'cost center':<22} {'account':<24} {'accrued':>14} {'actual':>14} {'true-up':>12} {'error':>7}")
+        for line in t.lines:
+            acc = "" if line.accuracy is None else f"{line.accuracy:.1%}"
+            print(f"  {line.cost_center:<22} {line.account:<24} {format_money(line.accrued, line.currency):>14} "
+                  f"{format_money(line.actual, line.currency):>14} {format_money(line.true_up, line.currency):>12} {acc:>7}")
+        for cur in sorted({line.currency for line in t.lines}):
+            acc = t.accuracy(currency=cur)
+            print(f"  total {cur}: accrued {format_money(t.total('accrued', cur), cur)}, actual "
+                  f"{format_money(t.total('actual', cur), cur)}, true-up "
+                  f"{format_money(t.total('true_up', cur), cur)}"
+                  + (f"; accrual error {acc:.1%}" if acc is not None else ""))
+        print("  the auto-reversing accrual and the booked invoice carry this into next month; "
+              "nothing more to post")
+        return 0
+    print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
+          f"{a.days_missing} day(s) projected, {a.metric})")
+    print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
+          f"{'projected':>12} {'fees':>10} {'invoiced':>13} {'accrual':>13}")
+    for line in a.lines:
+        m = lambda x: format_money(x, line.currency)  # noqa: E731
+        print(f"  {line.owner:<16} {line.cost_center:<12} {line.service_category or '':<26.26} "
+              f"{line.account:<22.22} {m(line.actual_to_date):>13} {m(line.projected):>12} "
+              f"{m(line.fixed_fees):>10} {m(line.invoiced):>13} {m(line.accrual):>13}")
+    for cur in a.currencies:
+        print(f"  total {cur}: accrual {format_money(a.total('accrual', cur), cur)}")
+    for e in run.entries:
+        print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
+              f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
+    print(f"  saved {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
     return 0
 
 
