@@ -87,3 +87,8 @@ def test_readme_formulas_run(default_store, monkeypatch):
     coverage = dict(map(tuple, results["ALLOCATION_COVERAGE"][1:]))
     assert coverage["direct"] + coverage["shared"] + coverage["unallocated"] == pytest.approx(1)
     assert coverage["maturity"] in ("crawl", "walk", "run")
+    schedule = results["AMORT_SCHEDULE"]
+    assert [r[4] for r in schedule[1:]] == [54.84] + [100.0] * 11 + [45.16]  # hand-derived above
+    assert results["AMORT"] == [[984.92]]
+    assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
+    assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

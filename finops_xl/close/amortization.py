@@ -92,7 +92,6 @@ from finops_xl.allocation.split import largest_remainder
 from finops_xl.close.journal import Entry, LedgerMap, entry
 from finops_xl.money import minor_unit, round_money
 from finops_xl.store.sources import sql_identifier
-from finops_xl.store.store import table_columns
 
 __all__ = [
     "CAUSES", "METHODS", "Commitment", "Exchange", "Period", "ProviderCheckRow", "RollForwardError",
@@ -836,6 +835,8 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
     SkuPriceDetails (a Term key first), then in ChargeDescription, then a One-Time row's ChargePeriod
     when it spans whole months (FOCUS purchase scenario 1), else ``default_term_months``.
     """
+    from finops_xl.store.store import table_columns  # the store (DuckDB) only where it is read
+
     cols = table_columns(con, table)
     details = "CAST(SkuPriceDetails AS VARCHAR)" if "SkuPriceDetails" in cols else "NULL"
     t = sql_identifier(table)

@@ -6,17 +6,24 @@ and help come from ``finops_udfs.registry``.
 """
 
 from finops_udfs.functions import (
+    FINOPS_ACCRUAL,
     FINOPS_ALLOCATE,
     FINOPS_ALLOCATION_COVERAGE,
+    FINOPS_AMORT,
+    FINOPS_AMORT_SCHEDULE,
     FINOPS_COST,
     FINOPS_COSTTABLE,
     FINOPS_DIMENSIONS,
+    FINOPS_JOURNAL,
+    FINOPS_PREPAID_BALANCE,
     FINOPS_VALUES,
 )
 from finops_udfs.macros import finops_allocate, finops_build_overview, finops_refresh
 
 __all__ = [
-    "FINOPS_ALLOCATE", "FINOPS_ALLOCATION_COVERAGE", "FINOPS_COST", "FINOPS_COSTTABLE",
+    "FINOPS_ACCRUAL", "FINOPS_AMORT", "FINOPS_AMORT_SCHEDULE", "FINOPS_JOURNAL",
+    "FINOPS_PREPAID_BALANCE", "FINOPS_ALLOCATE", "FINOPS_ALLOCATION_COVERAGE", "FINOPS_COST",
+    "FINOPS_COSTTABLE",
     "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_allocate", "finops_build_overview",
     "finops_refresh",
 ]

@@ -136,3 +136,96 @@ def FINOPS_ALLOCATION_COVERAGE(month, store=None):
     return [["measure", "value"], ["direct", float(cov.direct)], ["shared", float(cov.shared)],
             ["unallocated", float(cov.unallocated)], ["allocated", float(cov.allocated)],
             ["maturity", cov.maturity]]
+
+
+def _commitment(start, term_months, upfront, recurring=None):
+    from finops_xl.close.amortization import Commitment
+
+    term = convert.to_integer(term_months, "term_months")
+    if not 1 <= term <= 600:
+        raise ArgumentError("term_months must be between 1 and 600")
+    amount = convert.to_decimal(upfront, "upfront")
+    if amount < 0:
+        raise ArgumentError("upfront cannot be negative")
+    fee = Decimal(0) if convert.is_empty(recurring) else convert.to_decimal(recurring, "recurring")
+    return Commitment("FINOPS", "", "", convert.to_date(start, "start"), term, amount, fee)
+
+
+def _method(method) -> str:
+    text = (convert.to_text(method, "method", optional=True) or "daily").lower()
+    if text not in ("daily", "monthly"):
+        raise ArgumentError(f"method must be \"daily\" or \"monthly\", not {text!r}")
+    return text
+
+
+@excel_function(function("AMORT_SCHEDULE"))
+def FINOPS_AMORT_SCHEDULE(start, term_months, upfront, recurring=None, method=None):
+    from finops_xl.close.amortization import schedule
+
+    s = schedule(_commitment(start, term_months, upfront, recurring), _method(method))
+    rows = [(p.month, p.days, p.opening, p.purchases, p.amortization, p.closing, p.current,
+             p.noncurrent, p.recurring) for p in s.periods]
+    return convert.table(("month", "days", "opening", "purchases", "amortization", "closing",
+                          "current", "noncurrent", "recurring"), rows)
+
+
+@excel_function(function("AMORT"))
+def FINOPS_AMORT(start, term_months, upfront, month, method=None):
+    from finops_xl.close.amortization import amortization
+
+    return convert.number(amortization(_commitment(start, term_months, upfront),
+                                       convert.to_date(month, "month"), _method(method)))
+
+
+@excel_function(function("PREPAID_BALANCE"))
+def FINOPS_PREPAID_BALANCE(start, term_months, upfront, month, method=None):
+    from finops_xl.close.amortization import balance
+
+    return convert.number(balance(_commitment(start, term_months, upfront),
+                                  convert.to_date(month, "month"), _method(method)))
+
+
+@excel_function(function("ACCRUAL"))
+def FINOPS_ACCRUAL(month, owner=None, cutoff=None, store=None):
+    from finops_xl.close.accruals import accrue
+
+    who = convert.to_text(owner, "owner", optional=True)
+    day = None if convert.is_empty(cutoff) else convert.to_date(cutoff, "cutoff")
+    with _queries(store).store.reader() as con:
+        result = accrue(con, convert.to_date(month, "month"), cutoff=day)
+    lines = [line for line in result.lines if who is None or line.owner == who]
+    if who is not None and not lines:
+        owners = sorted({line.owner for line in result.lines})
+        raise ArgumentError(f"no accrual for owner {who!r}; owners: {', '.join(owners)}")
+    currencies = {line.currency for line in lines}
+    if len(currencies) > 1:
+        raise ArgumentError(f"the accrual is in several currencies ({', '.join(sorted(currencies))})")
+    return convert.number(sum((line.accrual for line in lines), Decimal(0)))
+
+
+@excel_function(function("JOURNAL"))
+def FINOPS_JOURNAL(month, type=None, store=None):  # noqa: A002 - the Excel argument's name
+    kind = (convert.to_text(type, "type", optional=True) or "accrual").lower()
+    day = convert.to_date(month, "month")
+    queries = _queries(store)
+    with queries.store.reader() as con:
+        if kind == "accrual":
+            from finops_xl.close.accruals import accrual_entries, accrue
+
+            entries = accrual_entries(accrue(con, day))
+            entries = entries + tuple(e.reversal() for e in entries if e.reverses_on)
+        elif kind == "amortization":
+            from finops_xl.close.amortization import amortization_entry, commitments_from_store, schedule
+
+            entries = tuple(e for c in commitments_from_store(con)
+                            if (e := amortization_entry(schedule(c), day, policy_owner="UNALLOCATED")))
+        else:
+            raise ArgumentError(f"type must be \"accrual\" or \"amortization\", not {kind!r}")
+    rows = [(e.id, e.date, e.kind, line.account, line.cost_center, line.debit, line.credit,
+             e.currency, line.memo) for e in entries for line in e.lines]
+    if not rows:
+        why = (" (nothing to accrue: the month's data is complete and invoiced)" if kind == "accrual"
+               else " (no prepaid commitment amortizes in that month)")
+        raise ArgumentError(f"no {kind} entries for {day:%Y-%m}{why}")
+    return convert.table(("entry", "date", "kind", "account", "cost_center", "debit", "credit",
+                          "currency", "memo"), rows)

@@ -157,6 +157,63 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
 )
 
+_COMMITMENT = (
+    Arg("start", "First day of the commitment's term (a date)."),
+    Arg("term_months", "Term in months, e.g. 12 or 36."),
+    Arg("upfront", "The upfront (prepaid) amount."),
+)
+_METHOD = Arg("method", "\"daily\" (default: per-day = upfront ÷ days in term) or \"monthly\" "
+              "(upfront ÷ months, partial first month prorated).", optional=True)
+
+FUNCTIONS += (
+    Function(
+        name="AMORT_SCHEDULE",
+        summary="The prepaid commitment's amortization schedule by month: opening balance, "
+                "amortization, closing balance, current and non-current parts, recurring fee; exact "
+                "to the cent, summing to the upfront. Spills, with a header row.",
+        args=(*_COMMITMENT, Arg("recurring", "Monthly recurring fee (informative column; default 0).",
+                                optional=True), _METHOD),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.AMORT_SCHEDULE(DATE(2025,1,15), 12, 1200, 0, \"monthly\")",
+    ),
+    Function(
+        name="AMORT",
+        summary="The amount of a prepaid commitment amortized in one month (see AMORT_SCHEDULE).",
+        args=(*_COMMITMENT, Arg("month", "Any date in the month."), _METHOD),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.AMORT(DATE(2019,10,23), 12, 12016, DATE(2019,11,1))",
+    ),
+    Function(
+        name="PREPAID_BALANCE",
+        summary="The prepaid balance left at the end of a month (see AMORT_SCHEDULE).",
+        args=(*_COMMITMENT, Arg("month", "Any date in the month."), _METHOD),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.PREPAID_BALANCE(DATE(2024,1,1), 12, 365, DATE(2024,6,1))",
+    ),
+    Function(
+        name="ACCRUAL",
+        summary="The month-end accrual from the store: cost already in the data + the missing days "
+                "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
+                "or all.",
+        args=(Arg("month", "Any date in the close month."),
+              Arg("owner", "An owner (after allocation), or empty for all.", optional=True),
+              Arg("cutoff", "First day without data (default: the day after the last usage).",
+                  optional=True), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.ACCRUAL(DATE(2025,3,1))",
+    ),
+    Function(
+        name="JOURNAL",
+        summary="The month's journal entries as lines (entry, date, kind, account, cost center, "
+                "debit, credit, currency, memo): \"accrual\" (with its reversal) or "
+                "\"amortization\" (prepaid commitments from the store). Spills.",
+        args=(Arg("month", "Any date in the month."),
+              Arg("type", "\"accrual\" (default) or \"amortization\".", optional=True), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.JOURNAL(DATE(2025,3,1), \"amortization\")",
+    ),
+)
+
 BY_NAME = {f.name: f for f in FUNCTIONS}
 
 
