@@ -314,3 +314,11 @@ def test_allocation_lives_beside_the_store_and_leaves_the_store_untouched(tmp_pa
     assert CostStore(store).allocation_path.name == "finops.allocation.duckdb"
     with CostStore(store).reader() as con:  # readers see the allocation as views
         assert con.execute("SELECT sum(EffectiveCost) FROM allocated_charges").fetchall()[0][0] == 8
+
+
+def test_two_readers_in_one_process_both_see_the_allocation(tmp_path):
+    store = store_with(tmp_path, [charge(Tags=tags(team="a"), **money(5))])
+    allocate(store, rules_from_dict(RULES))
+    with CostStore(store).reader() as one, CostStore(store).reader() as two:
+        for con in (one, two):
+            assert con.execute("SELECT count(*) FROM allocated_charges").fetchall()[0][0] == 1

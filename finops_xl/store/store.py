@@ -260,7 +260,8 @@ class CostStore:
 
 def _attach_views(con: duckdb.DuckDBPyConnection, path: Path, alias: str, tables: tuple[str, ...]) -> None:
     """Attach another database read-only and expose its ``tables`` (those it has) as temp views."""
-    con.execute(f"ATTACH {sql_literal(str(path))} AS {alias} (READ_ONLY)")
+    # IF NOT EXISTS: connections of one process share the database, and so its attachments
+    con.execute(f"ATTACH IF NOT EXISTS {sql_literal(str(path))} AS {alias} (READ_ONLY)")
     present = {t for (t,) in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]).fetchall()}
     for t in tables:
