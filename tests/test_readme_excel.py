@@ -90,5 +90,7 @@ def test_readme_formulas_run(default_store, monkeypatch):
     schedule = results["AMORT_SCHEDULE"]
     assert [r[4] for r in schedule[1:]] == [54.84] + [100.0] * 11 + [45.16]  # hand-derived above
     assert results["AMORT"] == [[984.92]]
+    assert results["VARIANCE"] == [["measure", "value"], ["variance", 200.0], ["variance_pct", 0.2],
+                                   ["price_effect", 400.0], ["volume_effect", -200.0]]  # derived above
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

@@ -56,7 +56,6 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
-from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -68,6 +67,7 @@ from finops_xl.close.reconciliation import (
     parse_amount,
     sql_timestamp,
 )
+from finops_xl.close.price_volume import price_volume
 from finops_xl.money import round_money
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_identifier, sql_literal
@@ -213,42 +213,6 @@ def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
 
 
 # ---- price / volume -------------------------------------------------------------------------------
-
-
-def price_volume(actual: Decimal, actual_volume: Decimal, budget: Decimal,
-                 budget_volume: Decimal) -> tuple[Decimal, Decimal] | None:
-    """(price effect, volume effect) of ``actual − budget`` (GLOSSARY "Variance").
-
-    Parameters:
-      actual, actual_volume: actual cost and volume.  budget, budget_volume: budgeted ones.
-
-    Returns:
-      None when the budget volume is 0 (no budget unit price). Otherwise the two effects, which add
-      up to ``actual − budget`` exactly.
-
-    Notes:
-      With unit prices pa = actual ÷ actual volume and pb = budget ÷ budget volume,
-      price effect = (pa − pb) × actual volume and volume effect = (actual volume − budget volume)
-      × pb. The volume effect is computed exactly (as a fraction) and rounded half-even to 1e-12;
-      the price effect is the variance less it, i.e. (pa − pb) × actual volume = actual − pb ×
-      actual volume to within 1e-12. With no actual volume, the whole actual cost is a price effect
-      (spend at no volume) and the volume effect is − budget.
-
-    Examples:
-      >>> price_volume(Decimal("1200"), Decimal("100"), Decimal("1000"), Decimal("125"))
-      (Decimal('400.000000000000'), Decimal('-200.000000000000'))
-    """
-    if budget_volume == 0:
-        return None
-    pb = Fraction(budget) / Fraction(budget_volume)
-    exact = (Fraction(actual_volume) - Fraction(budget_volume)) * pb
-    with localcontext(EXACT):
-        volume = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(QUANTUM, ROUND_HALF_EVEN)
-        price = (actual - budget) - volume
-    return price, volume
-
-
-# ---- budget vs actual ------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)

@@ -229,3 +229,20 @@ def FINOPS_JOURNAL(month, type=None, store=None):  # noqa: A002 - the Excel argu
         raise ArgumentError(f"no {kind} entries for {day:%Y-%m}{why}")
     return convert.table(("entry", "date", "kind", "account", "cost_center", "debit", "credit",
                           "currency", "memo"), rows)
+
+
+@excel_function(function("VARIANCE"))
+def FINOPS_VARIANCE(actual, budget, actual_volume=None, budget_volume=None):
+    from finops_xl.close.price_volume import price_volume
+
+    a, b = convert.to_decimal(actual, "actual"), convert.to_decimal(budget, "budget")
+    rows = [["measure", "value"], ["variance", convert.number(a - b)],
+            ["variance_pct", "" if b == 0 else float((a - b) / b)]]
+    if not convert.is_empty(actual_volume) or not convert.is_empty(budget_volume):
+        av = convert.to_decimal(actual_volume or 0, "actual_volume")
+        bv = convert.to_decimal(budget_volume or 0, "budget_volume")
+        effects = price_volume(a, av, b, bv)
+        if effects is None:
+            raise ArgumentError("budget_volume is 0: there is no budget unit price to compare with")
+        rows += [["price_effect", convert.number(effects[0])], ["volume_effect", convert.number(effects[1])]]
+    return rows

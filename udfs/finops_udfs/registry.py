@@ -191,6 +191,18 @@ FUNCTIONS += (
         example="=FINOPS.PREPAID_BALANCE(DATE(2024,1,1), 12, 365, DATE(2024,6,1))",
     ),
     Function(
+        name="VARIANCE",
+        summary="Actual against budget: the variance (actual − budget; positive = overspend), the "
+                "variance in %, and with volumes the price effect ((actual unit price − budget unit "
+                "price) × actual volume) and volume effect ((actual volume − budget volume) × budget "
+                "unit price), which add up to the variance. Spills.",
+        args=(Arg("actual", "Actual cost."), Arg("budget", "Budgeted cost."),
+              Arg("actual_volume", "Actual volume (e.g. instance-hours), for price/volume.", optional=True),
+              Arg("budget_volume", "Budgeted volume.", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.VARIANCE(1200, 1000, 100, 125)",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
