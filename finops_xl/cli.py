@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="ledger map CSV (kind,key,value): owner → cost center, service category → GL")
     q.add_argument("--journal", type=Path, default=None, metavar="FILE",
                    help="write the journal entries as CSV for ERP import")
+    q.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="also write the monthly close workbook (.xlsx) of the run")
+    q.add_argument("--budget", type=Path, default=None, metavar="FILE",
+                   help="budget CSV (owner, service_category, month, amount[, quantity, unit]) for the "
+                        "workbook's Variance sheet (with --out)")
     q.set_defaults(run=_cmd_close)
 
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
@@ -192,15 +197,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     last_month, shown = _demo_last_month(args.months), min(args.months, 6)
     workbook = _write_overview(store, out / "cost-overview.xlsx", last_month=last_month,
                                months=shown, by="sub_account_name", runtime="server")
+    for leftover in out.glob("close-*.xlsx"):
+        leftover.unlink()
     report = allocate(store, load_rules(allocation_rules()))
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
     _print_coverage(report.coverage)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
+    close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month)
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
     print(f"workbook: {showback} (showback statements by team, same months)")
+    print(f"workbook: {close} (monthly close of {last_month:%Y-%m}; "
+          + ("its data is complete, so nothing is accrued)" if not accrued
+             else f"accrual {format_money(accrued)})"))
     return 0
 
 
@@ -211,11 +222,26 @@ def _cmd_close(args: argparse.Namespace) -> int:
 
     try:
         ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
-        run = run_close(CostStore(args.store), args.month, cutoff=args.cutoff, method=args.method,
+        store = CostStore(args.store)
+        run = run_close(store, args.month, cutoff=args.cutoff, method=args.method,
                         ledger=ledger, journal=args.journal)
     except (AccrualError, ValueError) as exc:
         print(f"finops-xl close: {exc}", file=sys.stderr)
         return 1
+    _print_close(run)
+    if args.out is not None:
+        try:
+            path, _ = _write_close(store, args.out, month=run.month, run=run, ledger=ledger,
+                                   budget=args.budget)
+        except ValueError as exc:
+            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
+            return 1
+        print(f"  workbook {path}")
+    return 0
+
+
+def _print_close(run) -> None:
+    """The close run as text: the true-up, or the accrual with its entries."""
     a = run.accrual
     if run.stage == "true-up":
         t = run.true_up
@@ -233,7 +259,7 @@ def _cmd_close(args: argparse.Namespace) -> int:
                   + (f"; accrual error {acc:.1%}" if acc is not None else ""))
         print("  the auto-reversing accrual and the booked invoice carry this into next month; "
               "nothing more to post")
-        return 0
+        return
     print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
           f"{a.days_missing} day(s) projected, {a.metric})")
     print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
@@ -249,7 +275,6 @@ def _cmd_close(args: argparse.Namespace) -> int:
         print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
               f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
     print(f"  saved {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
-    return 0
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
@@ -363,6 +388,22 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules))
     return write_xlsx(spec, out)
+
+
+def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledger=None,
+                 budget: Path | None = None) -> tuple[Path, Decimal]:
+    """Build the monthly close workbook of ``month`` and write it to ``out``: the numbers of
+    ``run`` (a ``run_close`` result) when given, else an accrual computed for the workbook only
+    (nothing saved beside the store). Returns the path and the accrual total shown."""
+    from finops_workbooks.close import build_close
+    from finops_workbooks.close_data import gather_close
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.close.journal import LedgerMap
+
+    data = gather_close(store, month, run=run, ledger=ledger or LedgerMap(), budget=budget)
+    accrued = data.accrual.total("accrual", data.currency) if data.accrual.lines else Decimal(0)
+    return write_xlsx(build_close(data), out), accrued
 
 
 def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None) -> list[Path]:
