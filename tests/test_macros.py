@@ -131,3 +131,23 @@ def test_allocate_reads_the_rules_tables_of_the_calling_workbook(sample_csv, tmp
     assert set(kinds) == {"direct", "shared"}
     status = book.json()["actions"][0]["values"][0][0]
     assert "allocated" in status and "coverage" in status
+
+
+def test_build_close_writes_the_close_package_into_the_workbook(tmp_path):
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules
+    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.store.ingest import ingest
+
+    generate(SampleSpec(rows=6_000, months=2, seed=8), tmp_path / "exports")
+    store = tmp_path / "finops.duckdb"
+    ingest([tmp_path / "exports"], store)
+    allocate(store, load_rules(allocation_rules()))
+    book = remote_book({"StorePath": str(store)}, status=False)
+    run_script("finops_build_close", book)
+    actions = book.json()["actions"]
+    added = {a["args"][1] for a in actions if a["func"] == "addSheet"}
+    assert {"Summary", "Accruals", "Prepaid", "Reconciliation", "Journal"} <= added
+    formulas = [str(a["values"]) for a in actions if a["func"] == "setFormula"]
+    assert any("EOMONTH(" in f for f in formulas) and any("SUMIFS(" in f for f in formulas)

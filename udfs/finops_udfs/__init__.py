@@ -19,12 +19,18 @@ from finops_udfs.functions import (
     FINOPS_VALUES,
     FINOPS_VARIANCE,
 )
-from finops_udfs.macros import finops_allocate, finops_build_overview, finops_refresh
+from finops_udfs.macros import (
+    finops_allocate,
+    finops_build_close,
+    finops_build_overview,
+    finops_refresh,
+)
 
 __all__ = [
     "FINOPS_ACCRUAL", "FINOPS_AMORT", "FINOPS_AMORT_SCHEDULE", "FINOPS_JOURNAL",
     "FINOPS_PREPAID_BALANCE", "FINOPS_VARIANCE", "FINOPS_ALLOCATE", "FINOPS_ALLOCATION_COVERAGE", "FINOPS_COST",
     "FINOPS_COSTTABLE",
-    "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_allocate", "finops_build_overview",
+    "FINOPS_DIMENSIONS", "FINOPS_VALUES", "finops_allocate", "finops_build_close",
+    "finops_build_overview",
     "finops_refresh",
 ]

@@ -129,3 +129,31 @@ def finops_allocate(book: xw.Book = None):
     _status(book, summary)
     book.app.calculate()
     return report
+
+
+@xw.script
+@excel_errors("Build close package")
+def finops_build_close(book: xw.Book = None):
+    """Write the monthly close package (Settings, Summary tie-out, Allocation, Accruals, Prepaid,
+    Reconciliation, Variance, Journal) into this workbook, for the store in the StorePath cell and
+    the month of the PeriodEnd cell (else the store's latest month)."""
+    from finops_workbooks.close import build_close
+    from finops_workbooks.close_data import gather_close
+    from finops_workbooks.live import engine_type, write_live
+
+    from finops_xl.query.costs import queries_for
+
+    book = book or xw.Book.caller()
+    path = _optional_named_value(book, STORE_PATH)
+    queries = queries_for(str(path) if path else None)
+    end = _optional_named_value(book, PERIOD_END)
+    if end is not None:
+        month = to_date(end, PERIOD_END).replace(day=1)
+    else:
+        months = queries.values("month")
+        if not months:
+            raise ArgumentError(f"the store {queries.store.path} holds no charges yet: run Refresh")
+        month = dt.date.fromisoformat(months[-1] + "-01")
+    data = gather_close(queries.store, month)
+    runtime = "classic" if engine_type(book) == "desktop" else "server"
+    return write_live(book, build_close(data, runtime=runtime))
