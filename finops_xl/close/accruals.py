@@ -535,6 +535,11 @@ def _spread(amount: Decimal, *candidates: Mapping[str, Decimal] | None) -> dict[
     return {UNALLOCATED: amount}
 
 
+def allocation_cost_centers(con, months: tuple[dt.date, ...]) -> dict[str, str]:
+    """Owner → the cost center the allocation gives it in ``months`` (the largest by cost)."""
+    return _allocation_cost_centers(con, months)
+
+
 def _allocation_cost_centers(con, months: tuple[dt.date, ...]) -> dict[str, str]:
     marks = ", ".join("?" for _ in months)
     centers: dict[str, str] = {}

@@ -98,7 +98,7 @@ __all__ = [
     "RollForwardRow", "Schedule", "add_months", "amortization", "amortization_entry", "balance",
     "commitments_from_store", "current_noncurrent", "exchange", "exchange_entry", "extend",
     "provider_check", "purchase_entry", "reclass_entry", "roll_forward", "schedule", "terminate",
-    "used_by_owner", "write_off_entry",
+    "used_by_allocated_owner", "used_by_owner", "write_off_entry",
 ]
 
 ZERO = Decimal(0)
@@ -898,6 +898,47 @@ def used_by_owner(con, commitment_id: str, month: dt.date, *, owner_column: str 
         GROUP BY 1 ORDER BY 1""", [commitment_id, m, add_months(m, 1)]).fetchall()
     used = {owner: Decimal(u) for owner, u, _ in rows if u}
     return used, sum((Decimal(x) for _, _, x in rows), ZERO)
+
+
+def used_by_allocated_owner(con, commitment_id: str, month: dt.date,
+                            table: str = "charges") -> tuple[dict[str, Decimal], Decimal]:
+    """Like :func:`used_by_owner`, with owners from the store's allocation: each sub-account ×
+    service's Used EffectiveCost of the commitment goes to the owners the allocation gave that
+    sub-account × service's commitment-covered usage, in proportion (usage the allocation pooled or
+    could not place stays under the sub-account's name). Without an allocation it is
+    :func:`used_by_owner`."""
+    present = con.execute("SELECT count(*) FROM information_schema.tables "
+                          "WHERE table_name = 'allocation_groups'").fetchall()[0][0]
+    if not present:
+        return used_by_owner(con, commitment_id, month, table=table)
+    m = _month(month)
+    params = [commitment_id, m, add_months(m, 1)]
+    where = (f"FROM {sql_identifier(table)} WHERE CommitmentDiscountId = ? AND ChargeCategory = 'Usage' "
+             "AND ChargePeriodStart >= ? AND ChargePeriodStart < ?")
+    rows = con.execute(f"""
+        WITH used AS (
+            SELECT SubAccountId, ServiceName, any_value(SubAccountName) AS name, sum(EffectiveCost) AS used
+            {where} AND CommitmentDiscountStatus = 'Used' GROUP BY 1, 2),
+        owners AS (
+            SELECT SubAccountId, ServiceName, owner, sum(EffectiveCost) AS w
+            FROM allocation_groups
+            WHERE month = ? AND CommitmentDiscountStatus = 'Used' AND owner IS NOT NULL
+              AND pool_id IS NULL
+            GROUP BY ALL HAVING sum(EffectiveCost) > 0)
+        SELECT coalesce(o.owner, u.name, u.SubAccountId, ''), u.used, o.w,
+               sum(o.w) OVER (PARTITION BY u.SubAccountId, u.ServiceName)
+        FROM used u LEFT JOIN owners o USING (SubAccountId, ServiceName) ORDER BY 1""",
+        [*params, m]).fetchall()
+    (unused,) = con.execute(f"SELECT coalesce(sum(EffectiveCost), 0) {where} "
+                            "AND CommitmentDiscountStatus = 'Unused'", params).fetchall()[0]
+    used: dict[str, Decimal] = {}
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for owner, u, w, total in rows:
+            share = Decimal(w) / Decimal(total) if w is not None and total else Decimal(1)
+            if u:
+                used[owner] = used.get(owner, ZERO) + Decimal(u) * share
+    return used, Decimal(unused)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Nothing here computes finance: every amount comes from a ``finops_xl`` function 
 - the accrual and its entries: ``close.accruals.accrue`` / ``accrual_entries`` (or a ``CloseRun``
   that ``close.run.run_close`` made), the true-up when the run had one;
 - prepaid commitments: ``close.amortization.commitments_from_store``, ``schedule``, ``roll_forward``,
-  ``purchase_entry`` / ``amortization_entry`` (owners' weights from ``used_by_owner``) /
+  ``purchase_entry`` / ``amortization_entry`` (owners' weights from ``used_by_allocated_owner``) /
   ``reclass_entry``;
 - the invoice tie-out: ``close.reconciliation.reconcile``;
 - variance: ``close.variance.variance`` (when a budget is given) and ``explain_change``;
@@ -239,7 +239,14 @@ def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> s
 
 def _prepaid_entries(con, schedules, month: dt.date, ledger: LedgerMap,
                      policy_owner: str) -> tuple[Entry, ...]:
-    """Purchases dated in the month, then each commitment's amortization and reclass."""
+    """Purchases dated in the month, then each commitment's amortization and reclass (expense by
+    allocated owner, posted to the cost center the allocation gives it unless the ledger maps it)."""
+    from finops_xl.close.accruals import allocation_cost_centers
+
+    if con.execute("SELECT count(*) FROM information_schema.tables "
+                   "WHERE table_name = 'allocated_charges'").fetchall()[0][0]:
+        ledger = dataclasses.replace(ledger, cost_centers={
+            **allocation_cost_centers(con, (month,)), **ledger.cost_centers})
     out: list[Entry] = []
     for s in schedules:
         bought = s.commitment.start.replace(day=1) == month and not s.commitment.carried_in
@@ -248,7 +255,7 @@ def _prepaid_entries(con, schedules, month: dt.date, ledger: LedgerMap,
     for s in schedules:
         if s.period(month) is None:
             continue
-        used, unused = am.used_by_owner(con, s.commitment.id, month)
+        used, unused = am.used_by_allocated_owner(con, s.commitment.id, month)
         if (e := am.amortization_entry(s, month, ledger, policy_owner=policy_owner, weights=used,
                                        unused=unused)) is not None:
             out.append(e)
