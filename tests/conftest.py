@@ -14,8 +14,15 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from finops_xl.data import focus_sample_csv
+
+# CI explores the same examples every run (a red build must be reproducible); locally, hypothesis
+# keeps searching new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+    settings.load_profile("ci")
 
 DATA = Path(__file__).parent / "data"
 SPEC_EXAMPLES = DATA / "focus-spec-1.2-examples"
