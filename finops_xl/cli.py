@@ -7,6 +7,7 @@ data folder). Exit status: 0 success, 1 bad input (nothing changed), 2 usage err
 from __future__ import annotations
 
 import argparse
+import functools
 import csv
 import datetime as dt
 import shutil
@@ -265,7 +266,7 @@ def _print_close(run) -> None:
     print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
           f"{'projected':>12} {'fees':>10} {'invoiced':>13} {'accrual':>13}")
     for line in a.lines:
-        m = lambda x: format_money(x, line.currency)  # noqa: E731
+        m = functools.partial(format_money, currency=line.currency)
         print(f"  {line.owner:<16} {line.cost_center:<12} {line.service_category or '':<26.26} "
               f"{line.account:<22.22} {m(line.actual_to_date):>13} {m(line.projected):>12} "
               f"{m(line.fixed_fees):>10} {m(line.invoiced):>13} {m(line.accrual):>13}")

@@ -162,8 +162,8 @@ def coverage(con: duckdb.DuckDBPyConnection) -> tuple[Coverage, ...]:
     for month in sorted(acc):
         k = acc[month]
         total = sum(k.values(), Decimal(0))
-        share = (lambda x: x / total) if total else (lambda x: Decimal(0))
-        out.append(Coverage(month, share(k["direct"]), share(k["shared"]), share(k["unallocated"])))
+        shares = [k[part] / total if total else Decimal(0) for part in ("direct", "shared", "unallocated")]
+        out.append(Coverage(month, *shares))
     return tuple(out)
 
 
