@@ -56,7 +56,6 @@ All sums are DuckDB SQL over ``charges`` (DECIMAL(38,12)); Python sees only per-
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import re
@@ -67,6 +66,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from finops_xl.inputs import csv_rows
 from finops_xl.money import minor_unit, round_money
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_literal
@@ -173,10 +173,6 @@ class APListError(ValueError):
                                       *(str(p) for p in self.problems)]))
 
 
-def _norm_header(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
-
-
 _AMOUNT = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")
 
 
@@ -203,63 +199,44 @@ def load_ap_list(path: str | Path) -> tuple[Invoice, ...]:
     """
     from finops_xl.focus.reader import iso_currency_codes
 
-    path = Path(path)
     label = str(path)
-    if not path.is_file():
-        raise APListError([Problem(label, "no such file")])
     problems: list[Problem] = []
     invoices: list[Invoice] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header:
-            raise APListError([Problem(label, "empty file: expected a header row with "
-                                              + ", ".join(AP_COLUMNS))])
-        names = [_norm_header(h) for h in header]
-        missing = [c for c in AP_COLUMNS if c not in names]
-        if missing:
-            raise APListError([Problem(label, f"missing column {c} (the header has: {', '.join(header)})",
-                                       column=c) for c in missing])
-        col = {c: names.index(c) for c in (*AP_COLUMNS, *AP_OPTIONAL) if c in names}
-        seen: dict[str, int] = {}
-        currencies = iso_currency_codes()
-        for i, raw in enumerate(reader, start=1):
-            if not any(v.strip() for v in raw):
-                continue
-            raw = raw + [""] * (len(names) - len(raw))
-            val = {c: raw[j].strip() for c, j in col.items()}
-            bad = len(problems)
-            if not val["invoice_id"]:
-                problems.append(Problem(label, "empty invoice_id", row=i, column="invoice_id"))
-            elif val["invoice_id"] in seen:
-                problems.append(Problem(label, f"invoice_id repeats row {seen[val['invoice_id']]}",
-                                        row=i, column="invoice_id", value=val["invoice_id"]))
-            else:
-                seen[val["invoice_id"]] = i
-            try:
-                date = dt.date.fromisoformat(val["date"])
-            except ValueError:
-                date = None
-                problems.append(Problem(label, "not a date (use YYYY-MM-DD)", row=i, column="date",
-                                        value=val["date"]))
-            amount = parse_amount(val["amount"])
-            if amount is None:
-                problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                        value=val["amount"]))
-            currency = val["currency"].upper()
-            if currency not in currencies:
-                problems.append(Problem(label, "not an ISO 4217 currency code (e.g. USD)", row=i,
-                                        column="currency", value=val["currency"]))
-            rate = None
-            if val.get("fx_rate"):
-                rate = parse_amount(val["fx_rate"])
-                if rate is None or rate <= 0:
-                    problems.append(Problem(label, "fx_rate must be a positive number", row=i,
-                                            column="fx_rate", value=val["fx_rate"]))
-            if len(problems) == bad:
-                invoices.append(Invoice(val["invoice_id"], amount, currency, date,
-                                        val.get("issuer") or None, val.get("billing_account") or None,
-                                        rate, f"{label}, row {i}"))
+    seen: dict[str, int] = {}
+    currencies = iso_currency_codes()
+    for i, val in csv_rows(path, AP_COLUMNS, AP_OPTIONAL, APListError):
+        bad = len(problems)
+        if not val["invoice_id"]:
+            problems.append(Problem(label, "empty invoice_id", row=i, column="invoice_id"))
+        elif val["invoice_id"] in seen:
+            problems.append(Problem(label, f"invoice_id repeats row {seen[val['invoice_id']]}",
+                                    row=i, column="invoice_id", value=val["invoice_id"]))
+        else:
+            seen[val["invoice_id"]] = i
+        try:
+            date = dt.date.fromisoformat(val["date"])
+        except ValueError:
+            date = None
+            problems.append(Problem(label, "not a date (use YYYY-MM-DD)", row=i, column="date",
+                                    value=val["date"]))
+        amount = parse_amount(val["amount"])
+        if amount is None:
+            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
+                                    value=val["amount"]))
+        currency = val["currency"].upper()
+        if currency not in currencies:
+            problems.append(Problem(label, "not an ISO 4217 currency code (e.g. USD)", row=i,
+                                    column="currency", value=val["currency"]))
+        rate = None
+        if val.get("fx_rate"):
+            rate = parse_amount(val["fx_rate"])
+            if rate is None or rate <= 0:
+                problems.append(Problem(label, "fx_rate must be a positive number", row=i,
+                                        column="fx_rate", value=val["fx_rate"]))
+        if len(problems) == bad:
+            invoices.append(Invoice(val["invoice_id"], amount, currency, date,
+                                    val.get("issuer") or None, val.get("billing_account") or None,
+                                    rate, f"{label}, row {i}"))
     if problems:
         raise APListError(problems)
     return tuple(invoices)

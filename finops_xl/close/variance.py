@@ -49,7 +49,6 @@ few lines the SQL returns.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -68,6 +67,7 @@ from finops_xl.close.reconciliation import (
     sql_timestamp,
 )
 from finops_xl.close.price_volume import price_volume
+from finops_xl.inputs import csv_rows
 from finops_xl.money import round_money
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_identifier, sql_literal
@@ -144,69 +144,50 @@ def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
     month. Raises BudgetError listing every problem with file, data row (1-based, header excluded)
     and column.
     """
-    path = Path(path)
     label = str(path)
-    if not path.is_file():
-        raise BudgetError([Problem(label, "no such file")])
     problems: list[Problem] = []
     lines: list[BudgetLine] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header:
-            raise BudgetError([Problem(label, "empty file: expected a header row with "
-                                              + ", ".join(BUDGET_COLUMNS))])
-        names = [re.sub(r"[\s\-]+", "_", h.strip().lower()) for h in header]
-        missing = [c for c in BUDGET_COLUMNS if c not in names]
-        if missing:
-            raise BudgetError([Problem(label, f"missing column {c} (the header has: {', '.join(header)})",
-                                       column=c) for c in missing])
-        col = {c: names.index(c) for c in (*BUDGET_COLUMNS, *BUDGET_OPTIONAL) if c in names}
-        seen: dict[tuple, int] = {}
-        for i, raw in enumerate(reader, start=1):
-            if not any(v.strip() for v in raw):
-                continue
-            raw = raw + [""] * (len(names) - len(raw))
-            val = {c: raw[j].strip() for c, j in col.items()}
-            bad = len(problems)
-            for c in ("owner", "service_category"):
-                if not val[c]:
-                    problems.append(Problem(label, f"empty {c}", row=i, column=c))
-            month = None
-            if not re.fullmatch(r"\d{4}-\d{2}", val["month"]):
+    seen: dict[tuple, int] = {}
+    for i, val in csv_rows(path, BUDGET_COLUMNS, BUDGET_OPTIONAL, BudgetError):
+        bad = len(problems)
+        for c in ("owner", "service_category"):
+            if not val[c]:
+                problems.append(Problem(label, f"empty {c}", row=i, column=c))
+        month = None
+        if not re.fullmatch(r"\d{4}-\d{2}", val["month"]):
+            problems.append(Problem(label, "month must be YYYY-MM", row=i, column="month",
+                                    value=val["month"]))
+        else:
+            try:
+                month = as_month(val["month"])
+            except ValueError:
                 problems.append(Problem(label, "month must be YYYY-MM", row=i, column="month",
                                         value=val["month"]))
-            else:
-                try:
-                    month = as_month(val["month"])
-                except ValueError:
-                    problems.append(Problem(label, "month must be YYYY-MM", row=i, column="month",
-                                            value=val["month"]))
-            amount = parse_amount(val["amount"])
-            if amount is None:
-                problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                        value=val["amount"]))
-            quantity, unit = None, val.get("unit") or None
-            if val.get("quantity"):
-                quantity = parse_amount(val["quantity"])
-                if quantity is None or quantity < 0:
-                    problems.append(Problem(label, "quantity must be a number ≥ 0", row=i,
-                                            column="quantity", value=val["quantity"]))
-                elif unit is None:
-                    problems.append(Problem(label, "a quantity needs its unit (a FOCUS PricingUnit, "
-                                            "e.g. Hours)", row=i, column="unit"))
-            elif unit is not None:
-                problems.append(Problem(label, "a unit without a quantity", row=i, column="quantity"))
-            key = (val["owner"], val["service_category"], month)
-            if len(problems) == bad:
-                if key in seen:
-                    problems.append(Problem(label, f"repeats the line of row {seen[key]} (same owner, "
-                                            "service_category and month)", row=i, column="owner",
-                                            value=val["owner"]))
-                    continue
-                seen[key] = i
-                lines.append(BudgetLine(val["owner"], val["service_category"], month, amount, quantity,
-                                        unit, f"{label}, row {i}"))
+        amount = parse_amount(val["amount"])
+        if amount is None:
+            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
+                                    value=val["amount"]))
+        quantity, unit = None, val.get("unit") or None
+        if val.get("quantity"):
+            quantity = parse_amount(val["quantity"])
+            if quantity is None or quantity < 0:
+                problems.append(Problem(label, "quantity must be a number ≥ 0", row=i,
+                                        column="quantity", value=val["quantity"]))
+            elif unit is None:
+                problems.append(Problem(label, "a quantity needs its unit (a FOCUS PricingUnit, "
+                                        "e.g. Hours)", row=i, column="unit"))
+        elif unit is not None:
+            problems.append(Problem(label, "a unit without a quantity", row=i, column="quantity"))
+        key = (val["owner"], val["service_category"], month)
+        if len(problems) == bad:
+            if key in seen:
+                problems.append(Problem(label, f"repeats the line of row {seen[key]} (same owner, "
+                                        "service_category and month)", row=i, column="owner",
+                                        value=val["owner"]))
+                continue
+            seen[key] = i
+            lines.append(BudgetLine(val["owner"], val["service_category"], month, amount, quantity,
+                                    unit, f"{label}, row {i}"))
     if problems:
         raise BudgetError(problems)
     return tuple(lines)
