@@ -1,0 +1,1 @@
+"""Commitments: portfolio KPIs, purchase recommendations and purchase valuation."""
