@@ -92,5 +92,8 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert results["AMORT"] == [[984.92]]
     assert results["VARIANCE"] == [["measure", "value"], ["variance", 200.0], ["variance_pct", 0.2],
                                    ["price_effect", 400.0], ["volume_effect", -200.0]]  # derived above
+    optimal = dict(map(tuple, results["OPTIMAL_COMMITMENT"][1:]))
+    assert (optimal["coverage_level"], optimal["hourly_commitment"]) == (700.0, 490.0)
+    assert (optimal["total_cost"], optimal["on_demand_cost"]) == (3050.0, 4000.0)  # derived above
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

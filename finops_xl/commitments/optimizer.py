@@ -51,8 +51,6 @@ from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
-import duckdb
-
 from finops_xl.money import CENT, ZERO
 
 ONE = Decimal(1)
@@ -379,7 +377,7 @@ ORDER BY g.hour
 """
 
 
-def hourly_eligible_spend(con: duckdb.DuckDBPyConnection, *, scope: str = "compute", lookback_days: int = 30,
+def hourly_eligible_spend(con, *, scope: str = "compute", lookback_days: int = 30,
                           end: dt.datetime | dt.date | None = None,
                           basis: Literal["ListCost", "ContractedCost"] = "ListCost",
                           provider: str | None = None) -> HourlySpend:

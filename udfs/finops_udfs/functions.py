@@ -246,3 +246,21 @@ def FINOPS_VARIANCE(actual, budget, actual_volume=None, budget_volume=None):
             raise ArgumentError("budget_volume is 0: there is no budget unit price to compare with")
         rows += [["price_effect", convert.number(effects[0])], ["volume_effect", convert.number(effects[1])]]
     return rows
+
+
+@excel_function(function("OPTIMAL_COMMITMENT"))
+def FINOPS_OPTIMAL_COMMITMENT(hourly_spend, discount):
+    from finops_xl.commitments.optimizer import optimal_spend_commitment
+
+    hours = convert.to_decimals(hourly_spend, "hourly_spend")
+    if any(h < 0 for h in hours):
+        raise ArgumentError("hourly_spend cannot be negative")
+    d = convert.to_decimal(discount, "discount")
+    if not 0 < d < 1:
+        raise ArgumentError("discount must be between 0 and 1 (e.g. 0.3 for 30%)")
+    r = optimal_spend_commitment(hours, d)
+    rows = [["measure", "value"], ["coverage_level", r.coverage_level], ["hourly_commitment", r.hourly_commitment],
+            ["total_cost", r.total_cost], ["on_demand_cost", r.on_demand_cost], ["savings", r.savings],
+            ["utilization", r.utilization], ["break_even_utilization", r.break_even_utilization],
+            ["hours", r.hours]]
+    return [[k, "" if v is None else float(v) if isinstance(v, Decimal) else v] for k, v in rows]

@@ -203,6 +203,17 @@ FUNCTIONS += (
         example="=FINOPS.VARIANCE(1200, 1000, 100, 125)",
     ),
     Function(
+        name="OPTIMAL_COMMITMENT",
+        summary="The spend commitment that minimizes commitment fee + on-demand overflow for an "
+                "hourly on-demand-equivalent spend profile at discount d: the coverage level (the "
+                "lower d-quantile of the hours), the hourly commitment (1 − d) × level, total cost, "
+                "on-demand cost, savings, expected and break-even utilization. Exact. Spills.",
+        args=(Arg("hourly_spend", "A range of hourly on-demand-equivalent spend, one cell per hour."),
+              Arg("discount", "The commitment's discount from on-demand, e.g. 0.3 for 30%.")),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.OPTIMAL_COMMITMENT({1000;1000;700;700;600}, 0.3)",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
