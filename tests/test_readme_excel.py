@@ -95,5 +95,8 @@ def test_readme_formulas_run(default_store, monkeypatch):
     optimal = dict(map(tuple, results["OPTIMAL_COMMITMENT"][1:]))
     assert (optimal["coverage_level"], optimal["hourly_commitment"]) == (700.0, 490.0)
     assert (optimal["total_cost"], optimal["on_demand_cost"]) == (3050.0, 4000.0)  # derived above
+    assert 0 < results["UTILIZATION"][0][0] <= 1 and 0 < results["COVERAGE"][0][0] < 1
+    assert results["COMMITMENTS"][0][0] == "id" and results["EXPIRING"][0][-2] == "suggestion"
+    assert isinstance(results["ESR"][0][0], float)
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

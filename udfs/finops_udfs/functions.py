@@ -264,3 +264,70 @@ def FINOPS_OPTIMAL_COMMITMENT(hourly_spend, discount):
             ["utilization", r.utilization], ["break_even_utilization", r.break_even_utilization],
             ["hours", r.hours]]
     return [[k, "" if v is None else float(v) if isinstance(v, Decimal) else v] for k, v in rows]
+
+
+def _kpi(month, by: str, key, store, field: str):
+    from finops_xl.commitments.portfolio import monthly_kpis
+
+    day = convert.to_date(month, "month").replace(day=1)
+    wanted = convert.to_text(key, by, optional=True)
+    with _queries(store).store.reader() as con:
+        rows = monthly_kpis(con, day, by=by if wanted else "all")
+    if wanted:
+        rows = [r for r in rows if r.key == wanted]
+        if not rows:
+            raise ArgumentError(f"no commitment {'usage' if by == 'provider' else ''} for {by} "
+                                f"{wanted!r} in {day:%Y-%m}".replace("  ", " "))
+    if not rows:
+        raise ArgumentError(f"no commitment-eligible usage in {day:%Y-%m}")
+    if len({r.currency for r in rows}) > 1:
+        raise ArgumentError("several billing currencies: give a provider scope")
+    value = getattr(rows[0], field)
+    if value is None:
+        raise ArgumentError(f"{field} is undefined for {day:%Y-%m} (nothing to divide by)")
+    return float(value)
+
+
+@excel_function(function("COVERAGE"))
+def FINOPS_COVERAGE(month, scope=None, store=None):
+    return _kpi(month, "provider", scope, store, "coverage")
+
+
+@excel_function(function("UTILIZATION"))
+def FINOPS_UTILIZATION(month, commitment=None, store=None):
+    return _kpi(month, "commitment", commitment, store, "utilization")
+
+
+@excel_function(function("ESR"))
+def FINOPS_ESR(month, scope=None, store=None):
+    return _kpi(month, "provider", scope, store, "esr")
+
+
+@excel_function(function("COMMITMENTS"))
+def FINOPS_COMMITMENTS(store=None):
+    from finops_xl.commitments.portfolio import inventory
+
+    with _queries(store).store.reader() as con:
+        rows = inventory(con)
+    if not rows:
+        raise ArgumentError("the store holds no commitment purchases")
+    return convert.table(
+        ("id", "provider", "type", "category", "start", "end", "term_months", "upfront",
+         "recurring_monthly", "currency", "status"),
+        [(r.id, r.provider, r.type, r.category, r.start, r.end, r.term_months, r.upfront,
+          r.recurring_monthly, r.currency, r.status) for r in rows])
+
+
+@excel_function(function("EXPIRING"))
+def FINOPS_EXPIRING(days, store=None):
+    from finops_xl.commitments.portfolio import expiry_calendar_from_store
+
+    horizon = convert.to_integer(days, "days")
+    if horizon <= 0:
+        raise ArgumentError("days must be positive")
+    with _queries(store).store.reader() as con:
+        rows = [r for r in expiry_calendar_from_store(con) if r.days_left <= horizon]
+    header = ("id", "provider", "type", "end", "days_left", "utilization", "suggestion", "resize_to")
+    body = [(r.id, r.provider, r.type, r.end, r.days_left,
+             None if r.utilization is None else r.utilization, r.suggestion, r.resize_to) for r in rows]
+    return convert.table(header, body) if body else [list(header), ["(none)"] + [""] * (len(header) - 1)]

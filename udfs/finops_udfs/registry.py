@@ -214,6 +214,49 @@ FUNCTIONS += (
         example="=FINOPS.OPTIMAL_COMMITMENT({1000;1000;700;700;600}, 0.3)",
     ),
     Function(
+        name="COVERAGE",
+        summary="Commitment coverage of a month: commitment-covered eligible usage ÷ all eligible "
+                "usage, in on-demand-equivalent cost (ListCost), for all providers or one.",
+        args=(Arg("month", "Any date in the month."),
+              Arg("scope", "A provider (e.g. \"AWS\"), or empty for all.", optional=True), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.COVERAGE(DATE(2025,2,1))",
+    ),
+    Function(
+        name="UTILIZATION",
+        summary="Commitment utilization of a month: used ÷ (used + unused) amortized cost, for the "
+                "whole portfolio or one commitment.",
+        args=(Arg("month", "Any date in the month."),
+              Arg("commitment", "A CommitmentDiscountId, or empty for all.", optional=True), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.UTILIZATION(DATE(2025,2,1))",
+    ),
+    Function(
+        name="ESR",
+        summary="Effective savings rate of a month over eligible usage: (ListCost − EffectiveCost) ÷ "
+                "ListCost, for all providers or one.",
+        args=(Arg("month", "Any date in the month."),
+              Arg("scope", "A provider, or empty for all.", optional=True), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.ESR(DATE(2025,2,1))",
+    ),
+    Function(
+        name="COMMITMENTS",
+        summary="The commitment inventory: id, provider, type, category, start, end, term, upfront, "
+                "monthly recurring fee, status. Spills.",
+        args=(_STORE,),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.COMMITMENTS()",
+    ),
+    Function(
+        name="EXPIRING",
+        summary="Commitments ending within the next days (as of the end of the data), with the last "
+                "30 days' utilization and a suggestion: renew, resize or let expire. Spills.",
+        args=(Arg("days", "Look-ahead in days, e.g. 30, 60 or 90."), _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.EXPIRING(90)",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
