@@ -98,5 +98,7 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert 0 < results["UTILIZATION"][0][0] <= 1 and 0 < results["COVERAGE"][0][0] < 1
     assert results["COMMITMENTS"][0][0] == "id" and results["EXPIRING"][0][-2] == "suggestion"
     assert isinstance(results["ESR"][0][0], float)
+    assert results["BREAKEVEN_MONTHS"] == [[8]]  # derived above
+    assert results["COMMIT_NPV"][0][0] > 0 and results["COMMIT_IRR"][0][0] > 0.08
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

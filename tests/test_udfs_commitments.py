@@ -58,3 +58,53 @@ def test_bad_commitment_scope(store):
         call("UTILIZATION", serial(FEB), "nope", str(store.path))
     with pytest.raises(xlwings.XlwingsError, match="days must be positive"):
         call("EXPIRING", 0, str(store.path))
+
+
+def _edates(start: dt.date, n: int) -> list[dt.date]:
+    """EDATE(start, 1..n) for a start on the 1st: each month's flow is dated when it is billed."""
+    out, y, m = [], start.year, start.month
+    for _ in range(n):
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        out.append(dt.date(y, m, 1))
+    return out
+
+
+def _xnpv(rate: float, flows: list[float], dates: list[dt.date]) -> float:
+    """Excel's XNPV, written out for the test: Σ v / (1 + r)^((d − d0)/365)."""
+    return sum(v / (1 + rate) ** ((d - dates[0]).days / 365) for v, d in zip(flows, dates))
+
+
+def test_commitment_valuation_functions():
+    """Cloudability's example: on demand $0.126/h, reserved effective $0.074/h (all upfront
+    $648.24 for 8,760 h). Flows: −648.24 at purchase; each month's on-demand cost avoided,
+    0.126 × 24 × its days, dated EDATE(purchase, n) (billed in arrears). Break-even: 212 days to the
+    end of July avoid 641.09 < 648.24, so month 8."""
+    start = dt.date(2025, 1, 1)
+    dates = [start] + _edates(start, 12)
+    flows = [-648.24] + [0.126 * 24 * (dates[i] - dates[i - 1]).days for i in range(1, 13)]
+    npv = call("COMMIT_NPV", 0.126, 648.24, 0, 1, 0.08, serial(start))[0][0]
+    assert npv == pytest.approx(_xnpv(0.08, flows, dates), abs=0.005)
+    irr = call("COMMIT_IRR", 0.126, 648.24, 0, 1, serial(start))[0][0]
+    assert abs(_xnpv(irr, flows, dates)) < 1e-6
+    assert call("BREAKEVEN_MONTHS", 0.126, 648.24, 0, 1, serial(start)) == [[8]]
+    with pytest.raises(xlwings.XlwingsError, match="never change sign"):
+        call("COMMIT_IRR", 0.126, 0, 0.074, 1, serial(start))
+    with pytest.raises(xlwings.XlwingsError, match="never breaks even"):
+        call("BREAKEVEN_MONTHS", 0.126, 648.24, 0, 1, serial(start), 0.3)
+
+
+def test_valuation_runs_without_pyxirr_or_duckdb():
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys, datetime as dt
+        for m in ("pyxirr", "duckdb", "pyarrow"):
+            sys.modules[m] = None
+        import finops_udfs
+        print(round(finops_udfs.FINOPS_COMMIT_IRR(0.126, 648.24, 0, 1, dt.date(2025, 1, 1)), 6))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(round(call("COMMIT_IRR", 0.126, 648.24, 0, 1, serial(dt.date(2025, 1, 1)))[0][0], 6))

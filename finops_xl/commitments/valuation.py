@@ -35,7 +35,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import NamedTuple
 
-import pyxirr
+try:  # a compiled wheel; xlwings Lite (Pyodide) has none, so a pure-Python solver stands in
+    import pyxirr
+except ImportError:  # pragma: no cover - exercised by the no-pyxirr test in a subprocess
+    pyxirr = None
 
 __all__ = [
     "ALL_UPFRONT",
@@ -334,8 +337,11 @@ def irr(values: Sequence[object]) -> float | None:
     vs = _values(values)
     if not _has_both_signs(vs):
         return None
+    flows = [float(v) for v in vs]
+    if pyxirr is None:
+        return _solve(lambda r: sum(v / (1 + r) ** i for i, v in enumerate(flows)))
     try:
-        return _finite_or_none(pyxirr.irr([float(v) for v in vs]))
+        return _finite_or_none(pyxirr.irr(flows))
     except pyxirr.InvalidPaymentsError:
         return None
 
@@ -384,10 +390,34 @@ def xirr(values: Sequence[object], dates: Sequence[object]) -> float | None:
     ds = _dates(dates, len(vs))
     if not _has_both_signs(vs):
         return None
+    flows = [float(v) for v in vs]
+    if pyxirr is None:
+        years = [(d - ds[0]).days / 365 for d in ds]
+        return _solve(lambda r: sum(v / (1 + r) ** t for v, t in zip(flows, years)))
     try:
-        return _finite_or_none(pyxirr.xirr(ds, [float(v) for v in vs]))
+        return _finite_or_none(pyxirr.xirr(ds, flows))
     except pyxirr.InvalidPaymentsError:
         return None
+
+
+def _solve(f, low: float = -0.999999, high: float = 1e6, tol: float = 1e-12) -> float | None:
+    """A root of the NPV function ``f`` in (low, high) by bisection (used where pyxirr is missing):
+    slower than pyxirr's Newton steps but certain, and accurate far beyond Excel's 1e-8."""
+    f_low, f_high = f(low), f(high)
+    if f_low == 0:
+        return low
+    if f_low * f_high > 0:
+        return None
+    for _ in range(400):
+        mid = (low + high) / 2
+        f_mid = f(mid)
+        if f_mid == 0 or high - low < tol * max(1.0, abs(mid)):
+            return mid
+        if (f_mid > 0) == (f_low > 0):
+            low, f_low = mid, f_mid
+        else:
+            high = mid
+    return (low + high) / 2
 
 
 def mirr(values: Sequence[object], finance_rate: object, reinvest_rate: object) -> float | None:

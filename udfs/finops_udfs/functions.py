@@ -331,3 +331,67 @@ def FINOPS_EXPIRING(days, store=None):
     body = [(r.id, r.provider, r.type, r.end, r.days_left,
              None if r.utilization is None else r.utilization, r.suggestion, r.resize_to) for r in rows]
     return convert.table(header, body) if body else [list(header), ["(none)"] + [""] * (len(header) - 1)]
+
+
+def _purchase(on_demand_hourly, upfront, recurring_hourly, term_years, start, utilization):
+    """(option, on-demand rate, start, utilization) from Excel arguments."""
+    import datetime as dt
+
+    from finops_xl.commitments.valuation import PurchaseOption
+
+    years = convert.to_integer(term_years, "term_years")
+    if years not in (1, 3):
+        raise ArgumentError("term_years must be 1 or 3")
+    up = convert.to_decimal(upfront, "upfront")
+    fee = convert.to_decimal(recurring_hourly, "recurring_hourly")
+    if up < 0 or fee < 0:
+        raise ArgumentError("upfront and recurring_hourly cannot be negative")
+    if up == 0 and fee == 0:
+        raise ArgumentError("a commitment needs an upfront payment, a recurring fee, or both")
+    payment = "no_upfront" if up == 0 else "all_upfront" if fee == 0 else "partial_upfront"
+    option = PurchaseOption("commitment", years, payment, up, fee)
+    rate = convert.to_decimal(on_demand_hourly, "on_demand_hourly")
+    if rate <= 0:
+        raise ArgumentError("on_demand_hourly must be positive")
+    day = dt.date.today() if convert.is_empty(start) else convert.to_date(start, "start")
+    use = Decimal(1) if convert.is_empty(utilization) else convert.to_decimal(utilization, "utilization")
+    if not 0 <= use <= 1:
+        raise ArgumentError("utilization must be between 0 and 1")
+    return option, rate, day, use
+
+
+@excel_function(function("COMMIT_NPV"))
+def FINOPS_COMMIT_NPV(on_demand_hourly, upfront, recurring_hourly, term_years, rate, start=None,
+                      utilization=None):
+    from finops_xl.commitments.valuation import value
+
+    option, od, day, use = _purchase(on_demand_hourly, upfront, recurring_hourly, term_years, start,
+                                     utilization)
+    return convert.number(value(option, od, day, convert.to_decimal(rate, "rate"), use).npv)
+
+
+@excel_function(function("COMMIT_IRR"))
+def FINOPS_COMMIT_IRR(on_demand_hourly, upfront, recurring_hourly, term_years, start=None,
+                      utilization=None):
+    from finops_xl.commitments.valuation import value
+
+    option, od, day, use = _purchase(on_demand_hourly, upfront, recurring_hourly, term_years, start,
+                                     utilization)
+    irr = value(option, od, day, Decimal(0), use).irr
+    if irr is None:
+        raise ArgumentError("no IRR: the cash flows never change sign (e.g. no upfront payment); "
+                            "compare options by COMMIT_NPV")
+    return irr
+
+
+@excel_function(function("BREAKEVEN_MONTHS"))
+def FINOPS_BREAKEVEN_MONTHS(on_demand_hourly, upfront, recurring_hourly, term_years, start=None,
+                            utilization=None):
+    from finops_xl.commitments.valuation import breakeven_months
+
+    option, od, day, use = _purchase(on_demand_hourly, upfront, recurring_hourly, term_years, start,
+                                     utilization)
+    months = breakeven_months(option, od, day, use)
+    if months is None:
+        raise ArgumentError("the commitment never breaks even within its term at this utilization")
+    return months

@@ -257,6 +257,44 @@ FUNCTIONS += (
         example="=FINOPS.EXPIRING(90)",
     ),
     Function(
+        name="COMMIT_NPV",
+        summary="NPV of buying a commitment instead of staying on demand: dated monthly cash flows "
+                "(upfront at purchase, recurring fee and on-demand cost avoided at each month end), "
+                "discounted like Excel's XNPV at the annual rate, as of the purchase date.",
+        args=(Arg("on_demand_hourly", "On-demand price per hour of the usage the commitment covers."),
+              Arg("upfront", "Upfront payment (0 for no upfront)."),
+              Arg("recurring_hourly", "Recurring fee per hour (0 for all upfront)."),
+              Arg("term_years", "1 or 3."),
+              Arg("rate", "The company's annual discount rate, e.g. 0.08."),
+              Arg("start", "Purchase date (default: today).", optional=True),
+              Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.COMMIT_NPV(0.126, 648.24, 0, 1, 0.08, DATE(2025,1,1))",
+    ),
+    Function(
+        name="COMMIT_IRR",
+        summary="IRR of buying a commitment instead of staying on demand (Excel's XIRR over the same "
+                "dated cash flows as COMMIT_NPV); an error when the flows never change sign (no "
+                "upfront).",
+        args=(Arg("on_demand_hourly", "On-demand price per hour."), Arg("upfront", "Upfront payment."),
+              Arg("recurring_hourly", "Recurring fee per hour."), Arg("term_years", "1 or 3."),
+              Arg("start", "Purchase date (default: today).", optional=True),
+              Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.COMMIT_IRR(0.126, 648.24, 0, 1, DATE(2025,1,1))",
+    ),
+    Function(
+        name="BREAKEVEN_MONTHS",
+        summary="The month of the term in which cumulative savings over on demand turn "
+                "non-negative (undiscounted); an error if they never do.",
+        args=(Arg("on_demand_hourly", "On-demand price per hour."), Arg("upfront", "Upfront payment."),
+              Arg("recurring_hourly", "Recurring fee per hour."), Arg("term_years", "1 or 3."),
+              Arg("start", "Purchase date (default: today).", optional=True),
+              Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.BREAKEVEN_MONTHS(0.126, 648.24, 0, 1, DATE(2025,1,1))",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
