@@ -119,6 +119,34 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--rules", type=Path, default=None, metavar="FILE",
                    help="rules shown on the Rules sheet (default: the file the last allocation used)")
     w.set_defaults(run=_cmd_workbook_showback)
+    w = templates.add_parser(
+        "commitments", parents=[store_opt],
+        help="Commitment purchase: options side by side, native XNPV/XIRR, cash flows, sensitivity, chart",
+        description="Without --on-demand the on-demand rate and utilization come from the store: the "
+                    "optimizer's coverage level for --scope at the 1-year all-upfront discount. The options "
+                    "are priced from that rate with typical ratios (finops_workbooks.commitments_data."
+                    "TYPICAL_PRICING); overwrite the fees on the Options sheet with real quotes.",
+    )
+    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    source = w.add_mutually_exclusive_group()
+    source.add_argument("--on-demand", type=Decimal, default=None, metavar="RATE",
+                        help="on-demand price per hour of the covered usage (no store needed)")
+    source.add_argument("--scope", default=None, metavar="SCOPE",
+                        help="optimizer scope in the store: compute (default) or family:<series>@<region>")
+    w.add_argument("--utilization", type=Decimal, default=None, metavar="U",
+                   help="utilization 0-1 (default 1 with --on-demand; the optimizer's with the store)")
+    w.add_argument("--rate", type=Decimal, default=Decimal("0.08"), help="annual discount rate (default 0.08)")
+    w.add_argument("--start", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="purchase date (default: the first of next month)")
+    w.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+                   help="month of the Portfolio sheet's KPIs (default: the store's last month)")
+    w.set_defaults(run=_cmd_workbook_commitments)
+
+    q = sub.add_parser("commitments", parents=[store_opt],
+                       help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")
+    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+                   help="month of the KPIs (default: the store's last month)")
+    q.set_defaults(run=_cmd_commitments)
     return p
 
 
@@ -341,6 +369,79 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
         return 1
     print(f"wrote {path}")
     return 0
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{x * 100:.1f}%"
+
+
+def _cmd_commitments(args: argparse.Namespace) -> int:
+    from finops_workbooks.commitments_data import gather_portfolio
+
+    try:
+        with CostStore(args.store).reader() as con:
+            p = gather_portfolio(con, args.month)
+    except ValueError as exc:
+        print(f"finops-xl commitments: {exc}", file=sys.stderr)
+        return 1
+    print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
+    for c in p.inventory:
+        print(f"  {c.id:<28} {c.provider:<6} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
+              f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")
+    print(f"KPIs {p.month:%Y-%m}")
+    print(f"  {'commitment':<28} {'util.':>7} {'coverage':>9} {'ESR':>7} {'waste':>14}")
+    for k in (*p.kpis, *p.kpis_all):
+        key = "all" if k.by == "all" else k.key
+        print(f"  {key:<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
+              f"{format_money(k.waste):>14} {k.currency}")
+    for window in (30, 60, 90):
+        rows = [e for e in p.expiring if e.window == window]
+        print(f"Expiring within {window} days: {len(rows)}")
+        for e in rows:
+            print(f"  {e.id:<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
+                  f"  {e.suggestion}")
+    return 0
+
+
+def _cmd_workbook_commitments(args: argparse.Namespace) -> int:
+    try:
+        path = _write_commitments(args)
+    except ValueError as exc:
+        print(f"finops-xl workbook commitments: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _write_commitments(args: argparse.Namespace) -> Path:
+    """Build the Commitment purchase workbook (options from --on-demand, else from the store)."""
+    from finops_workbooks.commitments import build_commitment_workbook
+    from finops_workbooks.commitments_data import (
+        gather_commitments,
+        gather_portfolio,
+        options_from_store,
+        typical_options,
+    )
+    from finops_workbooks.writer import write_xlsx
+
+    today = dt.date.today()
+    start = args.start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    store = CostStore(args.store) if (args.store or args.on_demand is None) else None
+    basis = portfolio = None
+    if args.on_demand is not None:
+        od, utilization = args.on_demand, args.utilization if args.utilization is not None else Decimal(1)
+        options, source = typical_options(od, start), "on-demand rate typed in (--on-demand)"
+    if store is not None:
+        with store.reader() as con:
+            if args.on_demand is None:
+                scope = args.scope or "compute"
+                od, u, options, basis = options_from_store(con, start, scope=scope)
+                utilization = args.utilization if args.utilization is not None else u
+                source = f"store {store.path}, scope {scope} (optimizer coverage level)"
+            portfolio = gather_portfolio(con, args.month)
+    data = gather_commitments(options, on_demand_hourly=od, annual_rate=args.rate, utilization=utilization,
+                              start=start, source=source, basis=basis, portfolio=portfolio)
+    return write_xlsx(build_commitment_workbook(data), args.out)
 
 
 # ---- helpers -----------------------------------------------------------------------------------
