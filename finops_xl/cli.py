@@ -375,6 +375,12 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{x * 100:.1f}%"
 
 
+def _short_id(commitment_id: str, width: int = 28) -> str:
+    """A provider's long commitment id (ARN, Azure resource path) shortened for a terminal column:
+    its tail, which is what tells commitments apart."""
+    return commitment_id if len(commitment_id) <= width else "…" + commitment_id[-(width - 1):]
+
+
 def _cmd_commitments(args: argparse.Namespace) -> int:
     from finops_workbooks.commitments_data import gather_portfolio
 
@@ -386,19 +392,19 @@ def _cmd_commitments(args: argparse.Namespace) -> int:
         return 1
     print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
     for c in p.inventory:
-        print(f"  {c.id:<28} {c.provider:<6} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
+        print(f"  {_short_id(c.id):<28} {c.provider:<12} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
               f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")
     print(f"KPIs {p.month:%Y-%m}")
     print(f"  {'commitment':<28} {'util.':>7} {'coverage':>9} {'ESR':>7} {'waste':>14}")
     for k in (*p.kpis, *p.kpis_all):
         key = "all" if k.by == "all" else k.key
-        print(f"  {key:<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
+        print(f"  {_short_id(key):<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
               f"{format_money(k.waste):>14} {k.currency}")
     for window in (30, 60, 90):
         rows = [e for e in p.expiring if e.window == window]
         print(f"Expiring within {window} days: {len(rows)}")
         for e in rows:
-            print(f"  {e.id:<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
+            print(f"  {_short_id(e.id):<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
                   f"  {e.suggestion}")
     return 0
 
