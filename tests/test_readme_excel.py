@@ -100,5 +100,6 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert isinstance(results["ESR"][0][0], float)
     assert results["BREAKEVEN_MONTHS"] == [[8]]  # derived above
     assert results["COMMIT_NPV"][0][0] > 0 and results["COMMIT_IRR"][0][0] > 0.08
+    assert round(results["TOKEN_COST"][0][0], 2) == 6.54  # GMI Cloud's published example
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

@@ -395,3 +395,16 @@ def FINOPS_BREAKEVEN_MONTHS(on_demand_hourly, upfront, recurring_hourly, term_ye
     if months is None:
         raise ArgumentError("the commitment never breaks even within its term at this utilization")
     return months
+
+
+@excel_function(function("TOKEN_COST"))
+def FINOPS_TOKEN_COST(gpu_hourly, tokens_per_second, utilization=None):
+    from finops_xl.planning.gpu import token_cost_per_million
+
+    use = Decimal(1) if convert.is_empty(utilization) else convert.to_decimal(utilization, "utilization")
+    try:
+        cost = token_cost_per_million(convert.to_decimal(gpu_hourly, "gpu_hourly"),
+                                      convert.to_decimal(tokens_per_second, "tokens_per_second"), use)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    return convert.number(cost)

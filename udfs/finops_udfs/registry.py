@@ -295,6 +295,15 @@ FUNCTIONS += (
         example="=FINOPS.BREAKEVEN_MONTHS(0.126, 648.24, 0, 1, DATE(2025,1,1))",
     ),
     Function(
+        name="TOKEN_COST",
+        summary="Inference cost per 1M tokens of a GPU deployment: GPU $/h ÷ (tokens/s × 3,600 × "
+                "utilization) × 10⁶.",
+        args=(Arg("gpu_hourly", "GPU price per hour."), Arg("tokens_per_second", "Throughput."),
+              Arg("utilization", "Share of the hours serving traffic (default 1).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.TOKEN_COST(2, 85)",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
