@@ -101,5 +101,9 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert results["BREAKEVEN_MONTHS"] == [[8]]  # derived above
     assert results["COMMIT_NPV"][0][0] > 0 and results["COMMIT_IRR"][0][0] > 0.08
     assert round(results["TOKEN_COST"][0][0], 2) == 6.54  # GMI Cloud's published example
+    assert results["UNIT_COST"] == [[150.0]]
+    assert results["DRIVER_FORECAST"] == [[1230.0], [1353.0], [1476.0]]  # derived above
+    assert results["FORECAST"][0] == ["month", "forecast", "low", "high"] and len(results["FORECAST"]) == 4
+    assert results["BACKTEST"][0] == ["method", "mape", "bias", "band", "scored"]
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}

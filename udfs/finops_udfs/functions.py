@@ -408,3 +408,80 @@ def FINOPS_TOKEN_COST(gpu_hourly, tokens_per_second, utilization=None):
     except ValueError as exc:
         raise ArgumentError(str(exc)) from None
     return convert.number(cost)
+
+
+def _history(values, dates) -> list:
+    amounts = convert.to_decimals(values, "history_values")
+    months = [convert.to_date(d, f"history_dates cell {i + 1}").replace(day=1)
+              for i, d in enumerate(convert.flatten(dates))]
+    if len(months) != len(amounts):
+        raise ArgumentError(f"history_values has {len(amounts)} cells but history_dates has {len(months)}")
+    return list(zip(months, amounts))
+
+
+@excel_function(function("FORECAST"))
+def FINOPS_FORECAST(history_values, history_dates, horizon, method=None, seasonality=None):
+    from finops_xl.planning.forecast import forecast
+
+    how = (convert.to_text(method, "method", optional=True) or "ets").lower()
+    if seasonality is None:  # left out
+        season = 12
+    elif convert.is_empty(seasonality):  # 0 (or an empty cell): no seasonality
+        season = None
+    else:
+        season = convert.to_integer(seasonality, "seasonality")
+    try:
+        f = forecast(_history(history_values, history_dates), convert.to_integer(horizon, "horizon"),
+                     how, season)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    return convert.table(("month", "forecast", "low", "high"),
+                         [(r.month, r.forecast, r.low, r.high) for r in f.rows])
+
+
+@excel_function(function("BACKTEST"))
+def FINOPS_BACKTEST(history_values, history_dates, horizon=None, min_train=None):
+    from finops_xl.planning.backtest import backtest
+
+    h = 1 if convert.is_empty(horizon) else convert.to_integer(horizon, "horizon")
+    train = 12 if convert.is_empty(min_train) else convert.to_integer(min_train, "min_train")
+    try:
+        result = backtest(_history(history_values, history_dates), horizon=h, min_train=train)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    return convert.table(("method", "mape", "bias", "band", "scored"),
+                         [(m.method, m.mape, m.bias, m.band, m.scored) for m in result.scores])
+
+
+@excel_function(function("UNIT_COST"))
+def FINOPS_UNIT_COST(costs, volumes):
+    c, v = convert.to_decimals(costs, "costs"), convert.to_decimals(volumes, "volumes")
+    if len(c) != len(v):
+        raise ArgumentError(f"costs has {len(c)} cells but volumes has {len(v)}")
+    total = sum(v, Decimal(0))
+    if total <= 0:
+        raise ArgumentError("the volumes add up to 0: there is no unit to divide by")
+    return float(sum(c, Decimal(0)) / total)
+
+
+@excel_function(function("DRIVER_FORECAST"))
+def FINOPS_DRIVER_FORECAST(volumes, unit_cost, coverage=None, discount=None):
+    import datetime as dt
+
+    from finops_xl.planning.drivers import CommitmentStrategy, Driver, UnitCost, driver_forecast
+    from finops_xl.planning.fiscal import add_months
+
+    amounts = convert.to_decimals(volumes, "volumes")
+    months = [add_months(dt.date(2000, 1, 1), i) for i in range(len(amounts))]  # positions only
+    c = Decimal(0) if convert.is_empty(coverage) else convert.to_decimal(coverage, "coverage")
+    d = Decimal(0) if convert.is_empty(discount) else convert.to_decimal(discount, "discount")
+    if not (0 <= c <= 1 and 0 <= d <= 1):
+        raise ArgumentError("coverage and discount must be between 0 and 1")
+    try:
+        rows = driver_forecast([Driver("volume", "unit", dict(zip(months, amounts)), owner="owner")],
+                               [UnitCost("owner", "volume", convert.to_decimal(unit_cost, "unit_cost"))],
+                               months, commitment=CommitmentStrategy.flat(c, d))
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    by_month = {r.month: r.net for r in rows}
+    return convert.like(volumes, [convert.number(by_month[m]) for m in months])

@@ -304,6 +304,49 @@ FUNCTIONS += (
         example="=FINOPS.TOKEN_COST(2, 85)",
     ),
     Function(
+        name="FORECAST",
+        summary="Monthly cost forecast from history: exponential smoothing with trend (and yearly "
+                "seasonality from two full years), seasonal naive or run rate, with an 80% prediction "
+                "interval. Short or no history falls back to a run rate, with a note. Spills: month, "
+                "forecast, low, high.",
+        args=(Arg("history_values", "Monthly costs, oldest first."),
+              Arg("history_dates", "The months of those costs (any day in each month)."),
+              Arg("horizon", "Months to forecast."),
+              Arg("method", "\"ets\" (default), \"seasonal_naive\" or \"run_rate\".", optional=True),
+              Arg("seasonality", "Season length in months (default 12; 0 for none).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.FORECAST({100;103;106.1;109.3;112.6;115.9}, {45658;45689;45717;45748;45778;45809}, 3)",
+    ),
+    Function(
+        name="BACKTEST",
+        summary="Rolling-origin backtest of the forecast methods on a monthly history: MAPE, bias and "
+                "the FinOps forecast band (run ≤ 12%, walk ≤ 15%, crawl ≤ 20%) per method. Spills.",
+        args=(Arg("history_values", "Monthly costs, oldest first."),
+              Arg("history_dates", "The months of those costs."),
+              Arg("horizon", "Months ahead each origin forecasts (default 1).", optional=True),
+              Arg("min_train", "Months of history before the first origin (default 12).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.BACKTEST({100;110;120;130;140;150}, {45658;45689;45717;45748;45778;45809}, 1, 3)",
+    ),
+    Function(
+        name="UNIT_COST",
+        summary="Cost per driver unit: Σ cost ÷ Σ volume over the given months (e.g. cost per user).",
+        args=(Arg("costs", "Costs per month."), Arg("volumes", "Driver volumes of the same months.")),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.UNIT_COST({1500;1650;1800}, {10;11;12})",
+    ),
+    Function(
+        name="DRIVER_FORECAST",
+        summary="Driver-based cost by month: planned volume × unit cost × (1 − commitment coverage × "
+                "discount). Spills a column, one month per volume.",
+        args=(Arg("volumes", "Planned driver volumes by month (e.g. headcount).", ndim=2),
+              Arg("unit_cost", "Cost per driver unit."),
+              Arg("coverage", "Commitment coverage target, e.g. 0.6 (default 0).", optional=True),
+              Arg("discount", "Commitment discount, e.g. 0.3 (default 0).", optional=True)),
+        runtimes=frozenset(RUNTIMES),
+        example="=FINOPS.DRIVER_FORECAST({10;11;12}, 150, 0.6, 0.3)",
+    ),
+    Function(
         name="ACCRUAL",
         summary="The month-end accrual from the store: cost already in the data + the missing days "
                 "projected + known fixed fees − anything already invoiced (BilledCost), for one owner "
