@@ -91,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
                         "workbook's Variance sheet (with --out)")
     q.set_defaults(run=_cmd_close)
 
+    q = sub.add_parser("forecast", parents=[store_opt],
+                       help="monthly cost forecast from the store's history, with a backtest")
+    q.add_argument("--months", type=int, default=6, help="months to forecast (default 6)")
+    q.add_argument("--method", default="ets", choices=("ets", "seasonal_naive", "run_rate"))
+    q.add_argument("--owner", default=None, help="one owner's allocated cost (after allocate)")
+    q.add_argument("--service-category", default=None, help="one FOCUS service category")
+    q.add_argument("--currency", default=None, help="billing currency (needed when several)")
+    q.set_defaults(run=_cmd_forecast)
+
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
     templates = q.add_subparsers(dest="template", required=True, metavar="TEMPLATE")
     w = templates.add_parser(
@@ -304,6 +313,35 @@ def _print_close(run) -> None:
         print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
               f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
     print(f"  saved {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from finops_xl.planning.backtest import backtest
+    from finops_xl.planning.forecast import forecast, monthly_history
+
+    try:
+        with CostStore(args.store).reader() as con:
+            history = monthly_history(con, owner=args.owner, service_category=args.service_category,
+                                      currency=args.currency)
+        # a gap (a month without cost) breaks the series: forecast from the run after the last one
+        gaps = [i for i, (_, amount) in enumerate(history) if amount == 0]
+        if gaps and gaps[-1] < len(history) - 1:
+            history = history[gaps[-1] + 1:]
+        result = forecast(history, args.months, args.method)
+    except ValueError as exc:
+        print(f"finops-xl forecast: {exc}", file=sys.stderr)
+        return 1
+    print(f"history: {len(history)} month(s); method {result.method_used}"
+          + (f" ({result.note})" if result.note else ""))
+    print(f"  {'month':<8} {'forecast':>14} {'low':>14} {'high':>14}   ({result.interval:.0%} interval)")
+    for r in result.rows:
+        print(f"  {r.month:%Y-%m}  {format_money(r.forecast):>14} {format_money(r.low):>14} "
+              f"{format_money(r.high):>14}")
+    if len(history) >= 6:
+        scores = backtest(history, min_train=max(3, len(history) // 2)).scores
+        print("backtest (one month ahead): " + "; ".join(
+            f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in scores if m.mape is not None))
+    return 0
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:

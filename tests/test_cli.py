@@ -94,3 +94,16 @@ def test_usage_errors_exit_2(capsys):
         main(["sample", "--out", "x", "--start", "2025/01"])
     assert exc.value.code == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_forecast_command(tmp_path, capsys):
+    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.store.ingest import ingest
+
+    generate(SampleSpec(rows=12_000, months=6, seed=2), tmp_path / "x")
+    store = tmp_path / "s.duckdb"
+    ingest([tmp_path / "x"], store)
+    assert main(["forecast", "--store", str(store), "--months", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "history: 6 month(s)" in out and "2025-07" in out and "2025-08" in out
+    assert "backtest (one month ahead)" in out
