@@ -91,6 +91,7 @@ from decimal import Decimal, localcontext
 from finops_xl.allocation.split import largest_remainder
 from finops_xl.close.journal import Entry, LedgerMap, entry
 from finops_xl.money import minor_unit, round_money
+from finops_xl.months import edate as add_months
 from finops_xl.store.sources import sql_identifier
 
 __all__ = [
@@ -141,17 +142,6 @@ def _month(d: dt.date) -> dt.date:
     if not isinstance(d, dt.date):
         raise TypeError(f"a month must be a date, not {type(d).__name__} {d!r}")
     return d.replace(day=1)
-
-
-def add_months(d: dt.date, n: int) -> dt.date:
-    """``d`` plus ``n`` calendar months, the day clamped to the month's length (Excel ``EDATE``).
-
-    >>> add_months(dt.date(2024, 1, 31), 1), add_months(dt.date(2024, 2, 29), 12)
-    (datetime.date(2024, 2, 29), datetime.date(2025, 2, 28))
-    """
-    y, m = divmod(d.month - 1 + n, 12)
-    year, month = d.year + y, m + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def _days_in_month(m: dt.date) -> int:
@@ -835,7 +825,9 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
     SkuPriceDetails (a Term key first), then in ChargeDescription, then a One-Time row's ChargePeriod
     when it spans whole months (FOCUS purchase scenario 1), else ``default_term_months``.
     """
-    from finops_xl.store.store import table_columns  # the store (DuckDB) only where it is read
+    from finops_xl.store.store import (
+        table_columns,  # the store (DuckDB) only where it is read
+    )
 
     cols = table_columns(con, table)
     details = "CAST(SkuPriceDetails AS VARCHAR)" if "SkuPriceDetails" in cols else "NULL"

@@ -68,6 +68,7 @@ import duckdb
 
 from finops_xl.inputs import csv_rows
 from finops_xl.money import minor_unit, round_money
+from finops_xl.months import add_months, as_month  # noqa: F401 - re-exported
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_literal
 
@@ -97,30 +98,6 @@ AP_OPTIONAL = ("fx_rate", "issuer", "billing_account")
 
 
 # ---- months ---------------------------------------------------------------------------------------
-
-
-def as_month(value: dt.date | str) -> dt.date:
-    """The first day of a month, from a ``date`` on day 1 or a ``'YYYY-MM'`` string.
-
-    >>> as_month("2025-03"), as_month(dt.date(2025, 3, 1))
-    (datetime.date(2025, 3, 1), datetime.date(2025, 3, 1))
-    """
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        if value.day != 1:
-            raise ValueError(f"a month is given by its first day (or 'YYYY-MM'), not {value.isoformat()}")
-        return value
-    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(value))
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"month must be 'YYYY-MM' (e.g. '2025-03'), not {value!r}")
-    return dt.date(int(m.group(1)), int(m.group(2)), 1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    """``month`` moved by ``n`` months (first days in, first days out)."""
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return dt.date(y, m + 1, 1)
 
 
 def sql_timestamp(d: dt.date | dt.datetime) -> str:

@@ -27,13 +27,14 @@ Conventions, stated once:
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import NamedTuple
+
+from finops_xl.months import edate as add_months
 
 try:  # a compiled wheel; xlwings Lite (Pyodide) has none, so a pure-Python solver stands in
     import pyxirr
@@ -581,17 +582,6 @@ def spend_commitment_hour_cost(
 # --------------------------------------------------------------------------------------------------
 # purchase options and their cash flows
 # --------------------------------------------------------------------------------------------------
-
-
-def add_months(d: date, months: int) -> date:
-    """``d`` moved by whole months, the day clamped to the month's end, like Excel's ``EDATE``.
-
-    >>> add_months(date(2024, 1, 31), 1)
-    datetime.date(2024, 2, 29)
-    """
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)

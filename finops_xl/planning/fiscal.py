@@ -22,40 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
+from finops_xl.months import add_months, as_month  # noqa: F401 - re-exported
+
 ZERO = Decimal(0)
-
-
-def as_month(value: dt.date | str) -> dt.date:
-    """The first day of a month, from a ``date`` on day 1 or a ``'YYYY-MM'`` string.
-
-    >>> as_month("2025-03")
-    datetime.date(2025, 3, 1)
-    """
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        if value.day != 1:
-            raise ValueError(f"a month is given by its first day (or 'YYYY-MM'), not {value.isoformat()}")
-        return value
-    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(value))
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"month must be 'YYYY-MM' (e.g. '2025-03'), not {value!r}")
-    return dt.date(int(m.group(1)), int(m.group(2)), 1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    """``month`` moved by ``n`` months (first days in, first days out).
-
-    >>> add_months(dt.date(2025, 11, 1), 3)
-    datetime.date(2026, 2, 1)
-    """
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return dt.date(y, m + 1, 1)
 
 
 def month_range(start: dt.date | str, count: int) -> tuple[dt.date, ...]:

@@ -49,6 +49,7 @@ from typing import Literal
 import numpy as np
 
 from finops_xl.money import ZERO, round_money
+from finops_xl.months import add_months
 
 Method = Literal["ets", "seasonal_naive", "run_rate"]
 METHODS: tuple[str, ...] = ("ets", "seasonal_naive", "run_rate")
@@ -100,16 +101,6 @@ class Forecast:
     interval: float
     model: str = ""
     history_months: int = 0
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    """The first of the month ``n`` months after ``month``.
-
-    >>> add_months(datetime.date(2025, 11, 1), 3)
-    datetime.date(2026, 2, 1)
-    """
-    k = month.year * 12 + month.month - 1 + n
-    return datetime.date(k // 12, k % 12 + 1, 1)
 
 
 def forecast(history: Sequence[tuple[datetime.date, Decimal]], horizon: int, method: Method = "ets",

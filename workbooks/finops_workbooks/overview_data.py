@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
+from finops_xl.months import add_months
 from finops_xl.query.costs import CostQueries, CostTable, QueryError
 
 #: The metrics of the Data table: amortized cost (the overview's measure) and cash.
@@ -113,12 +114,6 @@ def pull_overview_data(queries: CostQueries, *, last_month: dt.date, months: int
                                 providers.index(provider) + 1))
     return OverviewData(month_starts, dimension, columns, len(ranked) > len(columns), providers,
                         tuple(rows), totals.currency)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    """The first day of the month ``n`` months after ``month`` (negative ``n``: before)."""
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _ranked(table: CostTable) -> tuple[str, ...]:

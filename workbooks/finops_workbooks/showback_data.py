@@ -18,6 +18,7 @@ from decimal import Decimal
 from finops_xl.allocation.engine import rules_digest
 from finops_xl.allocation.rules import ROUNDING, Rules
 from finops_xl.allocation.showback import Coverage, StatementLine, coverage, statements
+from finops_xl.months import add_months
 from finops_xl.store.store import CostStore, table_columns
 
 #: The statement's parts, in column order: (component text in the Data table, column heading).
@@ -139,12 +140,6 @@ def shape_showback(lines: Iterable[StatementLine], coverage_rows: Iterable[Cover
     rows.sort(key=lambda r: (r.month, r.owner_key, r.component_key))
     cov = tuple(sorted((c for c in coverage_rows if c.month in month_starts), key=lambda c: c.month))
     return ShowbackData(month_starts, currency, owners, pools, tuple(rows), chosen, cov)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    """The first day of the month ``n`` months after ``month`` (negative ``n``: before)."""
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # ---- the store's allocation -------------------------------------------------------------------
