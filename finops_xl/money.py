@@ -5,7 +5,8 @@ Rounding is half-even (banker's rounding) to the currency's minor unit, as accou
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+import math
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -40,3 +41,30 @@ def format_money(amount: Decimal, currency: str = "USD") -> str:
     """
     places = minor_unit(currency)
     return f"{round_money(amount, currency):,.{places}f}"
+
+
+def to_decimal(x: object, name: str) -> Decimal:
+    """``x`` (Decimal, int, float by its shortest repr, or numeric text) as a finite Decimal, or a
+    ValueError naming the argument ``name``.
+
+    >>> to_decimal(1.29, "rate"), to_decimal("2", "n")
+    (Decimal('1.29'), Decimal('2'))
+    """
+    if isinstance(x, bool):
+        raise ValueError(f"{name} must be a number, got a bool ({x!r})")  # noqa: TRY004 - bad input is a ValueError here
+    if isinstance(x, Decimal):
+        d = x
+    elif isinstance(x, int):
+        d = Decimal(x)
+    elif isinstance(x, float):
+        d = Decimal(repr(x)) if math.isfinite(x) else Decimal("NaN")
+    elif isinstance(x, str):
+        try:
+            d = Decimal(x.strip())
+        except InvalidOperation:
+            raise ValueError(f"{name} must be a number, got {x!r}") from None
+    else:
+        raise ValueError(f"{name} must be a number, got {type(x).__name__} {x!r}")  # noqa: TRY004 - bad input is a ValueError here
+    if not d.is_finite():
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return d

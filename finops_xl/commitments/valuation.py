@@ -31,9 +31,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, localcontext
 from typing import NamedTuple
 
+from finops_xl.money import to_decimal as _dec
 from finops_xl.months import edate as add_months
 
 try:  # a compiled wheel; xlwings Lite (Pyodide) has none, so a pure-Python solver stands in
@@ -80,28 +81,6 @@ ON_DEMAND = "on demand"
 # --------------------------------------------------------------------------------------------------
 # argument checking
 # --------------------------------------------------------------------------------------------------
-
-
-def _dec(x: object, name: str) -> Decimal:
-    """``x`` as a finite Decimal, or a ValueError naming the argument."""
-    if isinstance(x, bool):
-        raise ValueError(f"{name} must be a number, got a bool ({x!r})")  # noqa: TRY004 - bad input is a ValueError here
-    if isinstance(x, Decimal):
-        d = x
-    elif isinstance(x, int):
-        d = Decimal(x)
-    elif isinstance(x, float):
-        d = Decimal(repr(x)) if math.isfinite(x) else Decimal("NaN")
-    elif isinstance(x, str):
-        try:
-            d = Decimal(x.strip())
-        except InvalidOperation:
-            raise ValueError(f"{name} must be a number, got {x!r}") from None
-    else:
-        raise ValueError(f"{name} must be a number, got {type(x).__name__} {x!r}")  # noqa: TRY004 - bad input is a ValueError here
-    if not d.is_finite():
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    return d
 
 
 def _values(values: Iterable[object], name: str = "values") -> list[Decimal]:

@@ -29,10 +29,11 @@ egress, or model batching; fold those into ``gpu_hourly`` and ``tokens_per_secon
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import NamedTuple
+
+from finops_xl.money import to_decimal as _dec
 
 __all__ = [
     "HOURS_PER_MONTH",
@@ -62,28 +63,6 @@ _PRECISION = 34  # significant digits of the intermediate arithmetic
 # --------------------------------------------------------------------------------------------------
 # argument checking
 # --------------------------------------------------------------------------------------------------
-
-
-def _dec(x: object, name: str) -> Decimal:
-    """``x`` as a finite Decimal, or a ValueError naming the argument."""
-    if isinstance(x, bool):
-        raise ValueError(f"{name} must be a number, got a bool ({x!r})")  # noqa: TRY004 - bad input is a ValueError here
-    if isinstance(x, Decimal):
-        d = x
-    elif isinstance(x, int):
-        d = Decimal(x)
-    elif isinstance(x, float):
-        d = Decimal(repr(x)) if math.isfinite(x) else Decimal("NaN")
-    elif isinstance(x, str):
-        try:
-            d = Decimal(x.strip())
-        except InvalidOperation:
-            raise ValueError(f"{name} must be a number, got {x!r}") from None
-    else:
-        raise ValueError(f"{name} must be a number, got {type(x).__name__} {x!r}")  # noqa: TRY004 - bad input is a ValueError here
-    if not d.is_finite():
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    return d
 
 
 def _positive(x: object, name: str) -> Decimal:
