@@ -150,6 +150,36 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
                    help="month of the Portfolio sheet's KPIs (default: the store's last month)")
     w.set_defaults(run=_cmd_workbook_commitments)
+    w = templates.add_parser(
+        "budget",
+        help="Budget: driver-based forecast with a scenario switch, native formulas, fiscal years",
+        description="Builds the budget from two CSV files: --drivers (columns owner, driver, unit, month "
+                    "as YYYY-MM, volume; an empty owner is a plan every owner shares) and --unit-costs "
+                    "(owner, driver, cost_per_unit). The budget covers --months months from the first "
+                    "month of the drivers file (or --start). With --store, the store's monthly "
+                    "EffectiveCost history and its forecast go on a Trend sheet.",
+    )
+    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    w.add_argument("--drivers", type=Path, required=True, metavar="FILE",
+                   help="driver volumes CSV: owner, driver, unit, month, volume")
+    w.add_argument("--unit-costs", type=Path, required=True, metavar="FILE",
+                   help="unit costs CSV: owner, driver, cost_per_unit")
+    w.add_argument("--store", default=None, metavar="PATH",
+                   help="cost store for the Trend sheet (history + forecast); none: no Trend sheet")
+    w.add_argument("--months", type=int, default=12, help="months budgeted (default 12)")
+    w.add_argument("--start", type=_month, default=None, metavar="YYYY-MM",
+                   help="first month budgeted (default: the first month of the drivers file)")
+    w.add_argument("--fiscal-start", type=int, default=1, metavar="M",
+                   help="calendar month (1-12) in which the fiscal year starts (default 1)")
+    w.add_argument("--coverage", type=Decimal, default=Decimal(0),
+                   help="commitment coverage 0-1 (default 0)")
+    w.add_argument("--discount", type=Decimal, default=Decimal(0),
+                   help="commitment discount 0-1 (default 0)")
+    w.add_argument("--scenario", choices=("base", "low", "high"), default="base",
+                   help="initial value of the scenario switch (default base)")
+    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
+                   help="Excel runtime of the FINOPS.FORECAST formula on the Trend sheet (default server)")
+    w.set_defaults(run=_cmd_workbook_budget)
 
     q = sub.add_parser("commitments", parents=[store_opt],
                        help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")
@@ -404,6 +434,37 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
                                months=args.months, by=args.by, runtime=args.runtime)
     except (QueryError, ValueError) as exc:
         print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_workbook_budget(args: argparse.Namespace) -> int:
+    from finops_workbooks.budget import (
+        build_budget,
+        read_drivers_csv,
+        read_unit_costs_csv,
+    )
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.planning.fiscal import month_range
+    from finops_xl.planning.forecast import monthly_history
+
+    try:
+        drivers = read_drivers_csv(args.drivers)
+        unit_costs = read_unit_costs_csv(args.unit_costs)
+        start = args.start or min(m for d in drivers for m, _ in d.volumes)
+        history = None
+        if args.store is not None:
+            with CostStore(args.store).reader() as con:
+                history = monthly_history(con)
+        spec = build_budget(drivers, unit_costs, month_range(start, args.months),
+                            commitment=(args.coverage, args.discount),
+                            calendar_start_month=args.fiscal_start, history=history,
+                            runtime=args.runtime, scenario=args.scenario)
+        path = write_xlsx(spec, args.out)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
     return 0
