@@ -26,6 +26,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
+from finops_workbooks.live_sheet import start_live_sheet
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -240,15 +241,11 @@ def _overview_sheet(data: OverviewData, header: tuple[str, ...]):
 
 
 def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
-    s = SheetDraft(LIVE, landscape=True)
-    cost = registry.function("COST")
-    s.put(1, 1, "Live: the same totals, asked from the store by FINOPS.COST", f.TITLE)
-    if runtime not in cost.runtimes:
-        s.put(2, 1, f"{cost.excel_name(runtime)} needs a cost store on this computer, which "
-                    f"xlwings {runtime.title()} cannot open: build the workbook with runtime server "
-                    "or classic for live formulas. The Overview sheet does not need them.", f.NOTE)
-        s.width(1, 18)
+    s, supported = start_live_sheet(LIVE, "Live: the same totals, asked from the store by FINOPS.COST",
+                                    runtime, "the Overview sheet")
+    if not supported:
         return s.build()
+    cost = registry.function("COST")
     s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
                 f"(runtime: {runtime}) pointed at the store in Settings (StorePath); without it "
                 "they show #NAME?. Nothing on the Overview sheet depends on them.", f.NOTE)

@@ -35,6 +35,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
+from finops_workbooks.live_sheet import start_live_sheet
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -536,15 +537,11 @@ def _weights_text(percentages: Mapping, drivers: Mapping, split: str) -> str:
 
 
 def _live_sheet(data: ShowbackData, runtime: str, total_row: int) -> Sheet:
-    s = SheetDraft(LIVE, landscape=True)
-    cost = registry.function("COST")
-    s.put(1, 1, "Live: each month's total, asked from the store by FINOPS.COST", f.TITLE)
-    if runtime not in cost.runtimes:
-        s.put(2, 1, f"{cost.excel_name(runtime)} needs a cost store on this computer, which "
-                    f"xlwings {runtime.title()} cannot open: build the workbook with runtime server "
-                    "or classic for live formulas. The other sheets do not need them.", f.NOTE)
-        s.width(1, 18)
+    s, supported = start_live_sheet(LIVE, "Live: each month's total, asked from the store by FINOPS.COST",
+                                    runtime, "the other sheets")
+    if not supported:
         return s.build()
+    cost = registry.function("COST")
     s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
                 f"(runtime: {runtime}) pointed at the store in Settings (StorePath);", f.NOTE)
     s.put(3, 1, "without it they show #NAME?. Nothing else depends on them. The difference is 0 "
