@@ -6,7 +6,7 @@ The draft is the only mutable piece of the layout code, and it lives only inside
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from openpyxl.utils.cell import get_column_letter
 
@@ -15,6 +15,7 @@ from finops_workbooks.model import (
     Cell,
     CellValue,
     Chart,
+    Formula,
     Sheet,
     Style,
     Table,
@@ -45,6 +46,42 @@ class SheetDraft:
                 style: Style = PLAIN) -> list[str]:
         """Place values left to right from (row, column); returns their references."""
         return [self.put(row, column + i, v, style) for i, v in enumerate(values)]
+
+    def month_grid(self, *, key_row: int, head_row: int, headings: Sequence[str],
+                   months: Sequence, amount: Callable[[int, int], Formula],
+                   total: str, change: str) -> int:
+        """Lay out a months-down grid: a key and heading per column, ``amount(row, column)`` in
+        each body cell, a row total, the change on the prior month's total and a column-total row.
+
+        Columns run from B; the row total sits right of the last heading and the change right of
+        that. Returns the column-total row.
+        """
+        from finops_workbooks import formats as f  # formats imports this module's model
+
+        first, last = head_row + 1, head_row + len(months)
+        total_col = 2 + len(headings)
+        self.put(key_row, 1, "key", f.KEY)
+        self.put(head_row, 1, "Month", f.HEADER_LEFT)
+        for i, heading in enumerate(headings):
+            self.put(key_row, 2 + i, i + 1, f.KEY)
+            self.put(head_row, 2 + i, heading, f.HEADER)
+        self.put(head_row, total_col, total, f.HEADER)
+        self.put(head_row, total_col + 1, change, f.HEADER)
+        for r, month in enumerate(months, start=first):
+            self.put(r, 1, month, f.MONTH_CELL)
+            for c in range(2, total_col):
+                self.put(r, c, amount(r, c), f.MONEY)
+            self.put(r, total_col, Formula(f"=SUM({ref(r, 2)}:{ref(r, total_col - 1)})"),
+                     f.MONEY_TOTAL)
+            if r > first:
+                prev, cur = ref(r - 1, total_col), ref(r, total_col)
+                self.put(r, total_col + 1, Formula(f'=IF({prev}=0,"",{cur}/{prev}-1)'), f.CHANGE)
+        total_row = last + 1
+        self.put(total_row, 1, total, f.MONTH_TOTAL)
+        for c in range(2, total_col + 1):
+            self.put(total_row, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"),
+                     f.MONEY_TOTAL)
+        return total_row
 
     def width(self, column: int, characters: float) -> None:
         """Set a column's width (in characters of the default font)."""

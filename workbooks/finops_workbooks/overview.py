@@ -154,7 +154,7 @@ def _overview_sheet(data: OverviewData, header: tuple[str, ...]):
     s = SheetDraft(OVERVIEW, landscape=True)
     col = {name: f"{TABLE}[{name}]" for name in header}
     months = data.months
-    first, last = _HEAD_ROW + 1, _HEAD_ROW + len(months)
+    first = _HEAD_ROW + 1
     labels = list(data.columns) + ([OTHER] if data.other else [])
     total_col = 2 + len(labels)
     change_col = total_col + 1
@@ -168,26 +168,11 @@ def _overview_sheet(data: OverviewData, header: tuple[str, ...]):
                 "The small keys match the Data table's key columns.", f.NOTE)
 
     # the grid: months down, breakdown values across
-    s.put(_KEY_ROW, 1, "key", f.KEY)
-    s.put(_HEAD_ROW, 1, "Month", f.HEADER_LEFT)
-    for i, label in enumerate(labels):
-        s.put(_KEY_ROW, 2 + i, i + 1, f.KEY)
-        s.put(_HEAD_ROW, 2 + i, label, f.HEADER)
-    s.put(_HEAD_ROW, total_col, TOTAL, f.HEADER)
-    s.put(_HEAD_ROW, change_col, "Change vs prior month", f.HEADER)
-    for r, month in enumerate(months, start=first):
-        s.put(r, 1, month, f.MONTH_CELL)
-        for c in range(2, total_col):
-            s.put(r, c, Formula(f"=SUMIFS({col['EffectiveCost']},{col['Month']},$A{r},"
-                                f"{col['Column key']},{ref(_KEY_ROW, c)})"), f.MONEY)
-        s.put(r, total_col, Formula(f"=SUM({ref(r, 2)}:{ref(r, total_col - 1)})"), f.MONEY_TOTAL)
-        if r > first:
-            prev, cur = ref(r - 1, total_col), ref(r, total_col)
-            s.put(r, change_col, Formula(f'=IF({prev}=0,"",{cur}/{prev}-1)'), f.CHANGE)
-    total_row = last + 1
-    s.put(total_row, 1, TOTAL, f.MONTH_TOTAL)
-    for c in range(2, total_col + 1):
-        s.put(total_row, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    total_row = s.month_grid(
+        key_row=_KEY_ROW, head_row=_HEAD_ROW, headings=labels, months=months,
+        amount=lambda r, c: Formula(f"=SUMIFS({col['EffectiveCost']},{col['Month']},$A{r},"
+                                    f"{col['Column key']},{ref(_KEY_ROW, c)})"),
+        total=TOTAL, change="Change vs prior month")
     check_row = total_row + 1
     s.put(check_row, 1, "Check: Data table total minus grid total (0 when they tie out)", f.NOTE)
     s.put(check_row, total_col, Formula(f"=SUM({col['EffectiveCost']})-{ref(total_row, total_col)}"),

@@ -395,27 +395,12 @@ def _statement_sheet(data: ShowbackData, owner: str, name: str, owner_dim: str, 
     s.put(5, 2, owner, f.LABEL)
     s.put(5, 3, "owner key", f.KEY)
     s.put(5, 4, data.owner_key(owner), f.KEY.but(align="left"))
-    s.put(key_row, 1, "key", f.KEY)
-    s.put(head, 1, "Month", f.HEADER_LEFT)
-    for i, (_, heading) in enumerate(components):
-        s.put(key_row, 2 + i, i + 1, f.KEY)
-        s.put(head, 2 + i, heading, f.HEADER)
-    s.put(head, total_col, TOTAL, f.HEADER)
-    s.put(head, change_col, CHANGE, f.HEADER)
-    for r, month in enumerate(months, start=first):
-        s.put(r, 1, month, f.MONTH_CELL)
-        for c in range(2, total_col):
-            s.put(r, c, _sumifs(metric, ("Month", f"$A{r}"), ("Owner key", "$D$5"),
-                                ("Component key", _fixed_row(key_row, c))),
-                  f.MONEY)
-        s.put(r, total_col, Formula(f"=SUM({ref(r, 2)}:{ref(r, total_col - 1)})"), f.MONEY_TOTAL)
-        if r > first:
-            prev, cur = ref(r - 1, total_col), ref(r, total_col)
-            s.put(r, change_col, Formula(f'=IF({prev}=0,"",{cur}/{prev}-1)'), f.CHANGE)
-    total_row = last + 1
-    s.put(total_row, 1, TOTAL, f.MONTH_TOTAL)
-    for c in range(2, total_col + 1):
-        s.put(total_row, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    total_row = s.month_grid(
+        key_row=key_row, head_row=head, headings=[heading for _, heading in components],
+        months=months,
+        amount=lambda r, c: _sumifs(metric, ("Month", f"$A{r}"), ("Owner key", "$D$5"),
+                                    ("Component key", _fixed_row(key_row, c))),
+        total=TOTAL, change=CHANGE)
     check_row = total_row + 2
     s.put(check_row, 1, f"Check: statement total minus this {dim}'s total in the Data table "
                         "(0 when they tie out)", f.NOTE)
