@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     q.add_argument("--start", type=_month, default=None, metavar="YYYY-MM",
                    help="first billing month (default 2025-01)")
+    q.add_argument("--plant-waste", action="store_true",
+                   help="add known waste and healthy look-alikes, and write their utilization export")
+    q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
+                   help="where --plant-waste writes the utilization export (default: utilization.csv "
+                        "beside the output folder, outside what `ingest DIR` reads)")
     q.set_defaults(run=_cmd_sample)
 
     q = sub.add_parser("summary", parents=[store_opt], help="cost by provider and month")
@@ -186,6 +191,37 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
                    help="month of the KPIs (default: the store's last month)")
     q.set_defaults(run=_cmd_commitments)
+
+    q = sub.add_parser("opportunities", parents=[store_opt],
+                       help="idle, orphaned and oversized resources priced per owner; the savings ledger")
+    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+                   help="month to analyse (default: the store's last month)")
+    q.add_argument("--rules", type=Path, default=None, metavar="FILE",
+                   help="allocation rules for owners and retired teams (default: the last allocation's)")
+    q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
+                   help="utilization export (resource_id, instance_type, cpu_p95, memory_p95, ...)")
+    q.add_argument("--retired", action="append", default=[], metavar="OWNER",
+                   help="an owner that no longer exists (repeatable; adds to the rules' retired values)")
+    q.add_argument("--owner", default=None, help="show only this owner's opportunities")
+    q.add_argument("--min-savings", type=Decimal, default=None, metavar="AMOUNT",
+                   help="show only opportunities saving at least this much a month")
+    q.add_argument("--format", choices=("table", "csv"), default="table")
+    q.add_argument("--no-record", action="store_true", help="do not add the findings to the savings ledger")
+    q.set_defaults(run=_cmd_opportunities)
+    actions = q.add_subparsers(dest="action", metavar="ACTION")
+    action_store = argparse.ArgumentParser(add_help=False)  # --store after the action, too
+    action_store.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
+                              help="cost store file (as for the command)")
+    a = actions.add_parser("set", parents=[action_store], help="move an opportunity to a new status (approved, implemented, ...)")
+    a.add_argument("opportunity_id", metavar="ID")
+    a.add_argument("status", choices=("identified", "approved", "implemented", "realized", "rejected"))
+    a.add_argument("--on", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="the day it took effect (implemented: the day the change was made; default today)")
+    a.add_argument("--note", default=None)
+    a.set_defaults(run=_cmd_opportunities_set)
+    a = actions.add_parser("report", parents=[action_store], help="projected vs realized savings by owner and month")
+    a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
+    a.set_defaults(run=_cmd_opportunities_report)
     return p
 
 
@@ -225,8 +261,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    paths = _generate(args.out, args.rows, args.months, args.seed, args.start)
+    paths = _generate(args.out, args.rows, args.months, args.seed, args.start, plant_waste=args.plant_waste)
     print(f"wrote {len(paths)} files to {args.out}")
+    if args.plant_waste:
+        from finops_xl.sample.planted import write_utilization
+
+        util = write_utilization(args.utilization or args.out.resolve().parent / "utilization.csv")
+        print(f"wrote the planted resources' utilization export to {util}")
     return 0
 
 
@@ -253,10 +294,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if data.exists():
         shutil.rmtree(data)
     store = CostStore(out / "finops.duckdb")
-    for leftover in [*out.glob("finops.duckdb*"), *out.glob(store.allocation_path.name + "*")]:
+    for leftover in [*out.glob("finops.duckdb*"), *out.glob(store.allocation_path.name + "*"),
+                     *out.glob(store.savings_path.name + "*")]:
         leftover.unlink()  # a fresh store, and no allocation left from an earlier demo
     print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
-    _generate(data / "generated", args.rows, args.months, 42, None)
+    _generate(data / "generated", args.rows, args.months, 42, None, plant_waste=True)
     print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")
     _print_load(_ingest_with_bar([data / "generated"], store, quiet=False), store)
     _print_load(_ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
@@ -271,6 +313,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
     _print_coverage(report.coverage)
+    _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
     close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month)
@@ -552,6 +595,144 @@ def _write_commitments(args: argparse.Namespace) -> Path:
 # ---- helpers -----------------------------------------------------------------------------------
 
 
+def _rules_for(store: CostStore, path: Path | None):
+    """``path``'s rules, else those of the store's last allocation run, else None."""
+    from finops_xl.allocation.rules import load_rules
+
+    if path is not None:
+        return load_rules(path)
+    if store.allocation_path.is_file():
+        from finops_workbooks.showback_data import read_allocation
+
+        run = read_allocation(store).run
+        if run is not None and run.rules_source and Path(run.rules_source).is_file():
+            return load_rules(run.rules_source)
+    return None
+
+
+def _cmd_opportunities(args: argparse.Namespace) -> int:
+    from finops_xl.allocation.rules import RuleError
+    from finops_xl.optimization import ledger
+    from finops_xl.optimization.detectors import detect
+    from finops_xl.optimization.rightsizing import UtilizationError, read_utilization
+
+    store = CostStore(args.store)
+    try:
+        rules = _rules_for(store, args.rules)
+        util = read_utilization(args.utilization) if args.utilization else None
+        with store.reader() as con:
+            findings = detect(con, args.month, rules=rules, retired=args.retired, utilization=util)
+    except (RuleError, UtilizationError, ValueError) as exc:
+        print(f"finops-xl opportunities: {exc}", file=sys.stderr)
+        return 1
+    if not args.no_record:
+        new, refreshed = ledger.record(store, findings)
+        print(f"{len(findings)} findings; savings ledger: {new} new, {refreshed} seen before "
+              f"({store.savings_path.name})", file=sys.stderr)
+    with store.reader() as con:
+        shown = ledger.opportunities(con, owner=args.owner, min_savings=args.min_savings) \
+            if not args.no_record else None
+        status = {o.opportunity_id: o.status for o in shown} if shown is not None else {}
+    rows = [f for f in findings if (args.owner is None or (f.owner or "").lower() == args.owner.lower())
+            and (args.min_savings is None or f.savings >= args.min_savings)]
+    if args.format == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["OpportunityId", "Rule", "ResourceId", "ResourceName", "Owner", "Provider", "SubAccountId",
+                    "Service", "Month", "Currency", "MonthlyCost", "EstimatedMonthlySavings", "Confidence",
+                    "Status", "Action", "Evidence"])
+        for f in rows:
+            w.writerow([f.id, f.rule, f.resource_id, f.resource_name, f.owner, f.provider, f.sub_account_id,
+                        f.service, f"{f.month:%Y-%m}", f.currency, f.monthly_cost, f.savings, f.confidence,
+                        status.get(f.id, ""), f.action, f.evidence])
+        return 0
+    if not rows:
+        print("no opportunities found")
+        return 0
+    month = rows[0].month
+    print(f"opportunities in {month:%Y-%m} ({len(rows)}), largest savings first")
+    print(f"{'id':<15} {'rule':<21} {'resource':<28} {'owner':<14} {'cost/month':>12} {'savings/month':>14} "
+          f"{'confidence':<10} status")
+    for f in rows:
+        print(f"{f.id:<15} {f.rule:<21} {(f.resource_name or f.resource_id)[:28]:<28} {(f.owner or '-')[:14]:<14} "
+              f"{format_money(f.monthly_cost):>12} {format_money(f.savings):>14} "
+              f"{f.confidence:<10} {status.get(f.id, '')}")
+    by_cur: dict[str, Decimal] = {}
+    for f in rows:
+        by_cur[f.currency] = by_cur.get(f.currency, Decimal(0)) + f.savings
+    for cur, total in sorted(by_cur.items()):
+        print(f"total estimated savings: {format_money(total)} {cur} a month, {format_money(total * 12)} {cur} a year")
+    return 0
+
+
+def _demo_opportunities(store: CostStore, out: Path, last_month: dt.date, months: int) -> None:
+    """The demo's pass through the savings ledger: find the opportunities of the month before the
+    last (the generated data resizes web-batch-prod-01 on the 10th of the last month, so its
+    rightsizing is approved and implemented on that day), then of the last month, and measure."""
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules
+    from finops_xl.months import add_months
+    from finops_xl.optimization import ledger
+    from finops_xl.optimization.detectors import detect
+    from finops_xl.optimization.rightsizing import read_utilization
+    from finops_xl.sample.planted import write_utilization
+
+    util = read_utilization(write_utilization(out / "utilization.csv"))
+    rules = load_rules(allocation_rules())
+    if months >= 2:
+        with store.reader() as con:
+            earlier = detect(con, add_months(last_month, -1), rules=rules, utilization=util)
+        ledger.record(store, earlier)
+        resize = next((f for f in earlier if f.rule == "rightsize" and f.resource_id == "i-0a1b2c3d4e5f60005"), None)
+        if resize is not None:
+            ledger.set_status(store, resize.id, "approved", on=last_month, note="demo: approved")
+            ledger.set_status(store, resize.id, "implemented", on=last_month.replace(day=10),
+                              note="demo: resized to m6i.xlarge")
+    with store.reader() as con:
+        found = detect(con, last_month, rules=rules, utilization=util)
+    ledger.record(store, found)
+    with store.reader() as con:
+        realized = ledger.realized_total(con, last_month)
+    total = sum((f.savings for f in found), Decimal(0))
+    print(f"\nopportunities in {last_month:%Y-%m}: {len(found)} findings, {format_money(total)} USD a month "
+          f"of estimated savings; realized this month: {format_money(realized)} USD "
+          f"(`finops-xl opportunities --store {store.path}`)")
+
+
+def _cmd_opportunities_set(args: argparse.Namespace) -> int:
+    from finops_xl.optimization.ledger import LedgerError, set_status
+
+    try:
+        o = set_status(CostStore(args.store), args.opportunity_id, args.status, on=args.on, note=args.note)
+    except LedgerError as exc:
+        print(f"finops-xl opportunities set: {exc}", file=sys.stderr)
+        return 1
+    when = f" on {o.implemented_on}" if o.status in ("implemented", "realized") and o.implemented_on else ""
+    print(f"{o.opportunity_id} ({o.rule}, {o.resource_name or o.resource_id}): {o.status}{when}")
+    return 0
+
+
+def _cmd_opportunities_report(args: argparse.Namespace) -> int:
+    from finops_xl.months import add_months
+    from finops_xl.optimization.detectors import analysis_month
+    from finops_xl.optimization.ledger import savings_report
+
+    store = CostStore(args.store)
+    with store.reader() as con:
+        last = analysis_month(con, args.month)
+        months = [add_months(last, -i) for i in reversed(range(max(1, args.months)))]
+        rows = savings_report(con, months)
+    if not rows:
+        print("no implemented opportunities to measure in "
+              f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}")
+        return 0
+    print(f"{'month':<8} {'owner':<16} {'n':>3} {'projected':>12} {'realized':>12} {'annualized':>13}")
+    for r in rows:
+        print(f"{r.month:%Y-%m}  {r.owner[:16]:<16} {r.opportunities:>3} {format_money(r.projected):>12} "
+              f"{format_money(r.realized):>12} {format_money(r.annualized):>13} {r.currency}")
+    print("realized = baseline cost per day (30 days before the change) × days since − actual cost")
+    return 0
+
+
 def _demo_last_month(months: int) -> dt.date:
     """The last month the demo generates (the generator's default start, ``months`` months on)."""
     from finops_xl.sample.generator import SampleSpec
@@ -593,8 +774,27 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
     spec = build_showback(allocation.lines, allocation.coverage, rules, store_path=str(store.path),
                           rules_source=source, last_month=last_month, months=months,
                           runtime=runtime, currency=currency,
-                          rules_note=describe_run(allocation.run, rules))
+                          rules_note=describe_run(allocation.run, rules),
+                          opportunities=_opportunities_data(store, last_month, months))
     return write_xlsx(spec, out)
+
+
+def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
+    """The savings ledger's view for the showback workbook (None when the ledger is empty)."""
+    from finops_workbooks.opportunities import OpportunitiesData
+
+    from finops_xl.months import add_months
+    from finops_xl.optimization import ledger
+
+    if not store.savings_path.is_file():
+        return None
+    shown = tuple(add_months(last_month, -i) for i in reversed(range(max(1, months))))
+    with store.reader() as con:
+        opps = ledger.opportunities(con, statuses=ledger.STATUSES)
+        meas = tuple(m for month in shown for m in ledger.measure(con, month))
+    if not opps:
+        return None
+    return OpportunitiesData(tuple(opps), meas, shown, opps[0].currency)
 
 
 def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledger=None,
@@ -613,14 +813,15 @@ def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledge
     return write_xlsx(build_close(data), out), accrued
 
 
-def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None) -> list[Path]:
+def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None, *,
+              plant_waste: bool = False) -> list[Path]:
     from tqdm import tqdm
 
     from finops_xl.sample.generator import SampleSpec, generate
 
-    spec = SampleSpec(rows=rows, months=months, seed=seed)
+    spec = SampleSpec(rows=rows, months=months, seed=seed, plant_waste=plant_waste)
     if start is not None:
-        spec = SampleSpec(rows=rows, months=months, seed=seed, start=start)
+        spec = SampleSpec(rows=rows, months=months, seed=seed, start=start, plant_waste=plant_waste)
     with tqdm(total=rows, unit="row", unit_scale=True, disable=None, leave=False) as bar:
         return generate(spec, out, progress=bar.update)
 

@@ -17,6 +17,7 @@ import pytest
 from finops_udfs import registry
 from finops_xl.allocation.engine import allocate
 from finops_xl.allocation.rules import load_rules
+from finops_xl.cli import _demo_opportunities
 from finops_xl.data import allocation_rules
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
@@ -52,10 +53,12 @@ def parse(formula: str) -> tuple[str, list]:
 @pytest.fixture(scope="module")
 def default_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("readme")
-    generate(SampleSpec(rows=20_000, months=3, seed=3), out / "exports")
+    generate(SampleSpec(rows=20_000, months=3, seed=3, plant_waste=True), out / "exports")
     ingest([out / "exports"], out / "finops.duckdb")
     allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    return CostStore(out / "finops.duckdb")
+    store = CostStore(out / "finops.duckdb")
+    _demo_opportunities(store, out, dt.date(2025, 3, 1), 3)  # the demo's pass through the savings ledger
+    return store
 
 
 def test_every_function_is_documented_with_its_example():
@@ -107,3 +110,8 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert results["BACKTEST"][0] == ["method", "mape", "bias", "band", "scored"]
     assert results["ACCRUAL"] == [[0.0]]  # the generated months are complete and invoiced
     assert {r[2] for r in results["JOURNAL"][1:]} == {"amortization"}
+    assert results["OPPORTUNITIES"][0][:4] == ["id", "rule", "resource", "owner"]
+    assert {r[3] for r in results["OPPORTUNITIES"][1:]} == {"web"}
+    # web-batch-prod-01 is resized from m6i.2xlarge ($0.384/h) to m6i.xlarge ($0.192/h) on 10 March:
+    # (0.384 − 0.192) × 24 h × 22 days = 101.376
+    assert results["SAVINGS_REALIZED"] == [[101.38]]

@@ -51,11 +51,14 @@ class TagDimension:
       name: canonical name (``team``).
       keys: tag key aliases, in priority order.
       values: canonical value → variants that mean it.
+      retired: canonical values that no longer exist (a team that was dissolved, a product that was
+        shut down); their resources are optimization findings (``retired-owner``).
     """
 
     name: str
     keys: tuple[str, ...]
     values: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    retired: tuple[str, ...] = ()
 
     def value_map(self) -> dict[str, str]:
         """Folded variant → canonical value (canonical values map to themselves)."""
@@ -138,5 +141,9 @@ def taxonomy_from_dict(spec: Mapping) -> Taxonomy:
             if isinstance(variants, str):
                 variants = [variants]
             values[str(canonical)] = tuple(str(v) for v in (variants or ()))
-        dims.append(TagDimension(str(name), tuple(str(k) for k in keys), values))
+        retired = body.get("retired") or ()
+        if isinstance(retired, str):
+            retired = [retired]
+        dim = TagDimension(str(name), tuple(str(k) for k in keys), values)
+        dims.append(dataclasses.replace(dim, retired=tuple(dim.normalize(str(v)) for v in retired)))
     return Taxonomy(tuple(dims))

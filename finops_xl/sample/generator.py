@@ -144,6 +144,7 @@ class SampleSpec:
     months: int = 3
     start: datetime.date = datetime.date(2025, 1, 1)  # first billing month (day 1)
     seed: int = 42
+    plant_waste: bool = False  # add the known waste and healthy look-alikes of ``planted.py``
 
 
 FOCUS_COLUMNS: tuple[str, ...] = (
@@ -1757,6 +1758,47 @@ class _Provider:
         })
         return row
 
+    def planted_rows(self, m: int, acc: _MonthAcc) -> list[dict]:
+        """The month's rows of the planted resources (``planted.py``), one per stream per day."""
+        from finops_xl.sample import planted
+
+        cal = self.cal
+        first, end = cal.month_first_day[m], cal.month_first_day[m + 1]
+        change = planted.change_day(cal.month_days, cal.month_first_day)
+        rows = []
+        for s in planted.planted_streams(self.pd.code):
+            a = self.acct_by_name[s.account[1]]
+            price8 = _p8(s.price)
+            details = _json(s.details) if s.details else None
+            tags = planted.tags_json(s)
+            for d in planted.stream_days(s, first, end, change):
+                q = planted.daily_quantity(s, (cal.start + datetime.timedelta(days=d)), cal.month_days[m])
+                q4 = int(q * _Q4)
+                amount = price8 * q4
+                row = self._base_row(m, d, d + 1, a)
+                money = _dec_py(amount)
+                price = _dec_py(price8 * 10**4)
+                row.update({
+                    "AvailabilityZone": s.zone, "BilledCost": money, "EffectiveCost": money, "ListCost": money,
+                    "ContractedCost": money, "PricingCurrencyEffectiveCost": money,
+                    "ListUnitPrice": price, "ContractedUnitPrice": price, "PricingCurrencyListUnitPrice": price,
+                    "PricingCurrencyContractedUnitPrice": price,
+                    "PricingQuantity": _dec_py(q4 * 10**8), "ConsumedQuantity": _dec_py(q4 * 10**8),
+                    "PricingUnit": s.unit, "ConsumedUnit": s.unit, "ChargeCategory": "Usage",
+                    "ChargeFrequency": "Usage-Based", "PricingCategory": "Standard",
+                    "ChargeDescription": f"${s.price} per {s.unit[:-1] if s.unit.endswith('s') else s.unit} "
+                                         f"- {s.meter}",
+                    "ServiceName": s.service, "ServiceCategory": s.category, "ServiceSubcategory": s.subcategory,
+                    "SkuId": f"PLANTED-{s.meter.upper().replace(' ', '-')}", "SkuMeter": s.meter,
+                    "SkuPriceId": f"PLANTED-{s.meter.upper().replace(' ', '-')}-{s.price}",
+                    "SkuPriceDetails": details, "RegionId": s.region[0], "RegionName": s.region[1],
+                    "ResourceId": s.resource_id, "ResourceName": s.resource_name, "ResourceType": s.resource_type,
+                    "Tags": tags,
+                })
+                rows.append(row)
+                acc.add_py(a, amount, amount, amount, amount)
+        return rows
+
     def month_end_rows(self, m: int, acc: _MonthAcc) -> list[dict]:
         cal, pd = self.cal, self.pd
         ms, me = cal.month_first_day[m], cal.month_first_day[m + 1]
@@ -1963,5 +2005,6 @@ def _write_month(p: _Provider, m: int, path: pathlib.Path, progress: Callable[[i
             pending_n += n
             if pending_n >= _FLUSH_ROWS:
                 flush()
-        pending_extra = p.month_end_rows(m, acc)
+        planted = p.planted_rows(m, acc) if p.spec.plant_waste else []
+        pending_extra = planted + p.month_end_rows(m, acc)
         flush()

@@ -165,6 +165,10 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: typ for name, typ in rows}
 
 
+#: The savings ledger's tables (``finops_xl.optimization.ledger``), views in every reader.
+SAVINGS_TABLES = ("opportunities", "opportunity_events")
+
+
 class CostStore:
     """The cost store at ``path`` (resolved as ``location.resolve_store_path`` says)."""
 
@@ -183,10 +187,17 @@ class CostStore:
         are derived data, kept apart so a run need not copy the whole store."""
         return self.path.with_name(f"{self.path.stem}.allocation{self.path.suffix or '.duckdb'}")
 
+    @property
+    def savings_path(self) -> Path:
+        """The savings ledger's file beside the store (``finops.savings.duckdb``): what analysts
+        decided about optimization opportunities, kept apart so loads never touch it."""
+        return self.path.with_name(f"{self.path.stem}.savings{self.path.suffix or '.duckdb'}")
+
     def version(self) -> str:
-        """Changes whenever a load or an allocation lands; for caches of query results."""
+        """Changes whenever a load, an allocation or a ledger change lands; for caches of query
+        results."""
         parts = []
-        for p in (self.path, self.allocation_path):
+        for p in (self.path, self.allocation_path, self.savings_path):
             try:
                 st = p.stat()
             except FileNotFoundError:
@@ -210,6 +221,8 @@ class CostStore:
             if self.allocation_path.is_file():
                 _attach_views(con, self.allocation_path, "allocation",
                               ("allocated_charges", "allocation_groups", "allocation_runs"))
+            if self.savings_path.is_file():
+                _attach_views(con, self.savings_path, "savings", SAVINGS_TABLES)
             yield con
         finally:
             con.close()
@@ -234,6 +247,17 @@ class CostStore:
                                      "(finops-xl ingest)")
         with self._swap(self.allocation_path, lock=self.path) as con:
             _attach_views(con, self.path, "store", ("cost_daily", "store_info"))
+            yield con
+
+    @contextlib.contextmanager
+    def savings_writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to a private copy of the savings ledger, swapped in on success,
+        with the store's ``charges`` and ``cost_daily`` readable as views. Holds the store's lock."""
+        if not self.exists():
+            raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
+                                     "(finops-xl ingest)")
+        with self._swap(self.savings_path, lock=self.path) as con:
+            _attach_views(con, self.path, "store", ("charges", "cost_daily", "store_info"))
             yield con
 
     @contextlib.contextmanager

@@ -138,6 +138,41 @@ def FINOPS_ALLOCATION_COVERAGE(month, store=None):
             ["maturity", cov.maturity]]
 
 
+def _ledger_reader(store):
+    queries = _queries(store)
+    if not queries.store.savings_path.is_file():
+        raise ArgumentError("the savings ledger is empty: run `finops-xl opportunities` on this store first")
+    return queries.store.reader()
+
+
+@excel_function(function("OPPORTUNITIES"))
+def FINOPS_OPPORTUNITIES(owner=None, min_savings=None, store=None):
+    from finops_xl.optimization.ledger import opportunities
+
+    who = convert.to_text(owner, "owner", optional=True)
+    floor = None if convert.is_empty(min_savings) else convert.to_decimal(min_savings, "min_savings")
+    with _ledger_reader(store) as con:
+        found = opportunities(con, owner=who, min_savings=floor)
+    if not found:
+        raise ArgumentError("no opportunities" + (f" of {who!r}" if who else "")
+                            + (f" saving at least {floor} a month" if floor is not None else ""))
+    header = ("id", "rule", "resource", "owner", "status", "confidence", "monthly_cost",
+              "estimated_savings", "action")
+    return convert.table(header, [(o.opportunity_id, o.rule, o.resource_name or o.resource_id, o.owner or "",
+                                   o.status, o.confidence, o.monthly_cost, o.estimated_savings, o.action or "")
+                                  for o in found])
+
+
+@excel_function(function("SAVINGS_REALIZED"))
+def FINOPS_SAVINGS_REALIZED(month, owner=None, store=None):
+    from finops_xl.optimization.ledger import realized_total
+
+    day = convert.to_date(month, "month")
+    who = convert.to_text(owner, "owner", optional=True)
+    with _ledger_reader(store) as con:
+        return convert.number(realized_total(con, day, owner=who))
+
+
 def _commitment(start, term_months, upfront, recurring=None):
     from finops_xl.close.amortization import Commitment
 

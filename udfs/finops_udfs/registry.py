@@ -157,6 +157,32 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
 )
 
+FUNCTIONS += (
+    Function(
+        name="OPPORTUNITIES",
+        summary="Optimization opportunities from the savings ledger (run `finops-xl opportunities` to "
+                "find them): id, rule, resource, owner, status, confidence, monthly cost, estimated "
+                "monthly savings and action, largest savings first; rejected ones left out. Spills.",
+        args=(Arg("owner", "Only this owner's opportunities (empty for all).", optional=True),
+              Arg("min_savings", "Only those saving at least this much a month (empty for all).",
+                  optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.OPPORTUNITIES("web", 50)',
+    ),
+    Function(
+        name="SAVINGS_REALIZED",
+        summary="Savings realized in a month by implemented opportunities, measured: each resource's "
+                "cost per day in the 30 days before the change, times the month's days since, minus "
+                "what it actually cost. One number.",
+        args=(Arg("month", "Any date in the month, e.g. DATE(2025,3,1)."),
+              Arg("owner", "Only this owner's opportunities (empty for all).", optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.SAVINGS_REALIZED(DATE(2025,3,1), "web")',
+    ),
+)
+
 _COMMITMENT = (
     Arg("start", "First day of the commitment's term (a date)."),
     Arg("term_months", "Term in months, e.g. 12 or 36."),

@@ -36,6 +36,8 @@ from openpyxl.utils.cell import get_column_letter
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.live_sheet import start_live_sheet
+from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
+from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -76,7 +78,8 @@ _TABLE_KEY = f.KEY.but(size=None)
 def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iterable[Coverage],
                    rules: Rules, *, store_path: str, rules_source: str, last_month: dt.date,
                    months: int = 6, runtime: str = "server", currency: str | None = None,
-                   metric: str = "EffectiveCost", rules_note: str = "") -> WorkbookSpec:
+                   metric: str = "EffectiveCost", rules_note: str = "",
+                   opportunities: OpportunitiesData | None = None) -> WorkbookSpec:
     """The Showback workbook for ``months`` months ending with ``last_month`` (its first day).
 
     Parameters:
@@ -88,6 +91,8 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
       currency: the billing currency shown; needed only when the period holds several.
       metric: the measure the statement lines are in (a heading; EffectiveCost or BilledCost).
       rules_note: a sentence on the rules' provenance (``showback_data.describe_run``).
+      opportunities: the savings ledger's opportunities and measured savings; adds the
+        Opportunities sheet (``opportunities.py``).
 
     Raises ValueError for a bad argument or a period without allocated cost.
     """
@@ -103,7 +108,9 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
     statement_sheets = tuple(_statement_sheet(data, owner, name, owner_dim, metric)
                              for owner, name in zip(data.owners, statement_names))
     sheets = (_settings_sheet(data, store_path, rules_source, rules_note, runtime, owner_dim, metric),
-              summary, _coverage_sheet(data, metric), *statement_sheets, _data_sheet(data, metric),
+              summary, _coverage_sheet(data, metric), *statement_sheets,
+              *((opportunities_sheet(opportunities),) if opportunities is not None else ()),
+              _data_sheet(data, metric),
               _rules_sheet(rules, rules_source, rules_note), _live_sheet(data, runtime, total_row))
     return WorkbookSpec(
         sheets=sheets,
@@ -120,7 +127,8 @@ def statement_sheet_name(owner: str) -> str:
 
 
 def _statement_sheet_names(owners: tuple[str, ...]) -> tuple[str, ...]:
-    taken = {n.casefold() for n in (SETTINGS, SUMMARY, COVERAGE, DATA, RULES, LIVE, *_RESERVED_SHEETS)}
+    taken = {n.casefold() for n in (SETTINGS, SUMMARY, COVERAGE, DATA, RULES, LIVE, OPPORTUNITIES_SHEET,
+                                    *_RESERVED_SHEETS)}
     names = []
     for owner in owners:
         base = name = statement_sheet_name(owner)
