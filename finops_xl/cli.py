@@ -665,33 +665,9 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
 
 
 def _demo_opportunities(store: CostStore, out: Path, last_month: dt.date, months: int) -> None:
-    """The demo's pass through the savings ledger: find the opportunities of the month before the
-    last (the generated data resizes web-batch-prod-01 on the 10th of the last month, so its
-    rightsizing is approved and implemented on that day), then of the last month, and measure."""
-    from finops_xl.allocation.rules import load_rules
-    from finops_xl.data import allocation_rules
-    from finops_xl.months import add_months
-    from finops_xl.optimization import ledger
-    from finops_xl.optimization.detectors import detect
-    from finops_xl.optimization.rightsizing import read_utilization
-    from finops_xl.sample.planted import write_utilization
+    from finops_xl.optimization.demo import demo_ledger
 
-    util = read_utilization(write_utilization(out / "utilization.csv"))
-    rules = load_rules(allocation_rules())
-    if months >= 2:
-        with store.reader() as con:
-            earlier = detect(con, add_months(last_month, -1), rules=rules, utilization=util)
-        ledger.record(store, earlier)
-        resize = next((f for f in earlier if f.rule == "rightsize" and f.resource_id == "i-0a1b2c3d4e5f60005"), None)
-        if resize is not None:
-            ledger.set_status(store, resize.id, "approved", on=last_month, note="demo: approved")
-            ledger.set_status(store, resize.id, "implemented", on=last_month.replace(day=10),
-                              note="demo: resized to m6i.xlarge")
-    with store.reader() as con:
-        found = detect(con, last_month, rules=rules, utilization=util)
-    ledger.record(store, found)
-    with store.reader() as con:
-        realized = ledger.realized_total(con, last_month)
+    found, realized = demo_ledger(store, out / "utilization.csv", last_month, months)
     total = sum((f.savings for f in found), Decimal(0))
     print(f"\nopportunities in {last_month:%Y-%m}: {len(found)} findings, {format_money(total)} USD a month "
           f"of estimated savings; realized this month: {format_money(realized)} USD "

@@ -23,7 +23,8 @@ def workbook(path, pools_rows, taxonomy_rows=None):
     ]
     for r in taxonomy_rows:
         ws.append(r)
-    ws.add_table(Table(displayName="AllocationTaxonomy", ref=f"A1:D{len(taxonomy_rows)}"))
+    last_col = "ABCDEFG"[len(taxonomy_rows[0]) - 1]
+    ws.add_table(Table(displayName="AllocationTaxonomy", ref=f"A1:{last_col}{len(taxonomy_rows)}"))
     start = len(taxonomy_rows) + 3
     for i, r in enumerate(pools_rows):
         for j, v in enumerate(r):
@@ -53,6 +54,15 @@ def test_rules_from_workbook_tables(tmp_path):
     assert support.percentages == {"payments": Decimal(60), "ml": Decimal(40)}
     assert untagged.filter == {"owner": (None,)} and untagged.to == ("payments", "ml")
     assert untagged.basis == "direct_and_shared"
+
+
+def test_retired_values_from_the_taxonomy_table(tmp_path):
+    path = workbook(tmp_path / "rules.xlsx", [HEADER, ["all", "owner =", "even", None, "payments", None]], [
+        ["dimension", "keys", "values", "owner", "retired"],
+        ["team", "team", "crm: crm-team; payments: payments-team", "yes", "CRM-Team, legacy"],
+    ])
+    rules = load_rules_workbook(path)
+    assert rules.taxonomy.dimension("team").retired == ("crm", "legacy")  # canonical spellings
 
 
 def test_workbook_rule_errors_name_the_rule_and_field(tmp_path):

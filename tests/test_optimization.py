@@ -34,23 +34,27 @@ from tests.test_udfs_officejs import call, scalar, serial
 
 CENTS = Decimal("0.01")
 MARCH, FEBRUARY = dt.date(2025, 3, 1), dt.date(2025, 2, 1)
-WASTE = {"unattached_disk": "unattached-storage", "idle_alb": "idle-network", "oversized_vm": "rightsize",
+WASTE = {"unattached_disk": "unattached-storage", "orphaned_snapshot": "orphaned-snapshot",
+         "idle_alb": "idle-network", "oversized_vm": "rightsize",
          "retired_team_vm": "retired-owner", "previous_gen_vm": "previous-generation"}
-HEALTHY = ("healthy_disk", "healthy_vm", "healthy_alb", "healthy_api_vm")
+HEALTHY = ("healthy_disk", "healthy_snapshot", "healthy_vm", "healthy_alb", "healthy_api_vm")
 
 
 def resource(key: str) -> str:
     return next(s.resource_id for s in PLANTED if s.key == key)
 
 
-def month_cost(key: str, days: int = 31, month_days: int = 31) -> Decimal:
-    """The planted resource's cost over ``days`` days of a ``month_days``-day month, by hand."""
+def month_cost(key: str, days: int = 31, month_days: int = 31, gb: str | None = None) -> Decimal:
+    """The planted resource's cost over ``days`` days of a ``month_days``-day month, by hand
+    (``gb``: the GB a growing snapshot holds that month)."""
     total = Decimal(0)
     for s in PLANTED:
         if s.key != key:
             continue
+        held = Decimal(gb or s.quantity)
         per_day = {"always": Decimal(24), "daily": Decimal(s.quantity),
-                   "storage": (Decimal(s.quantity) / month_days).quantize(Decimal("0.0001"))}[s.schedule]
+                   "storage": (held / month_days).quantize(Decimal("0.0001")),
+                   "growing": (held / month_days).quantize(Decimal("0.0001"))}[s.schedule]
         total += Decimal(s.price) * per_day * days
     return total
 
@@ -83,6 +87,8 @@ def test_each_planted_waste_is_found_with_its_savings(findings):
     expected = {
         # the whole cost of what should be deleted
         "unattached_disk": month_cost("unattached_disk"),   # 0.12 × 33.0323 GB-months/day × 31
+        # 2,000 GB × 1.1² = 2,420 GB in March (the third month): 0.05 × 78.0645 × 31
+        "orphaned_snapshot": month_cost("orphaned_snapshot", gb="2420"),
         "idle_alb": month_cost("idle_alb"),                 # 0.0225 × 24 × 31 + 0.008 × 0.001 × 31
         "retired_team_vm": month_cost("retired_team_vm"),   # 0.0832 × 24 × 31 = 61.8984
         # m6i.4xlarge → m6i.xlarge: 0.768 × 24 × 31 × (1 − 0.192 / 0.768) = 428.544
@@ -94,7 +100,8 @@ def test_each_planted_waste_is_found_with_its_savings(findings):
         f = by.get((resource(key), rule))
         assert f is not None, f"{key}: no {rule} finding"
         assert f.savings == expected[key].quantize(CENTS), key
-        assert f.evidence and f.evidence_rows > 0 and f.confidence in ("high", "medium")
+        assert f.evidence and f.evidence_rows > 0
+        assert f.confidence in (("low",) if rule == "orphaned-snapshot" else ("high", "medium")), key
     assert by[(resource("oversized_vm"), "rightsize")].action == "resize m6i.4xlarge to m6i.xlarge"
     assert by[(resource("retired_team_vm"), "retired-owner")].owner == "crm"
     assert by[(resource("unattached_disk"), "unattached-storage")].owner == "web"
@@ -309,6 +316,7 @@ def test_opportunities_tab_recalculates_in_libreoffice(ledger_store, tmp_path):
     assert rows["web"][1] == pytest.approx(float(sum(o.estimated_savings for o in opps)), abs=0.005)
     assert rows["web"][2] == pytest.approx(float(sum(o.estimated_savings for o in done)), abs=0.005)
     assert rows["web"][4] == pytest.approx(101.38, abs=0.005)
+    assert rows["web"][5] == pytest.approx(round(101.38 / 22 * 365, 2), abs=0.005)  # 22 days since 10 March
     assert rows["Total"][4] == pytest.approx(101.38, abs=0.005)
     march = next(r for r in ws.iter_rows() if isinstance(r[0].value, dt.datetime)
                  and r[0].value.date() == MARCH and r[2].value not in (None, ""))

@@ -17,8 +17,8 @@ import pytest
 from finops_udfs import registry
 from finops_xl.allocation.engine import allocate
 from finops_xl.allocation.rules import load_rules
-from finops_xl.cli import _demo_opportunities
 from finops_xl.data import allocation_rules
+from finops_xl.optimization.demo import demo_ledger
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
@@ -57,7 +57,7 @@ def default_store(tmp_path_factory):
     ingest([out / "exports"], out / "finops.duckdb")
     allocate(out / "finops.duckdb", load_rules(allocation_rules()))
     store = CostStore(out / "finops.duckdb")
-    _demo_opportunities(store, out, dt.date(2025, 3, 1), 3)  # the demo's pass through the savings ledger
+    demo_ledger(store, out / "utilization.csv", dt.date(2025, 3, 1), 3)  # as the demo does
     return store
 
 

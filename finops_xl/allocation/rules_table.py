@@ -5,9 +5,11 @@ rules and validated by ``rules.rules_from_dict``, so errors name the rule and fi
 
 ``AllocationTaxonomy`` — one row per canonical dimension:
 
-    | dimension | keys                      | values                                   | owner |
-    | team      | team, owner-team          | payments: payments-team; ml: ml-team     | yes   |
-    | cluster   | kubernetes_cluster        |                                          |       |
+    | dimension | keys                      | values                                   | owner | retired |
+    | team      | team, owner-team          | payments: payments-team; ml: ml-team     | yes   | crm     |
+    | cluster   | kubernetes_cluster        |                                          |       |         |
+
+  ``retired`` (optional column): comma-separated values that no longer exist (see ``taxonomy``).
 
 ``AllocationPools`` — one row per pool, in order:
 
@@ -66,7 +68,8 @@ def rules_from_tables(tables: Mapping[str, list[list]], *, base_dir: Path | None
         for part in _split(row.get("values"), ";"):
             canonical, _, variants = part.partition(":")
             values[canonical.strip()] = [v.strip() for v in variants.split(",") if v.strip()]
-        data["taxonomy"][name] = {"keys": _split(row.get("keys"), ",") or [name], "values": values}
+        data["taxonomy"][name] = {"keys": _split(row.get("keys"), ",") or [name], "values": values,
+                                  "retired": _split(row.get("retired"), ",")}
         if _text(row.get("owner")).lower() in ("yes", "true", "x", "1", "owner"):
             owner = name
     data["owner"] = owner or next(iter(data["taxonomy"]), "team")

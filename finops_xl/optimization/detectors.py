@@ -12,7 +12,7 @@ rule                      fires when (defaults in :class:`Settings`)
                           scope is where the volume could be attached: its Azure resource group, else
                           its sub-account and availability zone (EBS volumes and persistent disks
                           attach only to instances of their own zone). Savings: its whole cost.
-``orphaned-snapshot``     a snapshot / backup whose cost per day grew over the previous month while
+``orphaned-snapshot``     a snapshot / backup whose month's cost grew over the previous month's while
                           no block-storage volume is billed in its scope (resource group, else
                           sub-account and region). Savings: its whole cost; confidence low (check the
                           retention policy first).
@@ -250,12 +250,12 @@ def _orphaned_snapshots(con, month: dt.date, s: Settings) -> list[Finding]:
     prev, end = add_months(month, -1), month
     rows = con.execute(f"""
         WITH snaps AS (
-            SELECT ResourceId, any_value(region_scope) AS scope, sum(EffectiveCost) / count(DISTINCT day) AS per_day
+            SELECT ResourceId, any_value(region_scope) AS scope, sum(EffectiveCost) AS cost
             FROM opt_rows
             WHERE ServiceSubcategory = 'Backup Storage' OR ResourceType ILIKE '%snapshot%'
             GROUP BY ResourceId
         ), before AS (
-            SELECT ResourceId, sum(EffectiveCost) / count(DISTINCT CAST(ChargePeriodStart AS DATE)) AS per_day
+            SELECT ResourceId, sum(EffectiveCost) AS cost
             FROM charges
             WHERE ChargePeriodStart >= TIMESTAMP '{prev}' AND ChargePeriodStart < TIMESTAMP '{end}'
               AND ChargeCategory = 'Usage' AND ResourceId IN (SELECT ResourceId FROM snaps)
@@ -264,9 +264,9 @@ def _orphaned_snapshots(con, month: dt.date, s: Settings) -> list[Finding]:
             SELECT DISTINCT region_scope FROM opt_rows
             WHERE ServiceSubcategory = 'Block Storage' AND coalesce(ResourceType, '') NOT ILIKE '%snapshot%'
         )
-        SELECT {", ".join("r." + c for c in _COLS)}, r.cost, r.rows, s.scope, s.per_day, b.per_day
+        SELECT {", ".join("r." + c for c in _COLS)}, r.cost, r.rows, s.scope, s.cost, b.cost
         FROM snaps s JOIN before b USING (ResourceId) JOIN opt_res r USING (ResourceId)
-        WHERE s.per_day > b.per_day AND s.scope NOT IN (SELECT region_scope FROM volumes)
+        WHERE s.cost > b.cost AND b.cost > 0 AND s.scope NOT IN (SELECT region_scope FROM volumes)
         ORDER BY r.ResourceId
     """).fetchall()
     out = []
@@ -275,8 +275,8 @@ def _orphaned_snapshots(con, month: dt.date, s: Settings) -> list[Finding]:
         growth = (now / before - 1) * 100 if before else Decimal(0)
         out.append(_finding(row, "orphaned-snapshot", month, row[9], "low",
                             "check the retention policy; delete snapshots no longer needed",
-                            f"cost per day up {growth:.1f}% on {add_months(month, -1):%Y-%m}; no block-storage "
-                            f"volume billed in {scope}"))
+                            f"cost {now:.2f} in {month:%Y-%m}, up {growth:.1f}% on {before:.2f} in "
+                            f"{add_months(month, -1):%Y-%m}; no block-storage volume billed in {scope}"))
     return out
 
 

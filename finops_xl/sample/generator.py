@@ -1772,7 +1772,7 @@ class _Provider:
             details = _json(s.details) if s.details else None
             tags = planted.tags_json(s)
             for d in planted.stream_days(s, first, end, change):
-                q = planted.daily_quantity(s, (cal.start + datetime.timedelta(days=d)), cal.month_days[m])
+                q = planted.daily_quantity(s, (cal.start + datetime.timedelta(days=d)), cal.month_days[m], m)
                 q4 = int(q * _Q4)
                 amount = price8 * q4
                 row = self._base_row(m, d, d + 1, a)

@@ -7,12 +7,14 @@ compute what a detector should report from this table alone. The planted cases:
 key                       what it is                                                          expected
 ========================  ==================================================================  ============
 ``unattached_disk``       Azure Premium SSD, 1,024 GB, alone in resource group rg-crm-legacy   unattached-storage
+``orphaned_snapshot``     Azure snapshots, 2,000 GB growing 10 %/month, no disk in its group   orphaned-snapshot
 ``idle_alb``              AWS Application Load Balancer billed 24 h/day, 0.001 LCU-hours/day   idle-network
 ``oversized_vm``          AWS m6i.4xlarge, p95 CPU 12 %, p95 memory 15 %                       rightsize to m6i.xlarge
 ``retired_team_vm``       AWS t3.large tagged Team=crm (a retired team in the demo rules)      retired-owner
 ``previous_gen_vm``       AWS c4.2xlarge (c6i.2xlarge is the same size and cheaper)            previous-generation
 ``rightsized_vm``         AWS m6i.2xlarge resized to m6i.xlarge on day 10 of the last month    (ledger test)
 ``healthy_disk``          Azure disk in rg-checkout-prod beside a VM of the same group         nothing
+``healthy_snapshot``      Azure snapshots of that disk (200 GB, growing), same group           nothing
 ``healthy_vm``            Azure Standard_D4s_v5 in rg-checkout-prod, autoscaled hours          nothing
 ``healthy_alb``           AWS Application Load Balancer with 45 LCU-hours/day                  nothing
 ``healthy_api_vm``        AWS m6i.2xlarge tagged web, p95 CPU 58 %, autoscaled hours           nothing
@@ -34,7 +36,7 @@ import pathlib
 from decimal import Decimal
 
 __all__ = ["PlantedStream", "PLANTED", "UTILIZATION", "UTILIZATION_COLUMNS", "planted_streams",
-           "stream_days", "change_day", "write_utilization", "daily_quantity"]
+           "stream_days", "change_day", "write_utilization", "daily_quantity", "held_gb"]
 
 _AWS_WEB = ("210987654304", "acme-web-prod")
 _AWS_SEARCH = ("210987654303", "acme-search-prod")
@@ -48,7 +50,8 @@ class PlantedStream:
     """One meter of one planted resource (a load balancer has two: hours and capacity units).
 
     ``schedule``: ``always`` (24 h/day), ``autoscaled`` (20 h on weekdays, 16 h at weekends),
-    ``storage`` (``quantity`` GB held all month: quantity / days-in-month GB-months a day) or
+    ``storage`` (``quantity`` GB held all month: quantity / days-in-month GB-months a day),
+    ``growing`` (like storage, with ``quantity`` × 1.1^m GB in the m-th generated month, whole GB) or
     ``daily`` (``quantity`` units a day). ``window``: ``all``, ``before_change`` or ``after_change``
     (the ``rightsized_vm`` stream split at :func:`change_day`).
     """
@@ -115,7 +118,17 @@ PLANTED: tuple[PlantedStream, ...] = (
                   "Virtual Machine", _EC2, "Compute", "Virtual Machines", "Compute Usage", "Hours", "0.192",
                   "always", zone="us-east-1a", tags=_WEB_TAGS, details=_vm_details("m6i.xlarge", 4, 16),
                   window="after_change"),
+    PlantedStream("orphaned_snapshot", "azure", _AZ_WEB,
+                  _AZ_RG.format(rg="rg-migration-2023", kind="Microsoft.Compute/snapshots",
+                                name="snap-migration-2023-db-01"),
+                  "snap-migration-2023-db-01", "Snapshot", "Storage", "Storage", "Backup Storage", "Snapshots",
+                  "GB-Months", "0.05", "growing", "2000", _AZ_REGION, None, _WEB_TAGS),
     # -- healthy look-alikes -------------------------------------------------------------------
+    PlantedStream("healthy_snapshot", "azure", _AZ_WEB,
+                  _AZ_RG.format(rg="rg-checkout-prod", kind="Microsoft.Compute/snapshots",
+                                name="snap-checkout-prod-os-01"),
+                  "snap-checkout-prod-os-01", "Snapshot", "Storage", "Storage", "Backup Storage", "Snapshots",
+                  "GB-Months", "0.05", "growing", "200", _AZ_REGION, None, _WEB_TAGS),
     PlantedStream("healthy_disk", "azure", _AZ_WEB,
                   _AZ_RG.format(rg="rg-checkout-prod", kind="Microsoft.Compute/disks", name="disk-checkout-prod-os-01"),
                   "disk-checkout-prod-os-01", "Block Storage", "Storage", "Storage", "Block Storage",
@@ -170,14 +183,22 @@ def stream_days(stream: PlantedStream, first: int, end: int, change: int) -> ran
     return range(first, end)
 
 
-def daily_quantity(stream: PlantedStream, date: datetime.date, days_in_month: int) -> Decimal:
+def held_gb(stream: PlantedStream, month_index: int) -> Decimal:
+    """GB a storage stream holds in the ``month_index``-th generated month."""
+    if stream.schedule == "growing":
+        return (Decimal(stream.quantity) * Decimal("1.1") ** month_index).quantize(Decimal(1))
+    return Decimal(stream.quantity)
+
+
+def daily_quantity(stream: PlantedStream, date: datetime.date, days_in_month: int,
+                   month_index: int = 0) -> Decimal:
     """Units billed on ``date`` (exact; storage to 4 decimals of a GB-month)."""
     if stream.schedule == "always":
         return Decimal(24)
     if stream.schedule == "autoscaled":
         return Decimal(16 if date.weekday() >= 5 else 20)
-    if stream.schedule == "storage":
-        return (Decimal(stream.quantity) / days_in_month).quantize(Decimal("0.0001"))
+    if stream.schedule in ("storage", "growing"):
+        return (held_gb(stream, month_index) / days_in_month).quantize(Decimal("0.0001"))
     return Decimal(stream.quantity)
 
 

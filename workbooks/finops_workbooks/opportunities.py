@@ -4,8 +4,9 @@
   month's projected and realized savings, all native ``SUMIFS`` over the two tables below.
 * **Projected vs realized** by month (``SUMIFS``) and a chart of the two.
 * ``OpportunityList`` table: the ledger's opportunities (values, pulled at build time).
-* ``SavingsData`` table: realized savings per opportunity and month, measured by
-  ``finops_xl.optimization.ledger.measure`` (baseline run-rate before the change vs actual cost).
+* ``SavingsData`` table: projected, realized and annualized savings per opportunity and month,
+  measured by ``finops_xl.optimization.ledger.measure`` (baseline run-rate before the change vs
+  actual cost; annualized = realized ÷ days since the change × 365).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ OPPORTUNITIES = "OpportunityList"
 SAVINGS = "SavingsData"
 OPP_HEADER = ("Id", "Rule", "Resource", "Owner", "Status", "Confidence", "MonthlyCost", "EstMonthlySavings",
               "Action", "Evidence")
-SAVINGS_HEADER = ("Month", "Owner", "Id", "Projected", "Realized")
+SAVINGS_HEADER = ("Month", "Owner", "Id", "Projected", "Realized", "Annualized")
 NO_OWNER = "(no owner)"
 
 
@@ -73,8 +74,8 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
               f.MONEY)
         s.put(r, 5, Formula(f"=SUMIFS({v_col('Realized')},{v_col('Owner')},$A{r},{v_col('Month')},{last_cell})"),
               f.MONEY)
-        days = (dt.date(last.year + last.month // 12, last.month % 12 + 1, 1) - last).days
-        s.put(r, 6, Formula(f"=E{r}/{days}*365"), f.MONEY)
+        s.put(r, 6, Formula(f"=SUMIFS({v_col('Annualized')},{v_col('Owner')},$A{r},{v_col('Month')},{last_cell})"),
+              f.MONEY)
     total = first + len(owners)
     s.put(total, 1, "Total", f.MONTH_TOTAL)
     for c in range(2, 7):
@@ -113,7 +114,7 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
         r = v_head + 1 + i
         s.put(r, 1, m.month, f.MONTH_CELL)
         s.put_row(r, 2, (m.owner or NO_OWNER, m.opportunity_id))
-        s.put_row(r, 4, (m.projected, m.realized), f.MONEY)
+        s.put_row(r, 4, (m.projected, m.realized, m.annualized), f.MONEY)
     v_last = v_head + max(1, len(meas))
     s.table(Table(SAVINGS, f"A{v_head}:{ref(v_last, len(SAVINGS_HEADER))}", SAVINGS_HEADER))
     for column, width in enumerate((17, 21, 28, 16, 14, 14, 15, 17, 40, 60), start=1):
