@@ -82,6 +82,16 @@ def _vm_details(itype: str, cores: int, mem: int) -> dict:
 
 
 _WEB_TAGS = {"Team": "web", "Environment": "Production"}
+
+
+def _alb(key: str, name: str, suffix: str, lcu_per_day: str) -> tuple[PlantedStream, PlantedStream]:
+    """An Application Load Balancer's two meters: hours (24 a day) and capacity units."""
+    common = dict(key=key, provider="aws", account=_AWS_WEB, resource_id=_ALB.format(name=name, hex=suffix),
+                  resource_name=name, resource_type="Load Balancer", service=_ELB, category="Networking",
+                  subcategory="Application Networking", tags=_WEB_TAGS)
+    return (PlantedStream(meter="Load Balancer Hours", unit="Hours", price="0.0225", schedule="always", **common),
+            PlantedStream(meter="Load Balancer Capacity Units", unit="LCU-Hours", price="0.008", schedule="daily",
+                          quantity=lcu_per_day, **common))
 _AZ_REGION = ("eastus", "East US")
 _EC2 = "Amazon Elastic Compute Cloud"
 _ELB = "Elastic Load Balancing"
@@ -93,12 +103,7 @@ PLANTED: tuple[PlantedStream, ...] = (
                   "disk-crm-legacy-data-01", "Block Storage", "Storage", "Storage", "Block Storage",
                   "Premium SSD Managed Disks", "GB-Months", "0.12", "storage", "1024", _AZ_REGION, "1",
                   _WEB_TAGS, {"DiskType": "SSD", "Redundancy": "Local"}),
-    PlantedStream("idle_alb", "aws", _AWS_WEB, _ALB.format(name="web-promo-2024", hex="5f0e1d2c3b4a6978"),
-                  "web-promo-2024", "Load Balancer", _ELB, "Networking", "Application Networking",
-                  "Load Balancer Hours", "Hours", "0.0225", "always", tags=_WEB_TAGS),
-    PlantedStream("idle_alb", "aws", _AWS_WEB, _ALB.format(name="web-promo-2024", hex="5f0e1d2c3b4a6978"),
-                  "web-promo-2024", "Load Balancer", _ELB, "Networking", "Application Networking",
-                  "Load Balancer Capacity Units", "LCU-Hours", "0.008", "daily", "0.001", tags=_WEB_TAGS),
+    *_alb("idle_alb", "web-promo-2024", "5f0e1d2c3b4a6978", "0.001"),
     PlantedStream("oversized_vm", "aws", _AWS_WEB, "i-0a1b2c3d4e5f60001", "web-render-prod-01",
                   "Virtual Machine", _EC2, "Compute", "Virtual Machines", "Compute Usage", "Hours", "0.768",
                   "always", zone="us-east-1a", tags=_WEB_TAGS, details=_vm_details("m6i.4xlarge", 16, 64)),
@@ -140,12 +145,7 @@ PLANTED: tuple[PlantedStream, ...] = (
                   "vm-checkout-prod-01", "Virtual Machine", "Virtual Machines", "Compute", "Virtual Machines",
                   "Compute Usage", "Hours", "0.192", "autoscaled", "0", _AZ_REGION, "1", _WEB_TAGS,
                   _vm_details("Standard_D4s_v5", 4, 16)),
-    PlantedStream("healthy_alb", "aws", _AWS_WEB, _ALB.format(name="web-storefront", hex="0a9b8c7d6e5f4031"),
-                  "web-storefront", "Load Balancer", _ELB, "Networking", "Application Networking",
-                  "Load Balancer Hours", "Hours", "0.0225", "always", tags=_WEB_TAGS),
-    PlantedStream("healthy_alb", "aws", _AWS_WEB, _ALB.format(name="web-storefront", hex="0a9b8c7d6e5f4031"),
-                  "web-storefront", "Load Balancer", _ELB, "Networking", "Application Networking",
-                  "Load Balancer Capacity Units", "LCU-Hours", "0.008", "daily", "45", tags=_WEB_TAGS),
+    *_alb("healthy_alb", "web-storefront", "0a9b8c7d6e5f4031", "45"),
     PlantedStream("healthy_api_vm", "aws", _AWS_WEB, "i-0a1b2c3d4e5f60002", "web-api-prod-01",
                   "Virtual Machine", _EC2, "Compute", "Virtual Machines", "Compute Usage", "Hours", "0.384",
                   "autoscaled", zone="us-east-1b", tags=_WEB_TAGS, details=_vm_details("m6i.2xlarge", 8, 32)),
