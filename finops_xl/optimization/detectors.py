@@ -145,16 +145,7 @@ def detect(con: duckdb.DuckDBPyConnection, month: dt.date | None = None, *, sett
 def _stage(con, month: dt.date, end: dt.date, rules) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW opt_rows AS
-        SELECT *, CAST(ChargePeriodStart AS DATE) AS day,
-               CASE WHEN ResourceId ILIKE '%/resourcegroups/%'
-                    THEN SubAccountId || ' / resource group ' ||
-                         lower(regexp_extract(ResourceId, '(?i)/resourcegroups/([^/]+)', 1))
-                    WHEN AvailabilityZone IS NOT NULL
-                    THEN SubAccountId || ' / zone ' || AvailabilityZone END AS zone_scope,
-               CASE WHEN ResourceId ILIKE '%/resourcegroups/%'
-                    THEN SubAccountId || ' / resource group ' ||
-                         lower(regexp_extract(ResourceId, '(?i)/resourcegroups/([^/]+)', 1))
-                    ELSE SubAccountId || ' / region ' || coalesce(RegionId, '-') END AS region_scope
+        SELECT *, CAST(ChargePeriodStart AS DATE) AS day
         FROM charges
         WHERE ChargePeriodStart >= TIMESTAMP '{month}' AND ChargePeriodStart < TIMESTAMP '{end}'
           AND ChargeCategory = 'Usage' AND ResourceId IS NOT NULL
@@ -174,8 +165,7 @@ def _stage(con, month: dt.date, end: dt.date, rules) -> None:
                    any_value(SubAccountName) AS sub_account_name,
                    arg_max(ServiceName, EffectiveCost) AS service, any_value(ServiceCategory) AS category,
                    any_value(ServiceSubcategory) AS subcategory, any_value(ResourceType) AS resource_type,
-                   any_value(RegionId) AS region, any_value(zone_scope) AS zone_scope,
-                   any_value(region_scope) AS region_scope,
+                   any_value(RegionId) AS region, any_value(AvailabilityZone) AS zone,
                    arg_max(CAST(Tags AS VARCHAR), ChargePeriodStart) AS tags,
                    any_value(BillingCurrency) AS currency,
                    count(*) AS rows, count(DISTINCT day) AS days, min(day) AS first_day, max(day) AS last_day,
@@ -190,7 +180,15 @@ def _stage(con, month: dt.date, end: dt.date, rules) -> None:
                    bool_and(PricingCategory = 'Standard') FILTER (WHERE ConsumedUnit = 'Hours') AS on_demand
             FROM opt_rows GROUP BY ResourceId
         )
-        SELECT r.*, t.owner FROM res r
+        -- where a volume can be attached (zone_scope) and where its snapshots live (region_scope):
+        -- the Azure resource group, else the sub-account and zone / region; worked out per resource
+        SELECT r.*, t.owner,
+               CASE WHEN rg IS NOT NULL THEN r.sub_account_id || ' / resource group ' || rg
+                    WHEN r.zone IS NOT NULL THEN r.sub_account_id || ' / zone ' || r.zone END AS zone_scope,
+               CASE WHEN rg IS NOT NULL THEN r.sub_account_id || ' / resource group ' || rg
+                    ELSE r.sub_account_id || ' / region ' || coalesce(r.region, '-') END AS region_scope
+        FROM (SELECT *, lower(NULLIF(regexp_extract(ResourceId, '(?i)/resourcegroups/([^/]+)', 1), '')) AS rg
+              FROM res) r
         LEFT JOIN tagsets t ON t.Tags IS NOT DISTINCT FROM r.tags AND t.SubAccountId IS NOT DISTINCT FROM r.sub_account_id
     """)
 
@@ -218,12 +216,12 @@ def _finding(row, rule: str, month: dt.date, savings, confidence: str, action: s
 def _unattached_storage(con, month: dt.date, s: Settings) -> list[Finding]:
     rows = con.execute(f"""
         WITH compute_days AS (
-            SELECT DISTINCT zone_scope, day FROM opt_rows
-            WHERE ServiceCategory = 'Compute' AND ConsumedUnit = 'Hours' AND zone_scope IS NOT NULL
+            SELECT DISTINCT r.zone_scope, o.day FROM opt_rows o JOIN opt_res r USING (ResourceId)
+            WHERE o.ServiceCategory = 'Compute' AND o.ConsumedUnit = 'Hours' AND r.zone_scope IS NOT NULL
         ), storage_days AS (
-            SELECT DISTINCT ResourceId, zone_scope, day FROM opt_rows
-            WHERE ServiceSubcategory = 'Block Storage' AND zone_scope IS NOT NULL
-              AND coalesce(ResourceType, '') NOT ILIKE '%snapshot%'
+            SELECT DISTINCT o.ResourceId, r.zone_scope, o.day FROM opt_rows o JOIN opt_res r USING (ResourceId)
+            WHERE o.ServiceSubcategory = 'Block Storage' AND r.zone_scope IS NOT NULL
+              AND coalesce(o.ResourceType, '') NOT ILIKE '%snapshot%'
         ), judged AS (
             SELECT sd.ResourceId, any_value(sd.zone_scope) AS scope, count(*) AS days,
                    count(cd.day) AS days_with_compute
@@ -250,10 +248,8 @@ def _orphaned_snapshots(con, month: dt.date, s: Settings) -> list[Finding]:
     prev, end = add_months(month, -1), month
     rows = con.execute(f"""
         WITH snaps AS (
-            SELECT ResourceId, any_value(region_scope) AS scope, sum(EffectiveCost) AS cost
-            FROM opt_rows
-            WHERE ServiceSubcategory = 'Backup Storage' OR ResourceType ILIKE '%snapshot%'
-            GROUP BY ResourceId
+            SELECT ResourceId, region_scope AS scope, cost FROM opt_res
+            WHERE subcategory = 'Backup Storage' OR resource_type ILIKE '%snapshot%'
         ), before AS (
             SELECT ResourceId, sum(EffectiveCost) AS cost
             FROM charges
@@ -261,8 +257,8 @@ def _orphaned_snapshots(con, month: dt.date, s: Settings) -> list[Finding]:
               AND ChargeCategory = 'Usage' AND ResourceId IN (SELECT ResourceId FROM snaps)
             GROUP BY ResourceId
         ), volumes AS (
-            SELECT DISTINCT region_scope FROM opt_rows
-            WHERE ServiceSubcategory = 'Block Storage' AND coalesce(ResourceType, '') NOT ILIKE '%snapshot%'
+            SELECT DISTINCT region_scope FROM opt_res
+            WHERE subcategory = 'Block Storage' AND coalesce(resource_type, '') NOT ILIKE '%snapshot%'
         )
         SELECT {", ".join("r." + c for c in _COLS)}, r.cost, r.rows, s.scope, s.cost, b.cost
         FROM snaps s JOIN before b USING (ResourceId) JOIN opt_res r USING (ResourceId)
@@ -364,7 +360,8 @@ def owner_sql(rules, con: duckdb.DuckDBPyConnection) -> str:
     """SQL over ``Tags`` and ``SubAccountId`` for the owner the allocation ``rules`` give a resource:
     the owner tag (by the taxonomy), else the account default, else the account hierarchy."""
     keys = [k for (k,) in con.execute(
-        "SELECT DISTINCT unnest(json_keys(CAST(Tags AS JSON))) FROM opt_rows WHERE Tags IS NOT NULL").fetchall()]
+        "SELECT DISTINCT unnest(json_keys(CAST(t AS JSON))) FROM "
+        "(SELECT DISTINCT CAST(Tags AS VARCHAR) AS t FROM opt_rows WHERE Tags IS NOT NULL)").fetchall()]
     tag = rules.taxonomy.sql(rules.owner, keys, tags="CAST(Tags AS JSON)")
     parts = [tag]
     if rules.account_defaults:

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import duckdb
+import pyarrow as pa
 
 from finops_xl.months import add_months
 from finops_xl.optimization.detectors import Finding
@@ -147,32 +148,48 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+_FINDING_COLUMNS = ("opportunity_id", "rule", "resource_id", "resource_name", "provider", "sub_account_id",
+                    "sub_account_name", "service", "region", "owner", "currency", "month", "monthly_cost",
+                    "estimated_savings", "confidence", "action", "evidence", "evidence_rows")
+
+
+def _findings_table(findings: list[Finding]) -> pa.Table:
+    money = pa.decimal128(38, 2)
+    rows = [(f.id, f.rule, f.resource_id, f.resource_name, f.provider, f.sub_account_id, f.sub_account_name,
+             f.service, f.region, f.owner, f.currency, f.month, f.monthly_cost, f.savings, f.confidence,
+             f.action, f.evidence, f.evidence_rows) for f in findings]
+    types = [pa.string()] * 11 + [pa.date32(), money, money] + [pa.string()] * 3 + [pa.int64()]
+    columns = list(zip(*rows)) if rows else [[] for _ in _FINDING_COLUMNS]
+    return pa.table({name: pa.array(list(col), type=t) for name, col, t in zip(_FINDING_COLUMNS, columns, types)})
+
+
 def record(store: CostStore, findings: Iterable[Finding]) -> tuple[int, int]:
-    """Add new findings as ``identified``; refresh the numbers of known ones (their status stays).
-    Returns (new, refreshed)."""
-    findings = list(findings)
+    """Add new findings as ``identified``; refresh the numbers of known ones from a detection of
+    the same or a later month (their status stays). Returns (new, refreshed)."""
+    findings = list({f.id: f for f in findings}.values())
     now = _now()
     with store.savings_writer() as con:
         con.execute(_SCHEMA)
-        known = {i for (i,) in con.execute("SELECT opportunity_id FROM opportunities").fetchall()}
-        new = refreshed = 0
-        for f in findings:
-            values = [f.rule, f.resource_id, f.resource_name, f.provider, f.sub_account_id, f.sub_account_name,
-                      f.service, f.region, f.owner, f.currency, f.month, f.monthly_cost, f.savings, f.confidence,
-                      f.action, f.evidence, f.evidence_rows]
-            if f.id in known:
-                con.execute("""UPDATE opportunities SET rule = ?, resource_id = ?, resource_name = ?, provider = ?,
-                               sub_account_id = ?, sub_account_name = ?, service = ?, region = ?, owner = ?,
-                               currency = ?, month = ?, monthly_cost = ?, estimated_savings = ?, confidence = ?,
-                               action = ?, evidence = ?, evidence_rows = ?
-                               WHERE opportunity_id = ? AND month <= ?""", [*values, f.id, f.month])
-                refreshed += 1
-            else:
-                con.execute("INSERT INTO opportunities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?)", [f.id, *values[:11], f.month, *values[11:], "identified", now, None])
-                _event(con, f.id, now, None, "identified", f.month, f"found by {f.rule}")
-                known.add(f.id)
-                new += 1
+        con.register("found_arrow", _findings_table(findings))
+        con.execute("CREATE TEMP TABLE found AS SELECT * FROM found_arrow")
+        con.unregister("found_arrow")
+        refreshed = con.execute("SELECT count(*) FROM found JOIN opportunities USING (opportunity_id)").fetchone()[0]
+        updates = ", ".join(f"{c} = f.{c}" for c in _FINDING_COLUMNS[1:])
+        con.execute(f"UPDATE opportunities o SET {updates} FROM found f "
+                    "WHERE o.opportunity_id = f.opportunity_id AND o.month <= f.month")
+        con.execute("CREATE TEMP TABLE new_ids AS SELECT opportunity_id FROM found "
+                    "WHERE opportunity_id NOT IN (SELECT opportunity_id FROM opportunities)")
+        cols = ", ".join(_FINDING_COLUMNS[:12])
+        rest = ", ".join(_FINDING_COLUMNS[12:])
+        con.execute(f"INSERT INTO opportunities SELECT {cols}, month, {rest}, 'identified', ?, NULL "
+                    "FROM found WHERE opportunity_id IN (SELECT opportunity_id FROM new_ids) "
+                    "ORDER BY opportunity_id", [now])
+        con.execute("""INSERT INTO opportunity_events
+                       SELECT coalesce((SELECT max(event_id) FROM opportunity_events), 0)
+                                  + row_number() OVER (ORDER BY opportunity_id),
+                              opportunity_id, ?, NULL, 'identified', month, 'found by ' || rule
+                       FROM found WHERE opportunity_id IN (SELECT opportunity_id FROM new_ids)""", [now])
+        new = con.execute("SELECT count(*) FROM new_ids").fetchone()[0]
     return new, refreshed
 
 
