@@ -127,7 +127,7 @@ def test_findings_without_rules_have_no_owner_and_no_retired_rule(store, utiliza
     assert all(f.owner is None for f in found)
     assert "retired-owner" not in {f.rule for f in found}
     with store.reader() as con:
-        found = detect(con, MARCH, retired=["crm"], rules=load_rules(allocation_rules()))
+        found = detect(con, MARCH, retired=["CRM"], rules=load_rules(allocation_rules()))
     assert resource("retired_team_vm") in {f.resource_id for f in found if f.rule == "retired-owner"}
 
 

@@ -197,9 +197,9 @@ _COLS = ("ResourceId", "resource_name", "provider", "sub_account_id", "sub_accou
          "owner", "currency")
 
 
-def _select(con, where: str, extra: str = "", params: list | None = None, source: str = "opt_res r") -> list:
+def _select(con, where: str, extra: str = "", params: list | None = None) -> list:
     cols = ", ".join(f"r.{c}" for c in _COLS)
-    return con.execute(f"SELECT {cols}, r.cost, r.rows{extra} FROM {source} WHERE {where} "
+    return con.execute(f"SELECT {cols}, r.cost, r.rows{extra} FROM opt_res r WHERE {where} "
                        f"ORDER BY r.ResourceId", params or []).fetchall()
 
 
@@ -292,8 +292,8 @@ def _idle_network(con, month: dt.date, s: Settings) -> list[Finding]:
 
 
 def _retired_owner(con, month: dt.date, retired: tuple[str, ...]) -> list[Finding]:
-    values = ", ".join(sql_literal(v) for v in retired)
-    rows = _select(con, f"r.owner IN ({values})")
+    values = ", ".join(sql_literal(v.lower()) for v in retired)
+    rows = _select(con, f"lower(r.owner) IN ({values})")
     return [_finding(row, "retired-owner", month, row[9], "medium",
                      "confirm nobody took it over, then decommission it",
                      f"owner {row[7]!r} is retired; still billing {Decimal(row[9]):.2f} {row[8]} in {month:%Y-%m}")

@@ -101,29 +101,32 @@ def read_utilization(path: str | Path) -> list[UtilizationRow]:
                 raise UtilizationError(f"{path}, row {n}: resource {rid!r} appears twice")
             seen.add(rid)
 
-            def pct(col: str, required: bool = False) -> Decimal | None:
-                text = rec.get(col, "").rstrip("%").strip()
-                if not text:
-                    if required:
-                        raise UtilizationError(f"{path}, row {n}, column {col}: empty")
-                    return None
-                try:
-                    value = Decimal(text)
-                except InvalidOperation:
-                    raise UtilizationError(f"{path}, row {n}, column {col}: {text!r} is not a number") from None
-                if not 0 <= value <= 100:
-                    raise UtilizationError(f"{path}, row {n}, column {col}: {value} is not a percentage 0-100")
-                return value
-
             days_text = rec.get("period_days", "") or "30"
             try:
                 days = int(days_text)
             except ValueError:
                 raise UtilizationError(f"{path}, row {n}, column period_days: {days_text!r} is not a whole "
                                        "number of days") from None
-            out.append(UtilizationRow(rid, rec.get("instance_type") or None, days, pct("cpu_p95", True),
-                                      pct("cpu_max"), pct("memory_p95"), pct("memory_max")))
+            where = f"{path}, row {n}"
+            out.append(UtilizationRow(rid, rec.get("instance_type") or None, days,
+                                      _pct(rec, "cpu_p95", where, required=True), _pct(rec, "cpu_max", where),
+                                      _pct(rec, "memory_p95", where), _pct(rec, "memory_max", where)))
     return out
+
+
+def _pct(rec: dict, col: str, where: str, required: bool = False) -> Decimal | None:
+    text = rec.get(col, "").rstrip("%").strip()
+    if not text:
+        if required:
+            raise UtilizationError(f"{where}, column {col}: empty")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UtilizationError(f"{where}, column {col}: {text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise UtilizationError(f"{where}, column {col}: {value} is not a percentage 0-100")
+    return value
 
 
 def propose(u: UtilizationRow, billed_type: str | None, hours_cost: Decimal, *,
