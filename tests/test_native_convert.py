@@ -152,6 +152,16 @@ def test_aws_billed_is_unblended_and_effective_is_amortized(path, store_path):
         k: tuple(x.quantize(cents) for x in v) for k, v in expected.items()}
 
 
+def test_gzip_compressed_cur_loads_like_the_csv(tmp_path, store_path):
+    import gzip
+
+    packed = tmp_path / "cur-00001.csv.gz"
+    packed.write_bytes(gzip.compress(CUR.read_bytes()))
+    report = ingest([packed], CostStore(store_path))
+    assert slices(report) == aws_expected(CUR)
+    assert [f.native_format for f in report.files] == ["aws-cur"]
+
+
 def test_aws_months_with_an_upfront_fee_differ_by_the_amortization():
     expected = aws_expected(CUR)
     billed, effective = expected[("111122223333", "2025-02")]

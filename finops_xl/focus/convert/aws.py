@@ -106,8 +106,6 @@ class _Columns:
         for name, _ in header.columns:
             key = snake_name(name) if "/" in name else name.lower()
             self.by_snake.setdefault(key, name)
-        self.snake_header = Header(tuple(
-            (k, header.type_of(v)) for k, v in self.by_snake.items()))
 
     def _real(self, names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.by_snake[n] for n in names if n in self.by_snake)

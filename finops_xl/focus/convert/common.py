@@ -9,8 +9,9 @@ canonical FOCUS 1.2 column is present, typed as the store types it.
 from __future__ import annotations
 
 import dataclasses
+
 from finops_xl.focus import schema
-from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_literal
+from finops_xl.store.sources import sql_identifier, sql_literal
 
 MONEY = "DECIMAL(38,12)"
 
@@ -100,12 +101,8 @@ def timestamp(header: Header, *names: str) -> str:
     return f"CAST({col} AS TIMESTAMP)"
 
 
-def month_start(ts: str) -> str:
-    return f"date_trunc('month', {ts})"
 
 
-def next_month(ts: str) -> str:
-    return f"(date_trunc('month', {ts}) + INTERVAL 1 MONTH)"
 
 
 def case_map(expr: str, mapping: dict[str, str], default: str = "NULL") -> str:
@@ -144,18 +141,12 @@ def focus_projection(converted_sql: str, produced: list[str]) -> str:
     return f"SELECT {', '.join(items)} FROM ({converted_sql})"
 
 
-def files_reader(sources: list[SourceFile]) -> str:
-    """One DuckDB reader over files of one format (union by column name for Parquet/JSON)."""
-    return reader_sql(sources)
 
 
 def row_select(columns: dict[str, str]) -> str:
     """``expr AS "name", ...`` from an ordered mapping name → SQL."""
     return ", ".join(f"{expr} AS {q(name)}" for name, expr in columns.items())
 
-
-#: FOCUS ServiceCategory values, for the mapping tables of the converters.
-SERVICE_CATEGORIES = schema.column("ServiceCategory").allowed_values
 
 
 #: Provider unit spellings → FOCUS UnitFormat (plural unit names, ``<unit>-<time>`` for rates).
