@@ -364,6 +364,19 @@ def test_azure_export_without_its_counterpart_is_refused(store_path):
         ingest([EA[0]], CostStore(store_path))
 
 
+def test_azure_exports_of_different_months_are_refused(tmp_path, store_path):
+    rows = _csv(EA[1])
+    for r in rows:  # the amortized export of February instead of January's
+        r["BillingPeriodStartDate"], r["BillingPeriodEndDate"] = "02/01/2025", "02/28/2025"
+    february = tmp_path / "ea-amortized-cost-2025-02.csv"
+    with february.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(IngestError, match="actual only: 8611537 2025-01; amortized only: 8611537 2025-02"):
+        ingest([EA[0], february], CostStore(store_path))
+
+
 def test_unknown_format_lists_what_was_expected(tmp_path, store_path):
     other = tmp_path / "report.csv"
     other.write_text("month,team,amount\n2025-01,web,12.50\n")

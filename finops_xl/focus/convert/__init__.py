@@ -14,7 +14,7 @@ Formats (one module each):
 :func:`native_groups` sorts input files into FOCUS files and groups of native files that convert
 together; :func:`convert` writes one FOCUS file per group. An Azure actual-cost export converts
 together with the amortized-cost export of the same month (BilledCost from the first,
-EffectiveCost from the second), so both must be given.
+EffectiveCost from the second), so both must be given, covering the same billing accounts and months.
 """
 
 from __future__ import annotations
@@ -173,12 +173,24 @@ def native_groups(
                 f"months: FOCUS needs both (BilledCost from actual cost, EffectiveCost from "
                 f"amortized cost); give both files in one command")) for m in members)
             continue
+        billed = azure.periods(con, actual[0][1], _reader(m[0] for m in actual))
+        amortized_periods = azure.periods(con, amortized[0][1], _reader(m[0] for m in amortized))
+        if billed != amortized_periods:
+            problems.extend(Problem(m[0].label, (
+                f"the Azure actual-cost and amortized-cost exports cover different billing accounts or "
+                f"months (actual only: {_show_periods(billed - amortized_periods)}; amortized only: "
+                f"{_show_periods(amortized_periods - billed)}); give both exports of every month")) for m in members)
+            continue
         groups.append(NativeGroup(
             "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
             amortized=len(amortized), amortized_header=amortized[0][1]))
     if problems:
         raise IngestError(problems)
     return focus, groups
+
+
+def _show_periods(keys: set[tuple[str, str]]) -> str:
+    return ", ".join(f"{account} {month}" for account, month in sorted(keys)) or "none"
 
 
 def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path, fmt: str = "parquet") -> Path:

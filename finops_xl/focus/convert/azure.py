@@ -112,6 +112,15 @@ def dataset_kind(con: duckdb.DuckDBPyConnection, source: SourceFile, header: Hea
     return UNKNOWN
 
 
+def periods(con: duckdb.DuckDBPyConnection, header: Header, reader: str) -> set[tuple[str, str]]:
+    """The (billing account, billing period start) pairs a cost-details reader covers."""
+    account = f"coalesce({text(header, 'BillingProfileId')}, {text(header, 'BillingAccountId')})"
+    date = timestamp(header, "Date", "UsageDate")
+    start = f"coalesce({timestamp(header, 'BillingPeriodStartDate')}, date_trunc('month', {date}))"
+    rows = con.sql(f"SELECT DISTINCT {account}, strftime({start}, '%Y-%m') FROM {reader}").fetchall()
+    return {(str(a), str(p)) for a, p in rows}
+
+
 def _tags(header: Header) -> str:
     """Azure tags as a JSON object text: ``{"a":"b"}`` as is, ``"a": "b","c": "d"`` wrapped in braces."""
     t = text(header, "Tags")
