@@ -21,7 +21,9 @@ its used commitment plus the unused part.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -202,7 +204,6 @@ def write_aws() -> None:
     rows2 = _cur_rows("210987654321", "2025-01", "2025010654321")
 
     def snake(name: str) -> str:
-        import re
         cat, _, attr = name.partition("/")
         s = lambda p: re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), p).lstrip("_").lower()  # noqa: E731
         return f"{s(cat)}_{s(attr)}"
@@ -215,7 +216,6 @@ def write_aws() -> None:
         table[c] = [None if v is None else float(v) for v in table[c]]
     for c in ("bill_billing_period_start_date", "bill_billing_period_end_date",
               "line_item_usage_start_date", "line_item_usage_end_date"):
-        import datetime as dt
         table[c] = [dt.datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) for v in table[c]]
     table["product_region_code"] = [r.get("product/region") or None for r in rows2]
     table["product_sku"] = [r["product/sku"] for r in rows2]
@@ -509,7 +509,6 @@ def write_gcp() -> None:
     rows = _gcp_rows("0B1C2D-3E4F50-61A2B3", "202501")
     for r in rows:
         for k in ("usage_start_time", "usage_end_time"):
-            import datetime as dt
             r[k] = dt.datetime.fromisoformat(r[k].replace("Z", "+00:00"))
     pq.write_table(pa.Table.from_pylist(rows), out / "billing-export-202501.parquet")
     # CSV, flattened by a query (records → dotted columns, repeated fields → JSON), a third account
