@@ -239,6 +239,19 @@ def test_azure_commitment_invariant(pair, tmp_path):
         assert used_and_unused == purchase != ZERO, key
 
 
+def test_azure_pricing_currency_cost_comes_from_the_amortized_export(tmp_path):
+    """MCA billed in EUR, priced in USD: PricingCurrencyEffectiveCost = Σ costInPricingCurrency of the
+    amortized-cost export. EA without pricing-currency columns: priced in the billing currency."""
+    con = _focus(list(MCA), tmp_path / "mca")
+    got = con.execute("""SELECT PricingCurrency, BillingCurrency, sum(PricingCurrencyEffectiveCost)
+                         FROM f GROUP BY ALL""").fetchall()
+    source = sum((D(r["costInPricingCurrency"]) for r in _csv(MCA[1])), ZERO)
+    assert got == [("USD", "EUR", source)]
+    con = _focus(list(EA), tmp_path / "ea")
+    assert con.execute("""SELECT DISTINCT PricingCurrency, PricingCurrencyEffectiveCost = EffectiveCost
+                          FROM f""").fetchall() == [("USD", True)]
+
+
 def test_gcp_cud_credits_and_fees_carry_the_commitment(tmp_path):
     """Google bills CUD fees monthly for the month they cover, so EffectiveCost = BilledCost and the
     amortized invariant has nothing to move; what is checked is that each committed-use credit and

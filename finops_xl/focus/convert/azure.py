@@ -26,6 +26,9 @@ Which file is which: a file whose name contains ``amortized`` or ``actual`` is t
 otherwise the content decides (UnusedReservation/UnusedSavingsPlan rows or covered usage with a cost
 mean amortized; commitment Purchase rows mean actual).
 
+PricingCurrency and PricingCurrencyEffectiveCost come from ``PricingCurrency``/``PricingCurrencyCode``
+and the amortized export's ``CostInPricingCurrency`` (the billing currency and cost when absent).
+
 BillingAccountId is the billing profile (MCA) or enrollment (EA) — ``BillingProfileId``, falling
 back to ``BillingAccountId`` — as Microsoft's own FOCUS export does.
 """
@@ -80,7 +83,7 @@ _KEY = ("billing_account", "billing_account_name", "billing_profile", "bp_start"
         "subscription", "subscription_name", "resource_group", "resource_id", "resource_name",
         "location", "meter_id", "meter_category", "meter_subcategory", "meter_name", "product",
         "charge_type", "pricing_model", "frequency", "benefit_id", "benefit_name", "unit", "currency",
-        "publisher", "publisher_type", "tags")
+        "publisher", "publisher_type", "pricing_currency", "tags")
 
 
 def is_cost_details(header: Header) -> bool:
@@ -167,12 +170,14 @@ def _normalized(header: Header, reader: str) -> str:
         "currency": f"upper({text(header, 'BillingCurrency', 'BillingCurrencyCode', 'Currency')})",
         "publisher": text(header, "PublisherName"),
         "publisher_type": text(header, "PublisherType"),
+        "pricing_currency": f"upper({text(header, 'PricingCurrency', 'PricingCurrencyCode')})",
         "tags": _tags(header),
     }
     items = {k: f"coalesce({v}, '')" for k, v in keys.items()}
     items.update({
         "invoice_id": text(header, "InvoiceId"),
         "cost": f"coalesce({cost}, 0)",
+        "pricing_cost": money(header, "CostInPricingCurrency"),
         "quantity": quantity,
         "list_cost": f"coalesce({payg_cost}, {payg_price} * {quantity})",
         "contracted_cost": f"{unit_price} * {quantity}",
@@ -182,7 +187,8 @@ def _normalized(header: Header, reader: str) -> str:
 
 def _summed(normalized: str, cost_name: str) -> str:
     keys = ", ".join(q(k) for k in _KEY)
-    return (f"SELECT {keys}, sum(cost) AS {cost_name}, sum(quantity) AS quantity, "
+    return (f"SELECT {keys}, sum(cost) AS {cost_name}, sum(pricing_cost) AS pricing_{cost_name}, "
+            f"sum(quantity) AS quantity, "
             f"sum(list_cost) AS list_cost, sum(contracted_cost) AS contracted_cost, "
             f"max(invoice_id) AS invoice_id FROM ({normalized}) GROUP BY {keys}")
 
@@ -196,6 +202,7 @@ def focus_sql(actual_header: Header, actual_reader: str, amortized_header: Heade
     joined_keys = ", ".join(f"NULLIF(coalesce(a.{q(k)}, m.{q(k)}), '') AS {q(k)}" for k in _KEY)
     joined = (
         f"SELECT {joined_keys}, coalesce(a.billed, 0) AS billed, coalesce(m.effective, 0) AS effective, "
+        f"m.pricing_effective AS pricing_effective, "
         f"coalesce(a.quantity, m.quantity) AS quantity, coalesce(a.list_cost, m.list_cost) AS list_cost, "
         f"coalesce(a.contracted_cost, m.contracted_cost) AS contracted_cost, "
         f"coalesce(a.invoice_id, m.invoice_id) AS invoice_id "
@@ -220,6 +227,10 @@ def focus_sql(actual_header: Header, actual_reader: str, amortized_header: Heade
         "SubAccountType": "'Subscription'",
         "InvoiceId": "invoice_id",
         "BillingCurrency": "currency",
+        "PricingCurrency": "coalesce(pricing_currency, currency)",
+        # amortized cost in the pricing currency, as the amortized-cost export states it
+        "PricingCurrencyEffectiveCost": ("coalesce(pricing_effective, CASE WHEN pricing_currency IS NULL "
+                                         "OR pricing_currency = currency THEN effective END, 0)"),
         "BillingPeriodStart": "CAST(bp_start AS TIMESTAMP)",
         "BillingPeriodEnd": "CAST(bp_end AS TIMESTAMP)",
         "ChargePeriodStart": "CAST(date AS TIMESTAMP)",

@@ -39,9 +39,6 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
     },
     "Microsoft": {
         "MULTIPLE_SUB_ACCOUNT_TYPES_SUPPORTED": "every sub account in cost details is a subscription",
-        "PRICING_BILLING_CURRENCY_DIFFERENCES_SUPPORTED":
-            "the converter reads cost in the billing currency only (CostInBillingCurrency / Cost); "
-            "pricing-currency columns are not carried over",
         "VIRTUAL_CURRENCY_SUPPORTED": "Azure does not price in a virtual currency",
     },
     "Google Cloud": {

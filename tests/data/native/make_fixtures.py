@@ -260,7 +260,8 @@ MCA_COLUMNS = [
     "meterName", "unitOfMeasure", "quantity", "effectivePrice", "costInBillingCurrency",
     "paygCostInBillingCurrency", "unitPrice", "paygPrice", "billingCurrency", "resourceLocation",
     "ResourceId", "resourceGroupName", "tags", "benefitId", "benefitName", "publisherType",
-    "publisherName", "chargeType", "frequency", "pricingModel",
+    "publisherName", "chargeType", "frequency", "pricingModel", "pricingCurrency",
+    "costInPricingCurrency", "exchangeRatePricingToBilling",
 ]
 
 
@@ -404,7 +405,10 @@ def write_azure() -> None:
                     "resourceGroupName": x["rg"], "tags": x["tags"], "benefitId": x["benefit"],
                     "benefitName": x["benefit_name"], "publisherType": x["publisher_type"],
                     "publisherName": x["publisher"], "chargeType": x["charge"], "frequency": x["freq"],
-                    "pricingModel": x["model"],
+                    "pricingModel": x["model"], "pricingCurrency": "USD",
+                    # priced in USD, billed in EUR at 0.92 EUR per USD (rounded as Azure does, to 6 places)
+                    "costInPricingCurrency": f"{float(x['cost']) / 0.92:.6f}",
+                    "exchangeRatePricingToBilling": "0.92",
                 })
 
 
