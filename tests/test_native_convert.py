@@ -152,6 +152,24 @@ def test_aws_billed_is_unblended_and_effective_is_amortized(path, store_path):
         k: tuple(x.quantize(cents) for x in v) for k, v in expected.items()}
 
 
+def test_cur2_as_csv_with_maps_as_json_text(tmp_path, store_path):
+    """CUR 2.0 delivered as CSV writes its product and resource_tags maps as JSON text."""
+    as_csv = tmp_path / "cur2-00001.csv"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT * REPLACE (CAST(to_json(product) AS VARCHAR) AS product,
+                                           CAST(to_json(resource_tags) AS VARCHAR) AS resource_tags)
+                         FROM read_parquet('{CUR2}')) TO '{as_csv}' (FORMAT csv, HEADER true)""")
+    report = ingest([as_csv], CostStore(store_path))
+    assert slices(report) == aws_expected(CUR2)
+    with CostStore(store_path).reader() as con:
+        got = con.execute("""SELECT count(*) FILTER (WHERE Tags->>'team' = 'web'),
+                                    count(*) FILTER (WHERE ServiceName = 'AWS Lambda') FROM charges""").fetchall()
+    source = pq.read_table(CUR2).to_pylist()
+    web = sum(1 for r in source if dict(r["resource_tags"]).get("user_team") == "web")
+    lam = sum(1 for r in source if dict(r["product"]).get("product_name") == "AWS Lambda")
+    assert got == [(web, lam)] and web > 0 and lam > 0
+
+
 def test_gzip_compressed_cur_loads_like_the_csv(tmp_path, store_path):
     import gzip
 

@@ -129,9 +129,11 @@ class _Columns:
         if direct:
             return text(self.header, *direct)
         m = self.header.find("product")
-        if m is not None and self.header.type_of(m).upper().startswith("MAP"):
-            return f"NULLIF(trim(element_at({q(m)}, {lit(attribute)})[1]), '')"
-        return "CAST(NULL AS VARCHAR)"
+        if m is None:
+            return "CAST(NULL AS VARCHAR)"
+        if is_text(self.header.type_of(m)):  # the map written as JSON text (CUR 2.0 as CSV)
+            return f"NULLIF(trim(json_extract_string(TRY_CAST({q(m)} AS JSON), {lit('$.' + attribute)})), '')"
+        return f"NULLIF(trim(element_at({q(m)}, {lit(attribute)})[1]), '')"
 
     def tags(self) -> str:
         """SQL for the Tags JSON object: user tags by their name (``user:Team`` → ``Team``), AWS tags
@@ -145,8 +147,8 @@ class _Columns:
         m = self.header.find("resource_tags")
         if m is not None:
             t = self.header.type_of(m)
-            col = (f"TRY_CAST(NULLIF(trim({q(m)}), '') AS MAP(VARCHAR, VARCHAR))" if is_text(t)
-                   else q(m))
+            col = (f"TRY_CAST(TRY_CAST(NULLIF(trim({q(m)}), '') AS JSON) AS MAP(VARCHAR, VARCHAR))"
+                   if is_text(t) else q(m))
             entries = (f"list_transform(map_entries({col}), lambda e: struct_pack("
                        f"key := CASE WHEN starts_with(e.key, 'user_') THEN e.key[6:] ELSE e.key END, "
                        f"value := NULLIF(e.value, '')))")
