@@ -28,7 +28,9 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
   Spend, type Savings Plan.
 - **BillingAccountId** is the payer account (``bill_payer_account_id``), as AWS's own FOCUS export
   does, so a month loaded from CUR and later from AWS's FOCUS export is the same store slice.
-  SubAccountId is the usage account. **InvoiceId** = ``bill_invoice_id``.
+  SubAccountId is the usage account. **InvoiceId** = ``bill_invoice_id``. Account names come from
+  ``bill_payer_account_name`` / ``line_item_usage_account_name`` (CUR 2.0); the legacy CUR has none,
+  so the names repeat the ids.
 - **ListCost** = ``pricing_public_on_demand_cost`` on usage rows, the billed cost on other rows.
 """
 

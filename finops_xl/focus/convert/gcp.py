@@ -21,7 +21,8 @@ Mapping:
   which the fee is offset by the commitment used), else from ``resource.global_name`` /
   ``resource.name`` (detailed export).
 - **Tags** from ``labels`` (user labels, keys as written). **BillingPeriodStart** from
-  ``invoice.month`` (YYYYMM). **SubAccountId** is ``project.id``.
+  ``invoice.month`` (YYYYMM). **SubAccountId** is ``project.id``. The export has no billing account
+  name, so **BillingAccountName** repeats the id; it has no invoice number, so **InvoiceId** is null.
 """
 
 from __future__ import annotations
