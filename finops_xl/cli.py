@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(run=_cmd_ingest)
 
+    q = sub.add_parser("convert", help="write native exports (AWS CUR, Azure, GCP) as FOCUS files")
+    q.add_argument("paths", nargs="+", metavar="PATH",
+                   help="AWS CUR / CUR 2.0, Azure cost details (actual + amortized), GCP billing export")
+    q.add_argument("--to", choices=("focus",), required=True, help="target format: focus (FOCUS 1.2)")
+    q.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    q.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help="file format written (default parquet)")
+    q.set_defaults(run=_cmd_convert)
+
     q = sub.add_parser("validate", help="check FOCUS exports without loading them")
     q.add_argument("paths", nargs="+", metavar="PATH")
     q.add_argument("--partial", action="store_true",
@@ -251,10 +260,24 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from finops_xl.focus.convert.files import convert_exports
+
+    written, skipped = convert_exports(args.paths, args.out, fmt=args.format)
+    for c in written:
+        print(f"wrote {c.path}: FOCUS 1.2, {c.rows:,} rows from {c.description}")
+        for label in c.inputs:
+            print(f"  {label}")
+    for label in skipped:
+        print(f"skipped {label}: already a FOCUS export")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     reports = validate(args.paths, partial=args.partial)
     for r in reports:
-        print(f"ok  {r.label}: FOCUS {r.focus_version}, {r.rows:,} rows")
+        native = f" (converted from {r.native_format})" if r.native_format else ""
+        print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
         for n in r.normalizations:
             print(f"    normalized {n.column}: {n.original!r} -> {n.normalized!r} ({n.rows:,} rows; {n.note})")
     return 0
@@ -822,6 +845,9 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
           f"(load {report.load_id}) into {store.path}")
     print(f"slices: {len(report.added)} new, {len(report.replaced)} replaced "
           f"({sum(s.replaced_rows for s in report.replaced):,} old rows removed)")
+    for f in report.files:
+        if f.native_format:
+            print(f"  converted to FOCUS from {f.native_format}: {f.label}")
     for s in report.slices:
         state = "new" if s.is_new else f"replaced {s.replaced_rows:,} rows"
         print(f"  {s.provider:<12} {s.billing_account:<22} {s.billing_period_start:%Y-%m}  "

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from finops_xl.cli import main
-from tests.conftest import SPEC_EXAMPLES
+from tests.conftest import DATA, SPEC_EXAMPLES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -33,7 +33,7 @@ def console_examples() -> list[tuple[str, list[str]]]:
 
 def test_readme_has_examples_of_every_command():
     commands = {shlex.split(c)[1] for c, _ in console_examples()}
-    assert commands >= {"sample", "ingest", "validate", "summary"}
+    assert commands >= {"sample", "ingest", "validate", "summary", "convert"}
 
 
 def test_readme_console_examples_run_as_shown(tmp_path, monkeypatch):
@@ -42,6 +42,8 @@ def test_readme_console_examples_run_as_shown(tmp_path, monkeypatch):
         SPEC_EXAMPLES / "commitment_discount_scenarios" / "commitment_discount_purchase_scenario_2.csv",
         tmp_path / "commitment_discount_purchase_scenario_2.csv",
     )
+    shutil.copytree(DATA / "native", tmp_path / "native",
+                    ignore=shutil.ignore_patterns("*.py"))  # the native-export examples
     for command, expected in console_examples():
         argv = shlex.split(command)
         assert argv[0] == "finops-xl"

@@ -147,7 +147,10 @@ class FocusFile:
         try:
             self.version = schema.detect_version(names)
         except ValueError as exc:
-            raise IngestError([Problem(source.label, f"not a FOCUS export: {exc}")]) from None
+            from finops_xl.focus.convert import NATIVE_FORMATS_EXPECTED
+
+            raise IngestError([Problem(
+                source.label, f"not a FOCUS export: {exc}. {NATIVE_FORMATS_EXPECTED}")]) from None
         self.maps, self.column_normalizations = _map_columns(self.header)
         mapped = {m.target for m in self.maps}
         self.missing = tuple(c for c in schema.mandatory_columns(self.version) if c not in mapped)

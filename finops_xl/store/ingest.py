@@ -26,13 +26,16 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
+from finops_xl.focus import convert
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
 from finops_xl.store.errors import IngestError
 from finops_xl.store.sources import (
@@ -78,6 +81,9 @@ class FileReport:
       focus_version: detected from its columns.  rows: data rows.
       content_hash: sha256 of its bytes.  normalizations: what was repaired.
       extras: its non-FOCUS columns, as stored (``x_``-prefixed).
+      native_format: for a native export converted to FOCUS, its format (a key of
+        ``focus.convert.FORMATS``, ``azure`` for an actual + amortized pair); None for a FOCUS file.
+        The label then names every file of the group, and format is ``<native format>`` too.
     """
 
     label: str
@@ -88,6 +94,7 @@ class FileReport:
     content_hash: str
     normalizations: tuple[Normalization, ...]
     extras: tuple[str, ...]
+    native_format: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +141,10 @@ def validate(
     sources = discover(list(paths))
     con = connect(":memory:", read_only=False)
     try:
-        reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop)
+        with tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+            sources, origins, _ = _convert_native(con, sources, None, work)
+            reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
+                                       origins=origins)
     finally:
         con.close()
     return reports
@@ -161,10 +171,15 @@ def ingest(
         progress(f"hashing {s.label}", 0.1 * done / total_bytes)
         hashes[s.path] = content_hash(s.path)
         done += s.size
-    with store.writer() as con:
-        if _already_current(con, sorted(hashes.values())):
+    with store.writer() as con, tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+        groups = convert.native_groups(con, sources)
+        group_hashes = _group_hashes(groups, hashes)
+        if _already_current(con, sorted(group_hashes)):
             return LoadReport(None, (), (), 0, True, time.monotonic() - started)
-        reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress)
+        progress("converting native exports to FOCUS", 0.12)
+        sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
+        reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
+                                       origins=origins)
         load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM manifest").fetchall()[0][0])
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         con.execute("BEGIN TRANSACTION")
@@ -207,6 +222,42 @@ def ingest(
     )
 
 
+def _group_hashes(groups: tuple[list[SourceFile], list[convert.NativeGroup]], hashes: dict) -> list[str]:
+    """The content hash of every load unit: each FOCUS file, and each native group as one."""
+    focus, native = groups
+    return ([hashes[s.path] for s in focus]
+            + [convert.group_hash([hashes[s.path] for s in g.sources]) for g in native])
+
+
+def _convert_native(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceFile],
+    hashes: dict | None,
+    work: str,
+    *,
+    groups: tuple[list[SourceFile], list[convert.NativeGroup]] | None = None,
+) -> tuple[list[SourceFile], dict, dict | None]:
+    """Convert the native exports among ``sources`` to FOCUS Parquet files in ``work``.
+
+    Returns the sources to load (FOCUS files as given, one converted file per native group), each
+    converted file's (native format, original bytes), and the content hashes by source path (a
+    group's hash combines its files' hashes).
+    """
+    focus, native = groups if groups is not None else convert.native_groups(con, sources)
+    out = list(focus)
+    origins: dict = {}
+    new_hashes = {s.path: hashes[s.path] for s in focus} if hashes is not None else None
+    for i, group in enumerate(native):
+        path = Path(work) / f"native-{i}.parquet"
+        convert.convert_group(con, group, path)
+        converted = SourceFile(path.absolute(), group.label, "parquet", path.stat().st_size)
+        out.append(converted)
+        origins[converted.path] = (group.format, sum(s.size for s in group.sources))
+        if new_hashes is not None:
+            new_hashes[converted.path] = convert.group_hash([hashes[s.path] for s in group.sources])
+    return out, origins, new_hashes
+
+
 def _validate_all(
     con: duckdb.DuckDBPyConnection,
     sources: list[SourceFile],
@@ -214,6 +265,7 @@ def _validate_all(
     partial: bool,
     hashes: dict | None,
     progress: Progress,
+    origins: dict | None = None,
 ) -> tuple[list[FileReport], list[FocusFile]]:
     problems = []
     candidates: list[FocusFile] = []
@@ -234,9 +286,10 @@ def _validate_all(
         norms = [dataclasses.replace(n, rows=rows) if n.rows == 0 else n for n in f.column_normalizations]
         norms.extend(f.value_normalizations())
         files.append(f)
+        native_format, size = (origins or {}).get(s.path, (None, s.size))
         reports.append(FileReport(
-            s.label, s.format, s.size, f.version, rows,
-            hashes[s.path] if hashes else "", tuple(norms), f.extras,
+            s.label, native_format or s.format, size, f.version, rows,
+            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format,
         ))
     if problems:
         raise IngestError(problems)

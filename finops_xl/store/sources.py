@@ -17,7 +17,7 @@ from pathlib import Path
 from finops_xl.store.errors import IngestError, Problem
 
 #: Suffixes picked up when a folder is given (a file given by name is always tried).
-DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".parq", ".pq", ".gz")
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".parq", ".pq", ".gz", ".jsonl", ".ndjson")
 
 _PARQUET_MAGIC = b"PAR1"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -39,7 +39,8 @@ class SourceFile:
     Attributes:
       path: absolute path of the file.
       label: the name shown in messages (the path as the user gave it, or relative to the folder).
-      format: ``"csv"``, ``"csv.gz"`` or ``"parquet"``.
+      format: ``"csv"``, ``"csv.gz"``, ``"parquet"`` or ``"jsonl"`` (JSON lines, read only as a
+        native export such as Google Cloud's billing export).
       size: size in bytes.
       delimiter: the CSV field separator, from the header line (comma unless it has none).
     """
@@ -60,17 +61,25 @@ class SourceFile:
         return reader_sql([self])
 
 
-def reader_sql(sources: list[SourceFile], filename_column: str | None = None) -> str:
+def reader_sql(
+    sources: list[SourceFile], filename_column: str | None = None, *, union_by_name: bool = False
+) -> str:
     """A DuckDB table expression streaming the rows of several files of one format and dialect.
 
     One reader over many files lets DuckDB parallelize across them and write straight to storage.
     With ``filename_column``, each row also carries its file's absolute path in that column.
+    With ``union_by_name``, Parquet and JSON files with different column sets are read together
+    (columns matched by name, null where a file lacks one).
     """
     first = sources[0]
     paths = "[" + ", ".join(sql_literal(str(s.path)) for s in sources) + "]"
     extra = f", filename={sql_literal(filename_column)}" if filename_column else ""
+    if union_by_name and first.format in ("parquet", "jsonl"):
+        extra += ", union_by_name=true"
     if first.format == "parquet":
         return f"read_parquet({paths}{extra})"
+    if first.format == "jsonl":
+        return f"read_json({paths}, format='newline_delimited'{extra})"
     compression = "gzip" if first.format == "csv.gz" else "none"
     return (
         f"read_csv({paths}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
@@ -155,6 +164,8 @@ def sniff(path: Path, label: str | None = None) -> SourceFile:
         if exc.start < len(head) - 4:
             raise IngestError([Problem(label, "not a CSV file: it is not UTF-8 text")]) from None
         text = head[: exc.start].decode("utf-8-sig")
+    if text.lstrip().startswith("{"):
+        return SourceFile(path.absolute(), label, "jsonl", size)
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise IngestError([Problem(label, "file has no header line (it is blank)")])
