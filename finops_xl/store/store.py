@@ -114,12 +114,26 @@ CREATE TABLE IF NOT EXISTS cost_daily (
 """
 
 
+def cube_select_sql(where: str, charges: str = "charges") -> str:
+    """The ``cost_daily`` rows of the charges matching ``where``: summed by day and dimension, in
+    the cube's column order (one statement for every engine)."""
+    dims = ", ".join(CUBE_DIMENSIONS)
+    sums = ", ".join(f"sum({m}) AS {m}" for m in CUBE_MEASURES)
+    return (f"SELECT CAST(ChargePeriodStart AS DATE) AS ChargeDate, {dims}, count(*) AS rows, {sums} "
+            f"FROM {charges} WHERE {where} GROUP BY ALL")
+
+
 def cube_insert_sql(where: str) -> str:
     """``INSERT INTO cost_daily`` the charges matching ``where``, summed by day and dimension."""
-    dims = ", ".join(CUBE_DIMENSIONS)
-    sums = ", ".join(f"sum({m})" for m in CUBE_MEASURES)
-    return (f"INSERT INTO cost_daily SELECT CAST(ChargePeriodStart AS DATE), {dims}, count(*), {sums} "
-            f"FROM charges WHERE {where} GROUP BY ALL")
+    return f"INSERT INTO cost_daily {cube_select_sql(where)}"
+
+
+def slice_totals_sql(where: str, charges: str = "charges") -> str:
+    """Row count and exact totals per slice (provider, billing account, billing period) of the
+    charges matching ``where``: what a load records for each slice it writes."""
+    return ("SELECT ProviderName, BillingAccountId, BillingPeriodStart, count(*) AS rows, "
+            "sum(BilledCost) AS BilledCost, sum(EffectiveCost) AS EffectiveCost "
+            f"FROM {charges} WHERE {where} GROUP BY ALL")
 
 
 def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
