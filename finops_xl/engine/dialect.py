@@ -74,5 +74,10 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
 @functools.lru_cache(maxsize=512)
 def to_spark(sql: str) -> str:
     """``sql`` (one DuckDB statement) as Spark SQL."""
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(_rewrite)
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for _ in range(4):  # a rewrite may uncover another (a JSON cast inside a JSON cast)
+        before = tree.sql(dialect="duckdb")
+        tree = tree.transform(_rewrite)
+        if tree.sql(dialect="duckdb") == before:
+            break
     return tree.sql(dialect="spark")

@@ -42,11 +42,14 @@ def spark_session(url: str | None = None, *, shuffle_partitions: int | None = No
     else:
         builder = (builder.master(url)
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.sources.partitionOverwriteMode", "dynamic"))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     if shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     session = builder.getOrCreate()
+    if not url.startswith("sc://"):
+        session.sparkContext.setLogLevel("ERROR")
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
     return session

@@ -189,7 +189,15 @@ class CostStore:
         return f"CostStore({str(self.path)!r})"
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return self.path.is_file() or self.is_lake
+
+    @property
+    def is_lake(self) -> bool:
+        """True when the path is a folder of Parquet tables written by the Spark engine
+        (``finops_xl.engine.lake``) rather than a DuckDB file."""
+        from finops_xl.engine.lake import is_lake
+
+        return self.path.is_dir() and is_lake(self.path)
 
     @property
     def allocation_path(self) -> Path:
@@ -200,6 +208,11 @@ class CostStore:
     def version(self) -> str:
         """Changes whenever a load or an allocation lands; for caches of query results."""
         parts = []
+        if self.is_lake:
+            from finops_xl.engine.lake import INFO_FILE
+
+            st = (self.path / INFO_FILE).stat()
+            return f"lake:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
         for p in (self.path, self.allocation_path):
             try:
                 st = p.stat()
@@ -219,6 +232,16 @@ class CostStore:
                 f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
                 f"{self.path}` (or try `finops-xl demo`)"
             )
+        if self.is_lake:
+            from finops_xl.engine.lake import lake_views
+
+            con = connect(":memory:", read_only=False)
+            try:
+                lake_views(con, self.path)
+                yield con
+            finally:
+                con.close()
+            return
         con = connect(self.path, read_only=True)
         try:
             if self.allocation_path.is_file():
@@ -234,6 +257,7 @@ class CostStore:
 
         Raising inside the block discards every change.
         """
+        self._refuse_lake()
         with self._swap(self.path) as con:
             ensure_schema(con)
             yield con
@@ -246,9 +270,15 @@ class CostStore:
         if not self.exists():
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
+        self._refuse_lake()
         with self._swap(self.allocation_path, lock=self.path) as con:
             _attach_views(con, self.path, "store", ("cost_daily", "store_info"))
             yield con
+
+    def _refuse_lake(self) -> None:
+        if self.is_lake:
+            raise StoreError(f"{self.path} is a lake written by the Spark engine: load and allocate "
+                             "it with --engine spark")
 
     @contextlib.contextmanager
     def _swap(self, target: Path, lock: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
