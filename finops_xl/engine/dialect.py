@@ -7,9 +7,11 @@ sqlglot cannot carry across on its own, and writes Spark SQL:
 - ``tags->>'key'`` reads one key of a JSON object, by name, whatever characters the key holds
   (``eks:cluster-name``), as ``from_json(tags, 'map<string,string>')['key']``;
 - ``json_keys(tags)`` lists an object's keys (``map_keys``); ``json_valid(x)`` is true when the
-  text parses (``get_json_object(x, '$') IS NOT NULL``);
+  text parses (``get_json_object(x, '$') IS NOT NULL``), null for null;
 - ``regexp_full_match(s, p)`` matches the whole string (``s RLIKE '^(?:p)$'``);
-- ``isfinite(x)`` is neither NaN nor infinite.
+- ``isfinite(x)`` is neither NaN nor infinite;
+- ``array_agg(DISTINCT x)`` is ``collect_set(x)`` (the distinct values, without nulls, in any
+  order; callers read it as a set).
 
 Everything else (types, ``GROUP BY ALL``, ``count_if``, ``TRY_CAST``, null ordering, window
 functions, ``date_trunc``) is sqlglot's own DuckDB → Spark translation. The tests run the same
@@ -48,6 +50,10 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         key = _json_key(node.expression)
         if key is not None:
             return exp.Bracket(this=_json_map(node.this), expressions=[exp.Literal.string(key)])
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Distinct) \
+            and len(node.this.expressions) == 1:
+        # one pass (a set per group) rather than Spark's row expansion for each DISTINCT aggregate
+        return exp.Anonymous(this="collect_set", expressions=[node.this.expressions[0]])
     if isinstance(node, exp.JSONKeys):
         return exp.Anonymous(this="map_keys", expressions=[_json_map(node.this)])
     if isinstance(node, exp.RegexpFullMatch):
@@ -59,9 +65,11 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         name = str(node.this).lower()
         args = node.expressions
         if name == "json_valid" and len(args) == 1:
-            return exp.Not(this=exp.Is(
-                this=exp.Anonymous(this="get_json_object", expressions=[args[0], exp.Literal.string("$")]),
+            parsed = exp.Not(this=exp.Is(
+                this=exp.Anonymous(this="get_json_object", expressions=[args[0].copy(), exp.Literal.string("$")]),
                 expression=exp.Null()))
+            return exp.If(this=exp.Not(this=exp.Is(this=args[0].copy(), expression=exp.Null())),
+                          true=parsed, false=exp.Null())
         if name == "isfinite" and len(args) == 1:
             x = args[0]
             return exp.and_(

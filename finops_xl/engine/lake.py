@@ -44,7 +44,7 @@ from finops_xl.focus import schema
 from finops_xl.focus.reader import FocusFile
 from finops_xl.store.errors import IngestError, Problem
 from finops_xl.store.sources import discover, sql_identifier, sql_literal
-from finops_xl.store.store import LINEAGE_COLUMNS, connect, cube_select_sql, slice_totals_sql
+from finops_xl.store.store import LINEAGE_COLUMNS, connect, cube_select_sql
 
 #: Tables of a lake, each a Parquet folder.
 TABLES = ("charges", "cost_daily", "slices", "allocation_groups", "allocated_charges", "allocation_runs")
@@ -85,6 +85,21 @@ def _uri(lake: Path, table: str) -> str:
     return str(lake / table)
 
 
+#: Column carrying each source row's file path, in a reader over several files.
+_FILE = "__finops_xl_source_path"
+
+
+def _source_view(spark, name: str, files: list[FocusFile]) -> None:
+    """One reader over ``files`` (Parquet sharing a header) as view ``name``, each row with its
+    file's absolute path in ``_FILE``."""
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(*(str(f.source.path) for f in files))
+    df.withColumn(_FILE, F.expr("reflect('java.net.URLDecoder', 'decode', "
+                                "regexp_replace(input_file_name(), '^file:(//)?', ''), 'UTF-8')")
+                  ).createOrReplaceTempView(name)
+
+
 @dataclasses.dataclass(frozen=True)
 class LakeLoad:
     """What a Spark load did.
@@ -120,19 +135,25 @@ def ingest_spark(
     spark = engine.session
     probe = connect(":memory:", read_only=False)  # reads each file's schema (its footer) only
     problems: list[Problem] = []
-    files: list[FocusFile] = []
+    candidates: list[FocusFile] = []
     try:
         for s in sources:
             try:
-                f = FocusFile(probe, s)
+                candidates.append(FocusFile(probe, s))
             except IngestError as exc:
                 problems.extend(exc.problems)
-                continue
-            engine.view("__finops_xl_src", spark.read.parquet(str(s.path)))
-            counts = engine.fetch(f"SELECT {f._count_sql()} FROM __finops_xl_src")[0]
-            found = f._absorb(counts)
-            problems.extend(found)
-            files.append(f)
+        # files sharing a header are validated by one aggregate query over all of them, by file
+        groups: dict[tuple, list[FocusFile]] = {}
+        for f in candidates:
+            groups.setdefault(f.header, []).append(f)
+        files: list[FocusFile] = []
+        for members in groups.values():
+            _source_view(spark, "__finops_xl_src", members)
+            counts = {r[0]: r[1:] for r in engine.fetch(
+                f"SELECT {_FILE}, {members[0]._count_sql()} FROM __finops_xl_src GROUP BY 1")}
+            for f in members:
+                problems.extend(f._absorb(counts.get(str(f.source.path))))
+                files.append(f)
     finally:
         probe.close()
     if problems:
@@ -144,32 +165,42 @@ def ingest_spark(
         for name, sql_type in f.target_types().items():
             columns.setdefault(name, sql_type)
     columns.update(LINEAGE_COLUMNS)
+    plans: dict[tuple, list[FocusFile]] = {}
+    for f in files:
+        plans.setdefault(f.plan_key(), []).append(f)
     frames = []
-    for i, f in enumerate(files):
-        view = f"__finops_xl_file_{i}"
-        spark.read.parquet(str(f.source.path)).createOrReplaceTempView(view)
-        sql = f.select_sql(columns, extra={"x_LoadId": f"CAST({load_id} AS BIGINT)",
-                                           "x_SourceFile": sql_literal(f.source.label)}, reader=view)
+    for i, members in enumerate(plans.values()):
+        view = f"__finops_xl_plan_{i}"
+        _source_view(spark, view, members)
+        labels = " ".join(f"WHEN {sql_literal(str(f.source.path))} THEN {sql_literal(f.source.label)}"
+                          for f in members)
+        sql = members[0].select_sql(columns, extra={"x_LoadId": f"CAST({load_id} AS BIGINT)",
+                                                    "x_SourceFile": f"CASE {_FILE} {labels} END"},
+                                    reader=view)
         frames.append(engine.sql(f"SELECT *, {_PARTITION_SQL} FROM ({sql})"))
     new = frames[0]
     for df in frames[1:]:
         new = new.unionByName(df)
     (new.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
         .partitionBy(_PERIOD, _SLICE).parquet(_uri(lake, "charges")))
-    # the cube and slice totals of exactly the partitions this load wrote
+    # the cube of exactly the partitions this load wrote, and the slice totals from the cube
     charges = spark.read.option("mergeSchema", "true").parquet(_uri(lake, "charges"))
-    engine.view("charges", charges.where(f"x_LoadId = {load_id}"))
-    slices = engine.fetch(slice_totals_sql("true"))
-    cube = engine.sql(f"SELECT *, {_PARTITION_SQL} FROM ({cube_select_sql('true')})")
-    (cube.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
+    engine.view("charges", charges.where(f"x_LoadId = {load_id}").drop(_PERIOD, _SLICE), checkpoint=False)
+    engine.create_table("new_cube", cube_select_sql("true"))
+    (engine.sql(f"SELECT *, {_PARTITION_SQL} FROM new_cube")
+        .write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
         .partitionBy(_PERIOD, _SLICE).parquet(_uri(lake, "cost_daily")))
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    totals = ("SELECT ProviderName, BillingAccountId, BillingPeriodStart, sum(rows) AS rows, "
+              "sum(BilledCost) AS BilledCost, sum(EffectiveCost) AS EffectiveCost FROM new_cube GROUP BY ALL")
     slice_df = engine.sql(
         f"SELECT *, CAST({load_id} AS BIGINT) AS load_id, "
         f"CAST({sql_literal(loaded_at.isoformat(sep=' '))} AS TIMESTAMP) AS loaded_at, {_PARTITION_SQL} "
-        f"FROM ({slice_totals_sql('true')})")
+        f"FROM ({totals})")
+    slices = [tuple(r)[:6] for r in slice_df.collect()]
     (slice_df.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
         .partitionBy(_PERIOD, _SLICE).parquet(_uri(lake, "slices")))
+    engine.drop("new_cube")
     engine.drop("charges")
     rows = sum(int(r[3]) for r in slices)
     _write_info(lake, last_load_id=str(load_id), last_loaded_at=loaded_at.isoformat())

@@ -18,6 +18,10 @@ import pyarrow as pa
 
 from finops_xl.engine.dialect import to_spark
 
+#: Driver memory of a local session (its executors run inside the driver), unless
+#: ``FINOPS_XL_SPARK_MEMORY`` says otherwise. Spark spills to its local folder beyond it.
+LOCAL_MEMORY = "4g"
+
 #: Environment variable naming the Spark to use when ``--spark`` is not given: a master URL
 #: (``local[4]``, ``spark://host:7077``, ``yarn``) or a Spark Connect URL (``sc://host:15002``).
 SPARK_URL_ENV = "FINOPS_XL_SPARK"
@@ -41,10 +45,13 @@ def spark_session(url: str | None = None, *, shuffle_partitions: int | None = No
         builder = builder.remote(url)
     else:
         builder = (builder.master(url)
+                   .config("spark.driver.memory", os.environ.get("FINOPS_XL_SPARK_MEMORY") or LOCAL_MEMORY)
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.sources.partitionOverwriteMode", "dynamic"))
     builder = builder.config("spark.sql.session.timeZone", "UTC")
+    if url.startswith("local") and not shuffle_partitions:
+        shuffle_partitions = 4 * (os.cpu_count() or 2)  # a few tasks per core, not Spark's 200
     if shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     session = builder.getOrCreate()
@@ -98,9 +105,11 @@ class SparkEngine:
     def create_table(self, name: str, sql: str) -> None:
         self.view(name, self.sql(sql))
 
-    def view(self, name: str, df) -> None:
-        """Register a DataFrame as table ``name``, computed once (checkpointed)."""
-        df = df.localCheckpoint(eager=True) if hasattr(df, "localCheckpoint") else df
+    def view(self, name: str, df, *, checkpoint: bool = True) -> None:
+        """Register a DataFrame as table ``name``; computed once (checkpointed) unless
+        ``checkpoint`` is False (a plain view, e.g. over files)."""
+        if checkpoint and hasattr(df, "localCheckpoint"):
+            df = df.localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
 
     def register(self, name: str, table: pa.Table) -> None:

@@ -41,6 +41,12 @@ from finops_xl.store.sources import sql_identifier, sql_literal
 #: Version of the store's own table layout (recorded in ``store_info``).
 SCHEMA_VERSION = "1"
 
+#: DuckDB memory limit of a writer (a load or an allocation), unless ``FINOPS_XL_MEMORY_LIMIT``
+#: says otherwise (any DuckDB size, e.g. ``8GB``). Beyond it DuckDB spills to a temporary folder
+#: beside the store (``<store>.tmp``), so a 30M-row load stays well under 8 GB of RAM.
+MEMORY_LIMIT = "4GB"
+MEMORY_LIMIT_ENV = "FINOPS_XL_MEMORY_LIMIT"
+
 #: Lineage columns every stored charge carries, after the FOCUS columns.
 LINEAGE_COLUMNS = {"x_LoadId": "BIGINT", "x_SourceFile": "VARCHAR"}
 
@@ -291,6 +297,9 @@ class CostStore:
                 shutil.copyfile(target, work)
             con = connect(work, read_only=False)
             con.execute("SET preserve_insertion_order = false")  # row order carries no meaning
+            limit = os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
+            con.execute(f"SET memory_limit = {sql_literal(limit)}")
+            con.execute(f"SET temp_directory = {sql_literal(str(target.with_name(target.name + '.tmp')))}")
             try:
                 yield con
                 con.execute("CHECKPOINT")
