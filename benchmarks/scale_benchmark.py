@@ -254,14 +254,22 @@ def main() -> int:
             print(f"  {engine:<7} {r['seconds']:8.1f} s  {r['rows'] / r['seconds']:>12,.0f} rows/s  "
                   f"peak RSS {r['rss'] / 2**30:5.2f} GiB  ({stages or 'one script'}; load before "
                   f"{load:.2f})", flush=True)
-    per_row = {r["rows"]: r["seconds"] / r["rows"] for r in results if r["engine"] == "duckdb"}
-    if len(per_row) > 1:
-        base = per_row[min(per_row)]
-        print("\nduckdb time per row relative to the smallest size: " + ", ".join(
-            f"{n / 1e6:g}M {v / base:.2f}" for n, v in sorted(per_row.items())))
+    # merge with earlier runs (a run of one size or engine replaces just those rows)
+    saved = OUT / "scale_results.json"
+    earlier = json.loads(saved.read_text()) if saved.exists() else []
+    fresh = {(r["rows"], r["engine"]) for r in results}
+    order = {e: i for i, e in enumerate(("duckdb", "spark", "floor", "pandas"))}
+    results = sorted([r for r in earlier if (r["rows"], r["engine"]) not in fresh] + results,
+                     key=lambda r: (r["rows"], order[r["engine"]]))
     table = _table(results)
     print("\n" + table)
-    (OUT / "scale_results.json").write_text(json.dumps(results, indent=2))
+    saved.write_text(json.dumps(results, indent=2))
+    for engine in ("duckdb", "spark"):
+        per_row = {r["rows"]: r["seconds"] / r["rows"] for r in results if r["engine"] == engine}
+        if len(per_row) > 1:
+            base = per_row[min(per_row)]
+            print(f"{engine} time per row relative to {min(per_row) / 1e6:g}M: " + ", ".join(
+                f"{n / 1e6:g}M {v / base:.2f}" for n, v in sorted(per_row.items())))
     (OUT / "scale_table.md").write_text(table + "\n")
     print(f"\nmachine: {os.cpu_count()} cores; results in {OUT / 'scale_results.json'}")
     return 0
