@@ -176,10 +176,11 @@ PANDAS = _RSS + textwrap.dedent("""
 SCRIPTS = {"duckdb": DUCKDB, "spark": SPARK, "floor": FLOOR, "pandas": PANDAS}
 
 
-def _run(script: str, *args: str) -> dict:
+def _run(script: str, *args: str) -> dict | None:
     proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark step failed:\n{proc.stderr[-3000:]}")
+        print(f"  step failed (left out of the table):\n{proc.stderr[-3000:]}", flush=True)
+        return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -247,6 +248,8 @@ def main() -> int:
             load = os.getloadavg()[0]
             r = _run(SCRIPTS[engine], str(data), str(store))
             _clean(engine)
+            if r is None:
+                continue
             r.update(engine=engine, rows=rows, load_before=round(load, 2))
             results.append(r)
             stages = ", ".join(f"{k} {r[k]:.1f} s" for k in ("startup", "ingest", "allocate", "aggregate")

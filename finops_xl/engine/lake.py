@@ -150,9 +150,9 @@ def ingest_spark(
         for members in groups.values():
             _source_view(spark, "__finops_xl_src", members)
             counts = {r[0]: r[1:] for r in engine.fetch(
-                f"SELECT {_FILE}, {members[0]._count_sql()} FROM __finops_xl_src GROUP BY 1")}
+                f"SELECT {_FILE}, {members[0].validation_sql()} FROM __finops_xl_src GROUP BY 1")}
             for f in members:
-                problems.extend(f._absorb(counts.get(str(f.source.path))))
+                problems.extend(f.problems_from(counts.get(str(f.source.path))))
                 files.append(f)
     finally:
         probe.close()
