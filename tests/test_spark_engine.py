@@ -212,3 +212,18 @@ def test_a_statement_gives_the_same_table_on_both_engines(spark, sql):
 def test_json_keys_are_read_by_name_whatever_they_hold():
     assert "from_json" in to_spark("SELECT Tags->>'eks:cluster-name' FROM t").lower()
     assert "'eks:cluster-name'" in to_spark("SELECT Tags->>'eks:cluster-name' FROM t")
+
+
+def test_the_excel_functions_answer_the_same_from_a_lake(both):
+    import datetime as dt
+
+    from finops_xl.query.costs import queries_for
+
+    store, lake = both
+    q_store, q_lake = queries_for(store), queries_for(lake)
+    assert q_lake.dimensions() == q_store.dimensions()
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 3, 1)
+    assert q_lake.cost(start, end) == q_store.cost(start, end) > 0
+    for name, _ in q_store.dimensions():
+        assert q_lake.cost_table(start, end, rows=name, columns="month") == \
+            q_store.cost_table(start, end, rows=name, columns="month"), name

@@ -335,7 +335,10 @@ def _weights(pool: Pool, direct: dict, shared: dict, month: dt.date) -> dict[str
 
 
 def _write_lines(engine: Engine, shared: list[_Line]) -> None:
-    """``allocated_charges``: direct and unallocated group lines (SQL), then the pool lines."""
+    """``allocated_charges``: direct and unallocated group lines (SQL), then the pool lines.
+
+    A pool line carries its owner's attributes from the owner's groups; should they differ (an
+    owner tagged with two business units), the smallest value, so every engine picks the same."""
     attr_cols = ", ".join(sql_identifier(a) for a in ATTRIBUTES)
     engine.drop("allocated_charges")
     direct = f"""
@@ -372,7 +375,7 @@ def _write_lines(engine: Engine, shared: list[_Line]) -> None:
                CAST(NULL AS BIGINT) AS group_id, CAST(s.share AS DECIMAL(38,18)) AS share,
                p.rows AS source_rows, s.BilledCost, s.EffectiveCost
         FROM shared_lines s
-        LEFT JOIN (SELECT owner, {', '.join(f'any_value({sql_identifier(x)}) AS {sql_identifier(x)}' for x in ATTRIBUTES)}
+        LEFT JOIN (SELECT owner, {', '.join(f'min({sql_identifier(x)}) AS {sql_identifier(x)}' for x in ATTRIBUTES)}
                    FROM allocation_groups WHERE owner IS NOT NULL GROUP BY owner) a USING (owner)
         LEFT JOIN (SELECT pool_id, month, currency, sum(rows) AS rows FROM allocation_groups
                    WHERE pool_id IS NOT NULL GROUP BY ALL) p USING (pool_id, month, currency)
