@@ -23,6 +23,9 @@ from /proc, so Spark's JVM counts):
 Usage:
     python benchmarks/scale_benchmark.py                       # the README table
     python benchmarks/scale_benchmark.py --rows 1000000 --engines duckdb,floor
+    python benchmarks/scale_benchmark.py --csv --rows 10000000 --engines duckdb,floor,pandas
+Results merge into benchmarks/out/scale_results.json (a later run of a size and engine replaces
+that row), and the table of all of them is written to benchmarks/out/scale_table.md.
 Targets (issue 9): duckdb within 3x of the floor and >= 10x faster than pandas at 10M rows; time
 per row within +-30% from 1M to 30M; 30M rows under 8 GB peak RSS.
 """
@@ -123,7 +126,9 @@ FLOOR = _RSS + textwrap.dedent("""
     t0 = time.perf_counter()
     con = duckdb.connect(store)
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"CREATE TABLE charges AS SELECT * FROM read_parquet('{data}/*.parquet')")
+    reader = (f"read_csv('{data}/*.csv', header=true)" if len(sys.argv) > 3 and sys.argv[3] == "csv"
+              else f"read_parquet('{data}/*.parquet')")
+    con.execute(f"CREATE TABLE charges AS SELECT * FROM {reader}")
     con.execute("CHECKPOINT")
     t1 = time.perf_counter()
     n = len(con.execute(
@@ -149,8 +154,9 @@ PANDAS = _RSS + textwrap.dedent("""
                "CommitmentDiscountStatus": {"Used", "Unused"}}
     t = time.perf_counter()
     parts, rows = [], 0
-    for path in sorted(glob.glob(f"{data}/*.parquet")):
-        df = pd.read_parquet(path)
+    csv = len(sys.argv) > 3 and sys.argv[3] == "csv"
+    for path in sorted(glob.glob(f"{data}/*.csv" if csv else f"{data}/*.parquet")):
+        df = pd.read_csv(path) if csv else pd.read_parquet(path)
         missing = [c for c in MANDATORY if c not in df.columns]
         assert not missing, missing
         for c in ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]:
@@ -196,6 +202,22 @@ def _dataset(rows: int) -> Path:
     return target
 
 
+def _csv_dataset(rows: int) -> Path:
+    """The same rows as CSV (one file per Parquet file), as many providers deliver exports."""
+    import duckdb
+
+    source, target = _dataset(rows), OUT / f"data-{rows}-csv"
+    if not (target / ".complete").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        con = duckdb.connect()
+        for f in sorted(source.glob("*.parquet")):
+            con.execute(f"COPY (SELECT * FROM read_parquet('{f}')) TO '{target / (f.stem + '.csv')}' "
+                        "(HEADER, DELIMITER ',')")
+        (target / ".complete").write_text("csv\n")
+    return target
+
+
 def _clean(name: str) -> Path:
     target = OUT / f"scale-{name}"
     for leftover in OUT.glob(f"scale-{name}*"):
@@ -213,8 +235,9 @@ def _table(results: list[dict]) -> str:
     lines = ["| rows | engine | seconds | rows/s | peak RSS | ratio to floor | pandas / this |",
              "|---|---|---|---|---|---|---|"]
     for r in results:
-        floor = next((x for x in results if x["rows"] == r["rows"] and x["engine"] == "floor"), None)
-        pandas = next((x for x in results if x["rows"] == r["rows"] and x["engine"] == "pandas"), None)
+        suffix = "-csv" if r["engine"].endswith("-csv") else ""
+        floor = next((x for x in results if x["rows"] == r["rows"] and x["engine"] == "floor" + suffix), None)
+        pandas = next((x for x in results if x["rows"] == r["rows"] and x["engine"] == "pandas" + suffix), None)
         ratio = f"{r['seconds'] / floor['seconds']:.2f}×" if floor else "–"
         speed = f"{pandas['seconds'] / r['seconds']:.1f}×" if pandas else "–"
         lines.append(f"| {r['rows'] / 1e6:g}M | {r['engine']} | {r['seconds']:.1f} | "
@@ -225,6 +248,9 @@ def _table(results: list[dict]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, action="append", help="dataset size (repeatable)")
+    ap.add_argument("--csv", action="store_true",
+                    help="read the same rows as CSV (duckdb, floor and pandas only); rows are "
+                         "labelled duckdb-csv, floor-csv, pandas-csv")
     ap.add_argument("--engines", default=None,
                     help="comma-separated subset of duckdb,spark,floor,pandas (default: the README plan)")
     args = ap.parse_args()
@@ -235,10 +261,11 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for rows, engines in plan.items():
-        data = _dataset(rows)
-        files = sorted(data.glob("*.parquet"))
+        data = _csv_dataset(rows) if args.csv else _dataset(rows)
+        files = sorted(data.glob("*.csv" if args.csv else "*.parquet"))
         mb = sum(f.stat().st_size for f in files) / 1e6
-        print(f"\n== {rows:,} rows ({mb:,.0f} MB of Parquet in {len(files)} files)", flush=True)
+        print(f"\n== {rows:,} rows ({mb:,.0f} MB of {'CSV' if args.csv else 'Parquet'} in {len(files)} "
+              "files)", flush=True)
         for engine in engines:
             target = _clean(engine)
             store = target / "finops.duckdb" if engine == "duckdb" else target
@@ -246,11 +273,11 @@ def main() -> int:
                 target.mkdir(parents=True, exist_ok=True)
                 store = target / ("finops.duckdb" if engine == "duckdb" else "raw.duckdb")
             load = os.getloadavg()[0]
-            r = _run(SCRIPTS[engine], str(data), str(store))
+            r = _run(SCRIPTS[engine], str(data), str(store), *(["csv"] if args.csv else []))
             _clean(engine)
             if r is None:
                 continue
-            r.update(engine=engine, rows=rows, load_before=round(load, 2))
+            r.update(engine=engine + ("-csv" if args.csv else ""), rows=rows, load_before=round(load, 2))
             results.append(r)
             stages = ", ".join(f"{k} {r[k]:.1f} s" for k in ("startup", "ingest", "allocate", "aggregate")
                                if k in r)
@@ -261,7 +288,8 @@ def main() -> int:
     saved = OUT / "scale_results.json"
     earlier = json.loads(saved.read_text()) if saved.exists() else []
     fresh = {(r["rows"], r["engine"]) for r in results}
-    order = {e: i for i, e in enumerate(("duckdb", "spark", "floor", "pandas"))}
+    order = {e: i for i, e in enumerate(("duckdb", "spark", "floor", "pandas", "duckdb-csv",
+                                         "floor-csv", "pandas-csv"))}
     results = sorted([r for r in earlier if (r["rows"], r["engine"]) not in fresh] + results,
                      key=lambda r: (r["rows"], order[r["engine"]]))
     table = _table(results)
