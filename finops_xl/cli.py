@@ -33,10 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="finops-xl", description="Cloud-cost finance for Excel: FOCUS cost store and tools."
     )
+    engine_opt = argparse.ArgumentParser(add_help=False)
+    engine_opt.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help="where the work runs: duckdb (default; --store is a DuckDB file) or spark (--store is "
+             "a lake folder of Parquet tables; needs pyspark)")
+    engine_opt.add_argument(
+        "--spark", metavar="URL", default=None,
+        help="with --engine spark: a master URL (local[4], spark://host:7077, yarn) or a Spark "
+             "Connect URL (sc://host:15002); default $FINOPS_XL_SPARK, else local[*]")
     p.add_argument("--version", action="version", version=f"finops-xl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    q = sub.add_parser("ingest", parents=[store_opt], help="load FOCUS exports into the store")
+    q = sub.add_parser("ingest", parents=[store_opt, engine_opt], help="load FOCUS exports into the store")
     q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(run=_cmd_ingest)
@@ -81,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--months", type=int, default=6, help="generated months (default 6)")
     q.set_defaults(run=_cmd_demo)
 
-    q = sub.add_parser("allocate", parents=[store_opt],
+    q = sub.add_parser("allocate", parents=[store_opt, engine_opt],
                        help="allocate every cost in the store to owners by rules (replaces the last allocation)")
     q.add_argument("--rules", type=Path, required=True, metavar="FILE", help="allocation rules (YAML)")
     q.set_defaults(run=_cmd_allocate)
@@ -253,8 +262,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---- commands ----------------------------------------------------------------------------------
 
 
+def _spark_engine(args: argparse.Namespace):
+    from finops_xl.engine.spark_engine import SparkEngine, spark_session
+
+    return SparkEngine(spark_session(args.spark))
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     store = CostStore(args.store)
+    if args.engine == "spark":
+        from finops_xl.engine.lake import ingest_spark
+
+        load = ingest_spark(args.paths, store.path, _spark_engine(args))
+        print(f"loaded {load.rows:,} rows from {len(load.files)} file(s) in {load.seconds:.1f} s "
+              f"(load {load.load_id}, spark) into {store.path}")
+        for p, a, b, n, _, _ in load.slices:
+            print(f"  {p:<12} {a:<22} {b:%Y-%m}  {n:>10,} rows")
+        return 0
     report = _ingest_with_bar(args.paths, store, quiet=args.quiet)
     _print_load(report, store)
     return 0
@@ -450,18 +474,26 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     except RuleError as exc:
         print(f"finops-xl allocate: {exc}", file=sys.stderr)
         return 1
+    from finops_xl.allocation.showback import coverage
+
     store = CostStore(args.store)
     try:
-        report = allocate(store, rules)
-    except ValueError as exc:  # e.g. a kubernetes pool's usage file with bad rows
+        if args.engine == "spark":
+            from finops_xl.engine.lake import allocate_spark
+
+            report = allocate_spark(store.path, rules, _spark_engine(args))
+        else:
+            report = allocate(store, rules)
+    except (ValueError, FileNotFoundError) as exc:  # e.g. a kubernetes pool's usage file with bad rows
         print(f"finops-xl allocate: {exc}", file=sys.stderr)
         return 1
     print(f"allocated {report.groups:,} charge groups into {report.lines:,} lines in "
-          f"{report.seconds:.1f} s (run {report.run_id}) in {store.path}")
+          f"{report.seconds:.1f} s (run {report.run_id}{', spark' if args.engine == 'spark' else ''}) "
+          f"in {store.path}")
     print(f"rules: {args.rules} (owner: {rules.owner}; pools: "
           f"{', '.join(p.id for p in rules.pools) or 'none'})")
-    _print_coverage(report.coverage)
     with store.reader() as con:
+        _print_coverage(coverage(con))
         lines = statements(con)
     if lines:
         _print_owner_totals([s for s in lines if s.month == lines[-1].month], rules.owner)

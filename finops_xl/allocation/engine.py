@@ -19,6 +19,10 @@ Steps (run in the allocation writer, so a run is all-or-nothing and readers neve
    exactly (against the daily cube, which every load keeps equal to ``charges``; the tests check
    both); otherwise the run fails and nothing is written.
 
+Every step is set-based SQL run through an engine (``finops_xl.engine``): DuckDB for the store, or
+Spark for a lake (``finops_xl.engine.lake``), the same statements on both. Only step 4's pool splits
+run in Python, over small aggregates (pools × months × currencies × owners).
+
 Results: ``allocation_groups``, ``allocated_charges`` (the lines: owner, owner attributes, kind,
 method, rule, pool, group, share, amounts) and ``allocation_runs``, in the store's allocation file
 (``CostStore.allocation_path``; every store reader sees them as views). A run replaces them all,
@@ -37,6 +41,9 @@ from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
+
+from finops_xl.engine import Engine
+from finops_xl.engine.duckdb_engine import DuckDBEngine
 
 from finops_xl.allocation.rules import FILTER_COLUMNS, UNALLOCATED, Pool, Rules
 from finops_xl.allocation.showback import Coverage, coverage
@@ -85,12 +92,7 @@ def allocate(store: CostStore | str | os.PathLike, rules: Rules) -> AllocationRe
     store = store if isinstance(store, CostStore) else CostStore(store)
     with store.allocation_writer() as con:
         con.execute("BEGIN TRANSACTION")
-        _build_groups(con, rules)
-        _resolve_owners(con, rules)
-        _assign_pools(con, rules)
-        lines = _lines(con, rules)
-        _write_lines(con, lines)
-        _check_conservation(con)
+        run_steps(DuckDBEngine(con), rules)
         run_id = _record_run(con, rules)
         con.execute("COMMIT")
         groups = con.execute("SELECT count(*) FROM allocation_groups").fetchall()[0][0]
@@ -99,12 +101,23 @@ def allocate(store: CostStore | str | os.PathLike, rules: Rules) -> AllocationRe
     return AllocationReport(run_id, groups, n_lines, cov, time.monotonic() - started)
 
 
+def run_steps(engine: Engine, rules: Rules) -> None:
+    """Steps 1–5 on ``engine``, reading its ``cost_daily`` table; leaves ``allocation_groups`` and
+    ``allocated_charges`` there. Raises AssertionError if the lines do not tie to the source."""
+    _build_groups(engine, rules)
+    _resolve_owners(engine, rules)
+    _assign_pools(engine, rules)
+    lines = _lines(engine, rules)
+    _write_lines(engine, lines)
+    _check_conservation(engine)
+
+
 # ---- step 1: groups -----------------------------------------------------------------------------
 
 
-def _build_groups(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
-    keys = [k for (k,) in con.execute(
-        "SELECT DISTINCT unnest(json_keys(Tags)) FROM cost_daily WHERE Tags IS NOT NULL").fetchall()]
+def _build_groups(engine: Engine, rules: Rules) -> None:
+    keys = [k for (k,) in engine.fetch(
+        "SELECT DISTINCT unnest(json_keys(Tags)) FROM cost_daily WHERE Tags IS NOT NULL")]
     tag_exprs = ", ".join(
         f"{rules.taxonomy.sql(d, keys, tags='CAST(Tags AS JSON)')} AS {sql_identifier(tag_column(d))}"
         for d in rules.taxonomy.names
@@ -113,11 +126,10 @@ def _build_groups(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     tag_cols = "".join(", " + sql_identifier(tag_column(d)) for d in rules.taxonomy.names)
     order = ", ".join(f"{c} NULLS FIRST" for c in ("month", "currency", *_GROUP_KEYS,
                                                    *(sql_identifier(tag_column(d)) for d in rules.taxonomy.names)))
-    con.execute("DROP TABLE IF EXISTS allocation_groups")
+    engine.drop("allocation_groups")
     # tags are resolved once per distinct tag set (a few thousand), not once per row
     tag_dims = ", ".join(f"t.{sql_identifier(tag_column(d))}" for d in rules.taxonomy.names)
-    con.execute(f"""
-        CREATE TABLE allocation_groups AS
+    engine.create_table("allocation_groups", f"""
         WITH tagsets AS (
             SELECT Tags{', ' + tag_exprs if tag_exprs else ''}
             FROM (SELECT DISTINCT CAST(Tags AS VARCHAR) AS Tags FROM cost_daily)
@@ -141,28 +153,25 @@ def _build_groups(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
 # ---- step 2: owners -----------------------------------------------------------------------------
 
 
-def _mapping_table(con, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _mapping_table(engine: Engine, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     table = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
-    con.register(f"{name}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
+    engine.register(name, table)
 
 
-def _resolve_owners(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
-    _mapping_table(con, "alloc_defaults", ("sub_account", "owner"),
+def _resolve_owners(engine: Engine, rules: Rules) -> None:
+    _mapping_table(engine, "alloc_defaults", ("sub_account", "owner"),
                    sorted(rules.account_defaults.items()))
     h = rules.hierarchy.rows if rules.hierarchy else {}
     h_cols = ("sub_account", rules.owner, *ATTRIBUTES)
     h_cols = tuple(dict.fromkeys(h_cols))  # the owner may itself be an attribute
-    _mapping_table(con, "alloc_hierarchy", h_cols,
+    _mapping_table(engine, "alloc_hierarchy", h_cols,
                    [(k, *(v.get(c) for c in h_cols[1:])) for k, v in sorted(h.items())])
     tag_owner = sql_identifier(tag_column(rules.owner))
     attrs = []
     for a in ATTRIBUTES:
         from_tag = f"g.{sql_identifier(tag_column(a))}, " if a in rules.taxonomy.names else ""
         attrs.append(f"coalesce({from_tag}h.{sql_identifier(a)}) AS {sql_identifier(a)}")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE allocation_groups AS
+    engine.create_table("allocation_groups", f"""
         SELECT g.*,
                coalesce(g.{tag_owner}, d.owner, h.{sql_identifier(rules.owner)}) AS owner,
                CASE WHEN g.{tag_owner} IS NOT NULL THEN 'tag'
@@ -198,14 +207,13 @@ def _filter_sql(pool: Pool, rules: Rules) -> str:
     return " AND ".join(clauses) or "false"
 
 
-def _assign_pools(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+def _assign_pools(engine: Engine, rules: Rules) -> None:
     if rules.pools:
         cases = " ".join(f"WHEN {_filter_sql(p, rules)} THEN {sql_literal(p.id)}" for p in rules.pools)
         expr = f"CASE {cases} END"
     else:
         expr = "CAST(NULL AS VARCHAR)"
-    con.execute(f"CREATE OR REPLACE TABLE allocation_groups AS SELECT *, {expr} AS pool_id "
-                f"FROM allocation_groups")
+    engine.create_table("allocation_groups", f"SELECT *, {expr} AS pool_id FROM allocation_groups")
 
 
 # ---- step 4: lines ------------------------------------------------------------------------------
@@ -225,25 +233,25 @@ class _Line:
     effective: Decimal
 
 
-def _lines(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[_Line]:
+def _lines(engine: Engine, rules: Rules) -> list[_Line]:
     """Split every pool (small aggregates: pools × months × currencies × owners)."""
     direct = defaultdict(lambda: defaultdict(Decimal))  # (month, currency) -> owner -> EffectiveCost
-    for month, currency, owner, eff in con.execute(
+    for month, currency, owner, eff in sorted(engine.fetch(
         "SELECT month, currency, owner, sum(EffectiveCost) FROM allocation_groups "
-        "WHERE pool_id IS NULL AND owner IS NOT NULL GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
+        "WHERE pool_id IS NULL AND owner IS NOT NULL GROUP BY ALL"
+    )):
         direct[(month, currency)][owner] += Decimal(eff)
     totals = defaultdict(dict)  # pool -> (month, currency) -> (billed, effective)
-    for pool_id, month, currency, billed, eff in con.execute(
+    for pool_id, month, currency, billed, eff in sorted(engine.fetch(
         "SELECT pool_id, month, currency, sum(BilledCost), sum(EffectiveCost) FROM allocation_groups "
-        "WHERE pool_id IS NOT NULL GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
+        "WHERE pool_id IS NOT NULL GROUP BY ALL"
+    )):
         totals[pool_id][(month, currency)] = (Decimal(billed), Decimal(eff))
     shared = defaultdict(lambda: defaultdict(Decimal))  # what earlier pools gave each owner
     lines: list[_Line] = []
     for pool in rules.pools:
         if pool.split == "kubernetes":
-            for line in _kubernetes_lines(con, pool, rules):
+            for line in _kubernetes_lines(engine, pool, rules):
                 lines.append(line)
                 if line.kind == "shared":
                     shared[(line.month, line.currency)][line.owner] += line.effective
@@ -266,10 +274,15 @@ def _lines(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[_Line]:
     return lines
 
 
-def _kubernetes_lines(con: duckdb.DuckDBPyConnection, pool: Pool, rules: Rules) -> list[_Line]:
-    """A kubernetes pool: its clusters' node cost to namespaces (OpenCost), namespaces to owners."""
+def _kubernetes_lines(engine: Engine, pool: Pool, rules: Rules) -> list[_Line]:
+    """A kubernetes pool: its clusters' node cost to namespaces (OpenCost), namespaces to owners.
+
+    Runs on the DuckDB engine only (OpenCost's usage files are read by DuckDB)."""
     from finops_xl.allocation.kubernetes import IDLE, OpenCostOptions, allocate_cluster_costs
 
+    if not isinstance(engine, DuckDBEngine):
+        raise ValueError(f"pool {pool.id!r}: kubernetes pools run on the duckdb engine only")
+    con = engine.con
     k = pool.kubernetes
     cluster = sql_identifier(tag_column(k.cluster))
     unnamed = con.execute(
@@ -321,12 +334,14 @@ def _weights(pool: Pool, direct: dict, shared: dict, month: dt.date) -> dict[str
     return {o: v for o, v in weights.items() if v > 0}
 
 
-def _write_lines(con: duckdb.DuckDBPyConnection, shared: list[_Line]) -> None:
-    """``allocated_charges``: direct and unallocated group lines (SQL), then the pool lines."""
+def _write_lines(engine: Engine, shared: list[_Line]) -> None:
+    """``allocated_charges``: direct and unallocated group lines (SQL), then the pool lines.
+
+    A pool line carries its owner's attributes from the owner's groups; should they differ (an
+    owner tagged with two business units), the smallest value, so every engine picks the same."""
     attr_cols = ", ".join(sql_identifier(a) for a in ATTRIBUTES)
-    con.execute("DROP TABLE IF EXISTS allocated_charges")
-    con.execute(f"""
-        CREATE TABLE allocated_charges AS
+    engine.drop("allocated_charges")
+    direct = f"""
         SELECT month, currency,
                coalesce(owner, '{UNALLOCATED}') AS owner, {attr_cols},
                CASE WHEN owner IS NULL THEN 'unallocated' ELSE 'direct' END AS kind,
@@ -336,8 +351,9 @@ def _write_lines(con: duckdb.DuckDBPyConnection, shared: list[_Line]) -> None:
                CAST(1 AS DECIMAL(38,18)) AS share, rows AS source_rows,
                BilledCost, EffectiveCost
         FROM allocation_groups WHERE pool_id IS NULL
-    """)
+    """
     if not shared:
+        engine.create_table("allocated_charges", direct)
         return
     table = pa.table({
         "month": pa.array([x.month for x in shared], pa.date32()),
@@ -351,27 +367,27 @@ def _write_lines(con: duckdb.DuckDBPyConnection, shared: list[_Line]) -> None:
         "BilledCost": pa.array([x.billed for x in shared], pa.decimal128(38, 12)),
         "EffectiveCost": pa.array([x.effective for x in shared], pa.decimal128(38, 12)),
     })
-    con.register("shared_lines", table)
+    engine.register("shared_lines", table)
     attrs = ", ".join(f"a.{sql_identifier(x)}" for x in ATTRIBUTES)
-    con.execute(f"""
-        INSERT INTO allocated_charges BY NAME
+    engine.create_table("allocated_charges", direct + f"""
+        UNION ALL
         SELECT s.month, s.currency, s.owner, {attrs}, s.kind, s.method, s.rule_id, s.pool_id,
                CAST(NULL AS BIGINT) AS group_id, CAST(s.share AS DECIMAL(38,18)) AS share,
                p.rows AS source_rows, s.BilledCost, s.EffectiveCost
         FROM shared_lines s
-        LEFT JOIN (SELECT owner, {', '.join(f'any_value({sql_identifier(x)}) AS {sql_identifier(x)}' for x in ATTRIBUTES)}
+        LEFT JOIN (SELECT owner, {', '.join(f'min({sql_identifier(x)}) AS {sql_identifier(x)}' for x in ATTRIBUTES)}
                    FROM allocation_groups WHERE owner IS NOT NULL GROUP BY owner) a USING (owner)
         LEFT JOIN (SELECT pool_id, month, currency, sum(rows) AS rows FROM allocation_groups
                    WHERE pool_id IS NOT NULL GROUP BY ALL) p USING (pool_id, month, currency)
     """)
-    con.unregister("shared_lines")
+    engine.drop("shared_lines")
 
 
 # ---- step 5: check ------------------------------------------------------------------------------
 
 
-def _check_conservation(con: duckdb.DuckDBPyConnection) -> None:
-    broken = con.execute("""
+def _check_conservation(engine: Engine) -> None:
+    broken = engine.fetch("""
         WITH src AS (SELECT CAST(date_trunc('month', ChargeDate) AS DATE) AS month,
                             BillingCurrency AS currency, sum(BilledCost) AS b, sum(EffectiveCost) AS e
                      FROM cost_daily GROUP BY ALL),
@@ -379,7 +395,7 @@ def _check_conservation(con: duckdb.DuckDBPyConnection) -> None:
                      FROM allocated_charges GROUP BY ALL)
         SELECT * FROM src FULL JOIN out USING (month, currency)
         WHERE src.b IS DISTINCT FROM out.b OR src.e IS DISTINCT FROM out.e
-    """).fetchall()
+    """)
     if broken:
         raise AssertionError(f"allocation does not conserve cost (internal error): {broken[:3]}")
 

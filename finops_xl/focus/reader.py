@@ -294,6 +294,16 @@ class FocusFile:
             + [f"array_agg(DISTINCT CAST({_q(m.source)} AS VARCHAR))" for m in self._value_sets()]
         )
 
+    def validation_sql(self) -> str:
+        """The aggregate list that validates this file in one pass over its rows (any engine runs
+        it: ``check_files`` on DuckDB, ``engine.lake.ingest_spark`` on Spark)."""
+        return self._count_sql()
+
+    def problems_from(self, counts: tuple | None) -> list[Problem]:
+        """The file's problems from the results of ``validation_sql`` (None: the file had no rows).
+        Locating a failing row reads the file again through this file's DuckDB connection."""
+        return self._absorb(counts)
+
     def _value_set_check(self, m: ColumnMap, distinct: list) -> tuple[_Check | None, bool]:
         """(a check matching the rows whose value is not allowed, or None; whether any value needs
         normalizing), from a column's distinct values."""

@@ -41,7 +41,7 @@ from finops_xl.store.errors import IngestError
 from finops_xl.store.sources import (
     SourceFile, content_hash, discover, reader_sql, sql_identifier, sql_literal,
 )
-from finops_xl.store.store import CostStore, connect, cube_insert_sql, table_columns
+from finops_xl.store.store import CostStore, connect, cube_insert_sql, slice_totals_sql, table_columns
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
@@ -335,15 +335,7 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> 
 def _replace_slices(
     con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime
 ) -> list[SliceChange]:
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE new_slices AS
-        SELECT ProviderName, BillingAccountId, BillingPeriodStart,
-               count(*) AS rows, sum(BilledCost) AS BilledCost, sum(EffectiveCost) AS EffectiveCost
-        FROM charges WHERE x_LoadId = $1 GROUP BY ALL
-        """,
-        [load_id],
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_slices AS {slice_totals_sql(f'x_LoadId = {int(load_id)}')}")
     con.execute(
         """
         DELETE FROM cost_daily USING new_slices s

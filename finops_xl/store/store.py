@@ -41,6 +41,12 @@ from finops_xl.store.sources import sql_identifier, sql_literal
 #: Version of the store's own table layout (recorded in ``store_info``).
 SCHEMA_VERSION = "1"
 
+#: DuckDB memory limit of a writer (a load or an allocation), unless ``FINOPS_XL_MEMORY_LIMIT``
+#: says otherwise (any DuckDB size, e.g. ``8GB``). Beyond it DuckDB spills to a temporary folder
+#: beside the store (``<store>.tmp``), so a 30M-row load stays well under 8 GB of RAM.
+MEMORY_LIMIT = "4GB"
+MEMORY_LIMIT_ENV = "FINOPS_XL_MEMORY_LIMIT"
+
 #: Lineage columns every stored charge carries, after the FOCUS columns.
 LINEAGE_COLUMNS = {"x_LoadId": "BIGINT", "x_SourceFile": "VARCHAR"}
 
@@ -114,12 +120,26 @@ CREATE TABLE IF NOT EXISTS cost_daily (
 """
 
 
+def cube_select_sql(where: str, charges: str = "charges") -> str:
+    """The ``cost_daily`` rows of the charges matching ``where``: summed by day and dimension, in
+    the cube's column order (one statement for every engine)."""
+    dims = ", ".join(CUBE_DIMENSIONS)
+    sums = ", ".join(f"sum({m}) AS {m}" for m in CUBE_MEASURES)
+    return (f"SELECT CAST(ChargePeriodStart AS DATE) AS ChargeDate, {dims}, count(*) AS rows, {sums} "
+            f"FROM {charges} WHERE {where} GROUP BY ALL")
+
+
 def cube_insert_sql(where: str) -> str:
     """``INSERT INTO cost_daily`` the charges matching ``where``, summed by day and dimension."""
-    dims = ", ".join(CUBE_DIMENSIONS)
-    sums = ", ".join(f"sum({m})" for m in CUBE_MEASURES)
-    return (f"INSERT INTO cost_daily SELECT CAST(ChargePeriodStart AS DATE), {dims}, count(*), {sums} "
-            f"FROM charges WHERE {where} GROUP BY ALL")
+    return f"INSERT INTO cost_daily {cube_select_sql(where)}"
+
+
+def slice_totals_sql(where: str, charges: str = "charges") -> str:
+    """Row count and exact totals per slice (provider, billing account, billing period) of the
+    charges matching ``where``: what a load records for each slice it writes."""
+    return ("SELECT ProviderName, BillingAccountId, BillingPeriodStart, count(*) AS rows, "
+            "sum(BilledCost) AS BilledCost, sum(EffectiveCost) AS EffectiveCost "
+            f"FROM {charges} WHERE {where} GROUP BY ALL")
 
 
 def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -179,7 +199,15 @@ class CostStore:
         return f"CostStore({str(self.path)!r})"
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return self.path.is_file() or self.is_lake
+
+    @property
+    def is_lake(self) -> bool:
+        """True when the path is a folder of Parquet tables written by the Spark engine
+        (``finops_xl.engine.lake``) rather than a DuckDB file."""
+        from finops_xl.engine.lake import is_lake
+
+        return self.path.is_dir() and is_lake(self.path)
 
     @property
     def allocation_path(self) -> Path:
@@ -197,6 +225,11 @@ class CostStore:
         """Changes whenever a load, an allocation or a ledger change lands; for caches of query
         results."""
         parts = []
+        if self.is_lake:
+            from finops_xl.engine.lake import INFO_FILE
+
+            st = (self.path / INFO_FILE).stat()
+            return f"lake:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
         for p in (self.path, self.allocation_path, self.savings_path):
             try:
                 st = p.stat()
@@ -216,6 +249,18 @@ class CostStore:
                 f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
                 f"{self.path}` (or try `finops-xl demo`)"
             )
+        if self.is_lake:
+            from finops_xl.engine.lake import lake_views
+
+            con = connect(":memory:", read_only=False)
+            try:
+                lake_views(con, self.path)
+                if self.savings_path.is_file():
+                    _attach_views(con, self.savings_path, "savings", SAVINGS_TABLES)
+                yield con
+            finally:
+                con.close()
+            return
         con = connect(self.path, read_only=True)
         try:
             if self.allocation_path.is_file():
@@ -233,6 +278,7 @@ class CostStore:
 
         Raising inside the block discards every change.
         """
+        self._refuse_lake()
         with self._swap(self.path) as con:
             ensure_schema(con)
             yield con
@@ -245,9 +291,15 @@ class CostStore:
         if not self.exists():
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
+        self._refuse_lake()
         with self._swap(self.allocation_path, lock=self.path) as con:
             _attach_views(con, self.path, "store", ("cost_daily", "store_info"))
             yield con
+
+    def _refuse_lake(self) -> None:
+        if self.is_lake:
+            raise StoreError(f"{self.path} is a lake written by the Spark engine: load and allocate "
+                             "it with --engine spark")
 
     @contextlib.contextmanager
     def savings_writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -257,7 +309,12 @@ class CostStore:
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
         with self._swap(self.savings_path, lock=self.path) as con:
-            _attach_views(con, self.path, "store", ("charges", "cost_daily", "store_info"))
+            if self.is_lake:  # a lake written by the Spark engine: its tables as views
+                from finops_xl.engine.lake import lake_views
+
+                lake_views(con, self.path)
+            else:
+                _attach_views(con, self.path, "store", ("charges", "cost_daily", "store_info"))
             yield con
 
     @contextlib.contextmanager
@@ -271,6 +328,9 @@ class CostStore:
                 shutil.copyfile(target, work)
             con = connect(work, read_only=False)
             con.execute("SET preserve_insertion_order = false")  # row order carries no meaning
+            limit = os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
+            con.execute(f"SET memory_limit = {sql_literal(limit)}")
+            con.execute(f"SET temp_directory = {sql_literal(str(target.with_name(target.name + '.tmp')))}")
             try:
                 yield con
                 con.execute("CHECKPOINT")
