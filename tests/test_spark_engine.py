@@ -227,3 +227,22 @@ def test_the_excel_functions_answer_the_same_from_a_lake(both):
     for name, _ in q_store.dimensions():
         assert q_lake.cost_table(start, end, rows=name, columns="month") == \
             q_store.cost_table(start, end, rows=name, columns="month"), name
+
+
+def test_opportunities_and_the_savings_ledger_work_on_a_lake(both):
+    """The detectors read a lake like a store, and the ledger sits beside the lake's folder."""
+    from finops_xl.optimization import ledger
+    from finops_xl.optimization.detectors import detect
+
+    store, lake = both
+    rules = load_rules(allocation_rules())
+    with store.reader() as con:
+        from_store = detect(con, rules=rules)
+    with lake.reader() as con:
+        from_lake = detect(con, rules=rules)
+    assert [(f.id, f.savings, f.owner) for f in from_lake] == [(f.id, f.savings, f.owner) for f in from_store]
+    assert from_lake
+    assert ledger.record(lake, from_lake) == (len(from_lake), 0)
+    assert lake.savings_path.is_file() and lake.savings_path.parent == lake.path.parent
+    with lake.reader() as con:
+        assert len(ledger.opportunities(con)) == len(from_lake)
