@@ -121,6 +121,21 @@ def test_a_resource_with_a_finding_is_not_also_a_commitment_candidate(findings):
     assert [f.rule for f in batch] == ["commitment-candidate"]
 
 
+def test_a_commitment_candidate_saves_what_the_providers_commitments_saved(store, findings):
+    (batch,) = [f for f in findings if f.resource_id == resource("rightsized_vm")]
+    with store.reader() as con:
+        eff, contracted = con.execute(
+            "SELECT sum(EffectiveCost), sum(ContractedCost) FROM charges WHERE ProviderName = 'AWS' "
+            "AND CommitmentDiscountStatus = 'Used' AND ChargePeriodStart >= ? AND ChargePeriodStart < ?",
+            [MARCH, dt.date(2025, 4, 1)]).fetchone()
+    rate = (1 - Decimal(eff) / Decimal(contracted)).quantize(Decimal("0.0001"))
+    # 9 days at 0.384 × 24 and 22 days at 0.192 × 24, on demand
+    hours_cost = Decimal("0.384") * 24 * 9 + Decimal("0.192") * 24 * 22
+    assert batch.monthly_cost == hours_cost.quantize(CENTS) == Decimal("184.32")
+    assert batch.savings == (hours_cost * rate).quantize(CENTS)
+    assert f"{rate * 100:.2f}%" in batch.evidence
+
+
 def test_findings_without_rules_have_no_owner_and_no_retired_rule(store, utilization):
     with store.reader() as con:
         found = detect(con, MARCH, utilization=utilization)

@@ -28,9 +28,11 @@ rule                      fires when (defaults in :class:`Settings`)
                           Savings: the hours' cost × (1 − new price / old price).
 ``rightsize`` / ``idle``  from the utilization export (``rightsizing.py``).
 ``commitment-candidate``  an on-demand virtual machine billed at least ``steady_hours`` on every day
-                          of the month that has data. Savings: the hours' cost × the assumed
-                          commitment discount. Not raised for a resource with another finding (act on
-                          that first).
+                          of the month that has data. Savings: the hours' cost × the discount the
+                          provider's commitments achieved that month on the usage they covered
+                          (1 − EffectiveCost ÷ ContractedCost of Used rows), else
+                          ``commitment_discount``. Not raised for a resource with another finding
+                          (act on that first).
 ========================  ===========================================================================
 """
 
@@ -65,7 +67,9 @@ class Settings:
     storage_days: int = 14
     idle_units_per_hour: Decimal = Decimal("0.01")
     steady_hours: Decimal = Decimal("23.5")
-    commitment_discount: Decimal = Decimal("0.28")  # a 1-year no-upfront compute savings plan, typical
+    # the discount assumed for a commitment candidate where the provider's own covered usage shows
+    # none this month (a 1-year no-upfront compute savings plan, typical)
+    commitment_discount: Decimal = Decimal("0.28")
     headroom_pct: Decimal = Decimal("70")
     idle_cpu_pct: Decimal = Decimal("5")
     min_utilization_days: int = 14
@@ -345,11 +349,25 @@ def _commitment_candidates(con, month: dt.date, s: Settings, data_days: int) -> 
         FROM steady s JOIN opt_res r USING (ResourceId)
         WHERE r.on_demand ORDER BY r.ResourceId
     """).fetchall()
-    return [_finding(row, "commitment-candidate", month, Decimal(row[11]) * s.commitment_discount, "medium",
-                     "cover it with a savings plan or reservation (see `finops-xl commitments`)",
-                     f"on-demand, at least {Decimal(row[12]).normalize():f} h on each of the month's {data_days} "
-                     f"days of data; savings at an assumed {s.commitment_discount * 100:.0f}% commitment discount")
-            for row in rows]
+    observed = dict(con.execute("""
+        SELECT ProviderName, 1 - sum(EffectiveCost) / sum(ContractedCost) FROM opt_rows
+        WHERE CommitmentDiscountStatus = 'Used' AND ContractedCost > 0 GROUP BY ProviderName
+    """).fetchall())
+    out = []
+    for row in rows:
+        rate = Decimal(observed.get(row[2]) or 0)
+        if 0 < rate < 1:
+            rate = rate.quantize(Decimal("0.0001"))
+            basis = (f"{rate * 100:.2f}%, what {row[2]} commitments saved on the usage they covered this "
+                     "month (1 − EffectiveCost ÷ ContractedCost)")
+        else:
+            rate = s.commitment_discount
+            basis = f"an assumed {rate * 100:.0f}% commitment discount ({row[2]} shows no covered usage this month)"
+        out.append(_finding(row, "commitment-candidate", month, Decimal(row[11]) * rate, "medium",
+                            "cover it with a savings plan or reservation (see `finops-xl commitments`)",
+                            f"on-demand, at least {Decimal(row[12]).normalize():f} h on each of the month's "
+                            f"{data_days} days of data; savings at {basis}"))
+    return out
 
 
 def _days_in_month(month: dt.date) -> int:
