@@ -226,7 +226,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=("table", "csv"), default="table")
     q.add_argument("--no-record", action="store_true", help="do not add the findings to the savings ledger")
     q.set_defaults(run=_cmd_opportunities)
-    actions = q.add_subparsers(dest="action", metavar="ACTION")
+    actions = q.add_subparsers(dest="action", metavar="[ACTION]",
+                               description="without an action: find, record and list the opportunities")
     action_store = argparse.ArgumentParser(add_help=False)  # --store after the action, too
     action_store.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
                               help="cost store file (as for the command)")
@@ -674,6 +675,10 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
     store = CostStore(args.store)
     try:
         rules = _rules_for(store, args.rules)
+        if rules is None:
+            print("finops-xl opportunities: no allocation rules (--rules FILE, or a store allocated with "
+                  "`finops-xl allocate`): findings have no owner, so --owner and --retired match nothing",
+                  file=sys.stderr)
         util = read_utilization(args.utilization) if args.utilization else None
         with store.reader() as con:
             findings = detect(con, args.month, rules=rules, retired=args.retired, utilization=util)
