@@ -169,6 +169,27 @@ def test_bad_rows_abort_a_spark_load_before_anything_is_written(tmp_path, export
     assert not (tmp_path / "lake").exists()
 
 
+def test_file_names_with_spaces_plus_and_percent_keep_their_rows_and_labels(tmp_path, exports, spark):
+    odd = tmp_path / "exports 2025+q1 100%"
+    odd.mkdir()
+    originals = sorted(exports.glob("*.parquet"))[:2]
+    names = ["aws jan+feb.parquet", "gcp%20 é.parquet"]
+    for src, name in zip(originals, names):
+        shutil.copy(src, odd / name)
+    load = ingest_spark([odd], tmp_path / "lake", spark)
+    assert load.rows == sum(pq.read_metadata(p).num_rows for p in originals)
+    con = duckdb.connect()
+    try:
+        from finops_xl.engine.lake import lake_views
+
+        lake_views(con, tmp_path / "lake")
+        by_file = dict(con.execute("SELECT x_SourceFile, count(*) FROM charges GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    assert sorted(by_file) == sorted(load.files)
+    assert sorted(by_file.values()) == sorted(pq.read_metadata(p).num_rows for p in originals)
+
+
 def test_spark_reads_parquet_only(tmp_path, sample_csv, spark):
     with pytest.raises(IngestError, match="spark engine reads FOCUS Parquet"):
         ingest_spark([sample_csv], tmp_path / "lake", spark)

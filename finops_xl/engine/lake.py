@@ -31,7 +31,9 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import time
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,13 +93,20 @@ _FILE = "__finops_xl_source_path"
 
 def _source_view(spark, name: str, files: list[FocusFile]) -> None:
     """One reader over ``files`` (Parquet sharing a header) as view ``name``, each row with its
-    file's absolute path in ``_FILE``."""
+    file's URI, as Spark names it, in ``_FILE``.
+
+    The URI is taken as is (no per-row decoding, which costs more than the rest of the row's
+    work); the few distinct URIs are decoded to paths on the driver (``_uri_path``).
+    """
     from pyspark.sql import functions as F
 
     df = spark.read.parquet(*(str(f.source.path) for f in files))
-    df.withColumn(_FILE, F.expr("reflect('java.net.URLDecoder', 'decode', "
-                                "regexp_replace(input_file_name(), '^file:(//)?', ''), 'UTF-8')")
-                  ).createOrReplaceTempView(name)
+    df.withColumn(_FILE, F.input_file_name()).createOrReplaceTempView(name)
+
+
+def _uri_path(uri: str) -> str:
+    """The absolute path of a file URI as ``input_file_name()`` gives it."""
+    return urllib.parse.unquote(re.sub(r"^file:(//)?", "", uri))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,10 +156,14 @@ def ingest_spark(
         for f in candidates:
             groups.setdefault(f.header, []).append(f)
         files: list[FocusFile] = []
+        uris: dict[str, str] = {}  # path -> the URI Spark reads it by
         for members in groups.values():
             _source_view(spark, "__finops_xl_src", members)
-            counts = {r[0]: r[1:] for r in engine.fetch(
-                f"SELECT {_FILE}, {members[0].validation_sql()} FROM __finops_xl_src GROUP BY 1")}
+            counts = {}
+            for r in engine.fetch(
+                    f"SELECT {_FILE}, {members[0].validation_sql()} FROM __finops_xl_src GROUP BY 1"):
+                uris[_uri_path(r[0])] = r[0]
+                counts[_uri_path(r[0])] = r[1:]
             for f in members:
                 problems.extend(f.problems_from(counts.get(str(f.source.path))))
                 files.append(f)
@@ -172,7 +185,8 @@ def ingest_spark(
     for i, members in enumerate(plans.values()):
         view = f"__finops_xl_plan_{i}"
         _source_view(spark, view, members)
-        labels = " ".join(f"WHEN {sql_literal(str(f.source.path))} THEN {sql_literal(f.source.label)}"
+        # every file here has rows (an empty file is a problem), so validation saw its URI
+        labels = " ".join(f"WHEN {sql_literal(uris[str(f.source.path)])} THEN {sql_literal(f.source.label)}"
                           for f in members)
         sql = members[0].select_sql(columns, extra={"x_LoadId": f"CAST({load_id} AS BIGINT)",
                                                     "x_SourceFile": f"CASE {_FILE} {labels} END"},
