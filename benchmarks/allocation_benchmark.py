@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import _RSS, OUT, _dataset, _run  # noqa: E402
+from ingest_benchmark import OUT, _RSS, _run, benchmark_store  # noqa: E402
 
 SCAN = _RSS + textwrap.dedent("""
     import json, sys, time, duckdb
@@ -59,13 +59,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=10_000_000)
     args = ap.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    store = OUT / f"udf-store-{args.rows}.duckdb"
-    if not store.exists():
-        from finops_xl.store.ingest import ingest
-
-        print(f"loading {args.rows:,} generated rows into {store} …")
-        ingest([_dataset(args.rows)], store)
+    store = benchmark_store(args.rows)
     from finops_xl.store.store import CostStore
 
     with CostStore(store).writer():

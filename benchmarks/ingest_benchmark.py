@@ -115,6 +115,19 @@ def _dataset(rows: int) -> Path:
     return target
 
 
+def benchmark_store(rows: int) -> Path:
+    """The store of ``rows`` generated rows the UDF, allocation and optimization benchmarks share
+    (``benchmarks/out/udf-store-<rows>.duckdb``), loaded on first use."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    store = OUT / f"udf-store-{rows}.duckdb"
+    if not store.exists():
+        from finops_xl.store.ingest import ingest
+
+        print(f"loading {rows:,} generated rows into {store} …")
+        ingest([_dataset(rows)], store)
+    return store
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, action="append", help="dataset size (repeatable)")

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import OUT, _dataset  # noqa: E402
+from ingest_benchmark import OUT, benchmark_store  # noqa: E402
 
 STORM = textwrap.dedent("""
     import os, sys, json, time, random, asyncio, datetime as dt
@@ -73,13 +73,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--calls", type=int, default=1000)
     args = ap.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    store = OUT / f"udf-store-{args.rows}.duckdb"
-    if not store.exists():
-        from finops_xl.store.ingest import ingest
-
-        print(f"loading {args.rows:,} generated rows into {store} …")
-        ingest([_dataset(args.rows)], store)
+    store = benchmark_store(args.rows)
     from finops_xl.store.store import CostStore
 
     with CostStore(store).reader() as con:
