@@ -39,11 +39,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+
+from ingest_benchmark import _dataset  # noqa: E402  (the generated data every benchmark shares)
 
 _RSS = textwrap.dedent("""
     import os, resource, threading, time as _time
@@ -188,18 +190,6 @@ def _run(script: str, *args: str) -> dict | None:
         print(f"  step failed (left out of the table):\n{proc.stderr[-3000:]}", flush=True)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _dataset(rows: int) -> Path:
-    target = OUT / f"data-{rows}"
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        from finops_xl.sample.generator import SampleSpec, generate
-
-        t = time.perf_counter()
-        generate(SampleSpec(rows=rows, months=6), target)
-        (target / ".complete").write_text(f"{time.perf_counter() - t:.1f}\n")
-    return target
 
 
 def _csv_dataset(rows: int) -> Path:
