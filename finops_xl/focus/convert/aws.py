@@ -39,8 +39,8 @@ from __future__ import annotations
 import re
 
 from finops_xl.focus.convert.common import (
-    Header, case_map, unit_sql, focus_projection, is_text, lit, money, q, row_select, tags_object, text,
-    timestamp,
+    Header, focus_projection, is_text, lit, money, q, row_select, service_categories,
+    tags_object, text, timestamp, unit_sql,
 )
 
 #: Line item types that are usage, and what each becomes.
@@ -225,9 +225,6 @@ def focus_sql(header: Header, reader: str) -> str:
                 f"WHEN type = 'Tax' THEN 'Tax' WHEN type IN ({credit}) THEN 'Credit' "
                 f"ELSE 'Adjustment' END)")
     is_usage = f"type IN ({usage})"
-    service_category = case_map("product_code", {k: v[0] for k, v in SERVICES.items()}, "'Other'")
-    service_subcategory = case_map("product_code", {k: v[1] for k, v in SERVICES.items()},
-                                   "'Other (Other)'")
     row = {
         "ProviderName": "'AWS'",
         "PublisherName": ("(CASE WHEN billing_entity = 'AWS Marketplace' "
@@ -264,9 +261,9 @@ def focus_sql(header: Header, reader: str) -> str:
         "ListCost": (f"(CASE WHEN type = 'SavingsPlanNegation' THEN 0 "
                      f"WHEN type IN ({usage}) THEN coalesce(public_cost, unblended, 0) "
                      f"ELSE coalesce(unblended, 0) END)"),
-        "ContractedCost": (f"(CASE WHEN type = 'SavingsPlanNegation' THEN 0 "
-                           f"WHEN type = 'DiscountedUsage' THEN coalesce(public_cost, 0) "
-                           f"ELSE coalesce(unblended, 0) END)"),
+        "ContractedCost": ("(CASE WHEN type = 'SavingsPlanNegation' THEN 0 "
+                           "WHEN type = 'DiscountedUsage' THEN coalesce(public_cost, 0) "
+                           "ELSE coalesce(unblended, 0) END)"),
         "PricingQuantity": f"(CASE WHEN {is_usage} THEN amount END)",
         "PricingUnit": f"(CASE WHEN {is_usage} THEN unit END)",
         "ConsumedQuantity": f"(CASE WHEN {is_usage} THEN amount END)",
@@ -279,8 +276,7 @@ def focus_sql(header: Header, reader: str) -> str:
         "CommitmentDiscountStatus": (f"(CASE WHEN {commitment_id} IS NOT NULL AND {is_usage} "
                                      "THEN 'Used' END)"),
         "ServiceName": "product_name",
-        "ServiceCategory": service_category,
-        "ServiceSubcategory": service_subcategory,
+        **service_categories("product_code", SERVICES),
         "RegionId": "region",
         "RegionName": "(CASE WHEN region IS NOT NULL THEN location END)",
         "AvailabilityZone": "az",

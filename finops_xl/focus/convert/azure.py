@@ -38,7 +38,8 @@ from __future__ import annotations
 import duckdb
 
 from finops_xl.focus.convert.common import (
-    Header, case_map, focus_projection, money, q, row_select, text, timestamp, unit_sql,
+    Header, case_map, focus_projection, money, q, row_select, service_categories, text, timestamp,
+    unit_sql,
 )
 from finops_xl.store.sources import SourceFile
 
@@ -265,9 +266,7 @@ def focus_sql(actual_header: Header, actual_reader: str, amortized_header: Heade
                                      f"WHEN {is_unused} THEN 'Unused' "
                                      f"WHEN {commitment} THEN 'Used' END)"),
         "ServiceName": "coalesce(meter_category, product, 'Microsoft Azure')",
-        "ServiceCategory": case_map("meter_category", {k: v[0] for k, v in SERVICES.items()}, "'Other'"),
-        "ServiceSubcategory": case_map("meter_category", {k: v[1] for k, v in SERVICES.items()},
-                                       "'Other (Other)'"),
+        **service_categories("meter_category", SERVICES),
         "RegionId": "lower(replace(location, ' ', ''))",
         "RegionName": "location",
         "ResourceId": "resource_id",

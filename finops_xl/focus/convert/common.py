@@ -111,6 +111,13 @@ def case_map(expr: str, mapping: dict[str, str], default: str = "NULL") -> str:
     return f"(CASE {expr} {whens} ELSE {default} END)"
 
 
+def service_categories(expr: str, services: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """ServiceCategory and ServiceSubcategory for a provider's service column: ``services`` maps a
+    service to its (category, subcategory); anything else is Other / Other (Other)."""
+    return {"ServiceCategory": case_map(expr, {k: v[0] for k, v in services.items()}, "'Other'"),
+            "ServiceSubcategory": case_map(expr, {k: v[1] for k, v in services.items()}, "'Other (Other)'")}
+
+
 def tags_object(pairs_sql: str) -> str:
     """A JSON object text from SQL producing a list of STRUCT(key, value); NULL when it is empty."""
     return (f"(CASE WHEN len(list_filter({pairs_sql}, lambda p: p.key IS NOT NULL AND p.value IS NOT NULL)) > 0 "

@@ -28,8 +28,8 @@ Mapping:
 from __future__ import annotations
 
 from finops_xl.focus.convert.common import (
-    MONEY, Header, case_map, focus_projection, is_text, lit, money, q, row_select, tags_object, text,
-    timestamp, unit_sql,
+    Header, MONEY, focus_projection, is_text, lit, money, q, row_select,
+    service_categories, tags_object, text, timestamp, unit_sql,
 )
 
 #: service.description → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
@@ -189,9 +189,7 @@ def focus_sql(header: Header, reader: str) -> str:
                                    f"THEN 'Committed Use Discount' END)"),
         "CommitmentDiscountStatus": f"(CASE WHEN {commitment_id} IS NOT NULL AND {is_usage} THEN 'Used' END)",
         "ServiceName": "coalesce(service, 'Google Cloud')",
-        "ServiceCategory": case_map("service", {k: v[0] for k, v in SERVICES.items()}, "'Other'"),
-        "ServiceSubcategory": case_map("service", {k: v[1] for k, v in SERVICES.items()},
-                                       "'Other (Other)'"),
+        **service_categories("service", SERVICES),
         "RegionId": "region",
         "RegionName": "region",
         "AvailabilityZone": "zone",
