@@ -689,10 +689,10 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
         new, refreshed = ledger.record(store, findings)
         print(f"{len(findings)} findings; savings ledger: {new} new, {refreshed} seen before "
               f"({store.savings_path.name})", file=sys.stderr)
-    with store.reader() as con:
-        shown = ledger.opportunities(con, owner=args.owner, min_savings=args.min_savings) \
-            if not args.no_record else None
-        status = {o.opportunity_id: o.status for o in shown} if shown is not None else {}
+    status = {}
+    if store.savings_path.is_file():  # each finding's status in the ledger, if it is there
+        with store.reader() as con:
+            status = {o.opportunity_id: o.status for o in ledger.opportunities(con, statuses=ledger.STATUSES)}
     rows = [f for f in findings if (args.owner is None or (f.owner or "").lower() == args.owner.lower())
             and (args.min_savings is None or f.savings >= args.min_savings)]
     if args.format == "csv":
