@@ -305,6 +305,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
         for n in r.normalizations:
             print(f"    normalized {n.column}: {n.original!r} -> {n.normalized!r} ({n.rows:,} rows; {n.note})")
+        for notice in r.notices:
+            print(f"    notice: {notice}")
     return 0
 
 
@@ -893,6 +895,9 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
         for n in f.normalizations:
             print(f"  normalized in {f.label}: {n.column} {n.original!r} -> {n.normalized!r} "
                   f"({n.rows:,} rows; {n.note})")
+    for f in report.files:
+        for notice in f.notices:
+            print(f"  notice: {notice}")
 
 
 def _print_coverage(rows) -> None:

@@ -8,6 +8,7 @@ changes nothing in the store.
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +42,27 @@ class Problem:
             text += f" (value {self.value!r})"
         if self.count > 1:
             text += f" [{self.count:,} rows; first shown]"
+        return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice(Problem):
+    """Something a load did, skipped or could not determine that the user must know; unlike a
+    Problem it does not stop the load. It is printed, kept in the load report and recorded in the
+    store (``load_notices``, and on the slices it concerns).
+
+    Attributes (besides Problem's):
+      amount: the money concerned, when there is one (e.g. the cost of rows whose EffectiveCost is
+        unknown), in ``currency``.
+    """
+
+    amount: Decimal | None = None
+    currency: str | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.amount is not None:
+            text += f" [{self.amount:,.2f} {self.currency or ''}]".replace(" ]", "]")
         return text
 
 

@@ -37,7 +37,7 @@ import duckdb
 
 from finops_xl.focus import convert
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
-from finops_xl.store.errors import IngestError
+from finops_xl.store.errors import IngestError, Notice
 from finops_xl.store.sources import (
     SourceFile, content_hash, discover, reader_sql, sql_identifier, sql_literal,
 )
@@ -84,6 +84,7 @@ class FileReport:
       native_format: for a native export converted to FOCUS, its format (a key of
         ``focus.convert.FORMATS``, ``azure`` for an actual + amortized pair); None for a FOCUS file.
         The label then names every file of the group, and format is ``<native format>`` too.
+      notices: what the load could not determine or chose for this input (it still loaded).
     """
 
     label: str
@@ -95,6 +96,7 @@ class FileReport:
     normalizations: tuple[Normalization, ...]
     extras: tuple[str, ...]
     native_format: str | None = None
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,7 +254,8 @@ def _convert_native(
         convert.convert_group(con, group, path)
         converted = SourceFile(path.absolute(), group.label, "parquet", path.stat().st_size)
         out.append(converted)
-        origins[converted.path] = (group.format, sum(s.size for s in group.sources))
+        origins[converted.path] = (group.format, sum(s.size for s in group.sources),
+                                   tuple(convert.group_notices(con, group)))
         if new_hashes is not None:
             new_hashes[converted.path] = convert.group_hash([hashes[s.path] for s in group.sources])
     return out, origins, new_hashes
@@ -286,10 +289,10 @@ def _validate_all(
         norms = [dataclasses.replace(n, rows=rows) if n.rows == 0 else n for n in f.column_normalizations]
         norms.extend(f.value_normalizations())
         files.append(f)
-        native_format, size = (origins or {}).get(s.path, (None, s.size))
+        native_format, size, notices = (origins or {}).get(s.path, (None, s.size, ()))
         reports.append(FileReport(
             s.label, native_format or s.format, size, f.version, rows,
-            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format,
+            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices,
         ))
     if problems:
         raise IngestError(problems)

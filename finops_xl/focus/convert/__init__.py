@@ -28,7 +28,7 @@ import duckdb
 from finops_xl.focus import schema
 from finops_xl.focus.convert import aws, azure, gcp
 from finops_xl.focus.convert.common import Header
-from finops_xl.store.errors import IngestError, Problem
+from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
 
 #: format name → what a user calls it and which columns identify it (for messages).
@@ -209,6 +209,19 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
     else:
         con.execute(f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet)")
     return out
+
+
+#: native format → the converter module that reads it.
+_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
+
+
+def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:
+    """What converting ``group`` could not determine from its files, or chose for the user (e.g. an
+    Azure actual-cost export alone cannot tell the EffectiveCost of reservation-covered usage):
+    each converter module may define ``notices(con, group)``. The load goes on; the notices are
+    printed and recorded on the slices they concern."""
+    fn = getattr(_MODULES.get(group.format), "notices", None)
+    return list(fn(con, group)) if fn is not None else []
 
 
 def group_hash(hashes: list[str]) -> str:
