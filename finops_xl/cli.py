@@ -877,6 +877,8 @@ def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool) -> LoadR
 
 
 def _print_load(report: LoadReport, store: CostStore) -> None:
+    for sk in report.skipped:
+        print(f"skipped {sk.label}: {sk.reason}")
     if report.unchanged:
         print(f"unchanged: these files are already the current version of their slices in {store.path}")
         return
@@ -889,15 +891,17 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
             print(f"  converted to FOCUS from {f.native_format}: {f.label}")
     for s in report.slices:
         state = "new" if s.is_new else f"replaced {s.replaced_rows:,} rows"
+        totals = "; ".join(f"{c} {format_money(b, c)}" for c, _, b, _ in s.currencies)
+        if len(s.currencies) > 1:
+            totals += " (BilledCost per currency, never added up)"
         print(f"  {s.provider:<12} {s.billing_account:<22} {s.billing_period_start:%Y-%m}  "
-              f"{s.rows:>10,} rows  {state}")
+              f"{s.rows:>10,} rows  {state}  {totals}".rstrip())
     for f in report.files:
         for n in f.normalizations:
             print(f"  normalized in {f.label}: {n.column} {n.original!r} -> {n.normalized!r} "
                   f"({n.rows:,} rows; {n.note})")
-    for f in report.files:
-        for notice in f.notices:
-            print(f"  notice: {notice}")
+    for notice in report.all_notices:
+        print(f"  notice: {notice}")
 
 
 def _print_coverage(rows) -> None:

@@ -669,10 +669,15 @@ def _restatements(con, m0: dt.date, m1: dt.date, currency: str, basis_load: int 
         return f"{alias}.BillingPeriodStart >= {sql_timestamp(m0)} AND {alias}.BillingPeriodStart < {sql_timestamp(m1)}"
 
     found = con.execute(f"""
-        WITH cur AS (
+        WITH per_currency AS (  -- a slice version's BilledCost in this currency (never summed across currencies)
+            SELECT ProviderName, BillingAccountId, BillingPeriodStart, load_id, BilledCost
+            FROM slice_currencies WHERE BillingCurrency = {sql_literal(currency)}
+        ),
+        cur AS (
             SELECT s.ProviderName, s.BillingAccountId, s.BillingPeriodStart, s.load_id, s.rows,
-                   s.BilledCost
+                   coalesce(p.BilledCost, s.BilledCost) AS BilledCost
             FROM slices s
+            LEFT JOIN per_currency p USING (ProviderName, BillingAccountId, BillingPeriodStart, load_id)
             WHERE {period('s')}
               AND EXISTS (SELECT 1 FROM charges c WHERE c.ProviderName = s.ProviderName
                             AND c.BillingAccountId = s.BillingAccountId
@@ -681,8 +686,11 @@ def _restatements(con, m0: dt.date, m1: dt.date, currency: str, basis_load: int 
         ),
         closed AS (
             SELECT h.ProviderName, h.BillingAccountId, h.BillingPeriodStart,
-                   max(h.load_id) AS load_id, arg_max(h.BilledCost, h.load_id) AS BilledCost
-            FROM slice_history h WHERE {period('h')}
+                   max(h.load_id) AS load_id,
+                   arg_max(coalesce(p.BilledCost, h.BilledCost), h.load_id) AS BilledCost
+            FROM slice_history h
+            LEFT JOIN per_currency p USING (ProviderName, BillingAccountId, BillingPeriodStart, load_id)
+            WHERE {period('h')}
               AND {at_close}
             GROUP BY ALL
         )

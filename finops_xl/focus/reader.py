@@ -46,6 +46,17 @@ REQUIRED_VALUES = (
     "BillingCurrency",
 )
 
+#: Text columns of the slice key: surrounding spaces are removed (a restated export with a trailing
+#: space must replace its month, not land beside it).
+TRIMMED = ("ProviderName", "BillingAccountId")
+
+#: Date-time columns read as the provider's wall-clock time: a billing period is calendar days, so
+#: ``2024-09-01T00:00:00+02:00`` is the period starting 2024-09-01, not 2024-08-31T22:00 UTC.
+WALL_CLOCK = ("BillingPeriodStart", "BillingPeriodEnd")
+
+#: A UTC offset at the end of an ISO 8601 date-time.
+_OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
 #: Pairs whose end must not be before their start.
 PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
 
@@ -198,6 +209,9 @@ class FocusFile:
             t = m.source_type.upper()
             if text:
                 t = f"trim({src})"
+                if m.target in WALL_CLOCK:
+                    return (f"(CASE WHEN regexp_full_match({t}, '{_ISO_8601}') "
+                            f"THEN TRY_CAST(regexp_replace({t}, '{_OFFSET}', '') AS TIMESTAMP) END)")
                 return (f"(CASE WHEN regexp_full_match({t}, '{_ISO_8601}') "
                         f"THEN TRY_CAST({t} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END)")
             if "WITH TIME ZONE" in t or t == "TIMESTAMPTZ":
@@ -208,6 +222,8 @@ class FocusFile:
                 return f"CAST(NULLIF(trim({src}), '') AS JSON)"
             return f"CAST(to_json({src}) AS JSON)"
         as_text = src if text else f"CAST({src} AS VARCHAR)"
+        if m.target in TRIMMED:
+            return f"NULLIF(trim({as_text}), '')"
         if self._verified and m not in self._normalized_columns:
             return as_text  # validated: every value is already canonical, no empty strings
         if kind is Kind.CURRENCY:
@@ -409,7 +425,14 @@ class FocusFile:
                 probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
             elif col.kind is Kind.STRING:
                 src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
-                probes.append((m, f"{src} = ''"))
+                if m.target in TRIMMED:
+                    probes.append((m, f"{src} <> trim({src})"))
+                else:
+                    probes.append((m, f"{src} = ''"))
+            elif col.kind is Kind.DATETIME and m.target in WALL_CLOCK and _is_text(m.source_type):
+                t = f"trim({_q(m.source)})"
+                probes.append((m, f"regexp_matches({t}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?$') "
+                                  f"AND NOT regexp_matches({t}, '[+-]00(:?00)?$')"))
         return probes
 
     def value_normalizations(self) -> list[Normalization]:
@@ -444,6 +467,10 @@ class FocusFile:
         for col, original, normalized, what, n in rows:
             if what == "number":
                 note = "formatted number (currency sign, thousands separators) read as a plain number"
+            elif col in WALL_CLOCK:
+                note = "UTC offset of a billing period date ignored (billing periods are calendar days)"
+            elif col in TRIMMED and normalized is not None and original is not None and original.strip() == normalized:
+                note = "surrounding spaces removed"
             elif normalized is None:
                 note = "empty text read as null"
             else:

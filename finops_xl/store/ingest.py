@@ -37,9 +37,9 @@ import duckdb
 
 from finops_xl.focus import convert
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
-from finops_xl.store.errors import IngestError, Notice
+from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import (
-    SourceFile, content_hash, discover, reader_sql, sql_identifier, sql_literal,
+    Inputs, Skipped, SourceFile, content_hash, find_inputs, reader_sql, sql_identifier, sql_literal,
 )
 from finops_xl.store.store import CostStore, connect, cube_insert_sql, slice_totals_sql, table_columns
 
@@ -57,19 +57,29 @@ class SliceChange:
 
     Attributes:
       provider, billing_account, billing_period_start: the slice's key.
-      rows, billed_cost, effective_cost: the new version's row count and exact totals.
+      rows: the new version's row count.
+      billed_cost, effective_cost: its exact totals, in ``currency``; None when the slice holds
+        charges in more than one billing currency (amounts in two currencies are never added up:
+        see ``currencies``).
       replaced_rows: rows of the previous version removed (0 for a slice new to the store).
       is_new: True when the store had no version of this slice.
+      currencies: (currency, rows, billed cost, effective cost) per billing currency of the slice.
     """
 
     provider: str
     billing_account: str
     billing_period_start: dt.datetime
     rows: int
-    billed_cost: Decimal
-    effective_cost: Decimal
+    billed_cost: Decimal | None
+    effective_cost: Decimal | None
     replaced_rows: int
     is_new: bool
+    currencies: tuple[tuple[str, int, Decimal, Decimal], ...] = ()
+
+    @property
+    def currency(self) -> str | None:
+        """The slice's billing currency, or None when it has several."""
+        return self.currencies[0][0] if len(self.currencies) == 1 else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +118,11 @@ class LoadReport:
       files: per input file.  slices: per slice written.
       rows: rows loaded.  unchanged: True when the inputs were already current (nothing written).
       seconds: wall time.
+      skipped: inputs left out (the same file or the same bytes reached twice, parts a delivery
+        manifest does not list), with the reason.
+      notices: what the load did that the user must know (new columns added to the store, a
+        slice replaced by fewer files than its previous version, an account id spelled differently
+        from the store's), besides each file's own ``notices``.
     """
 
     load_id: int | None
@@ -116,6 +131,12 @@ class LoadReport:
     rows: int
     unchanged: bool
     seconds: float
+    skipped: tuple[Skipped, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def all_notices(self) -> tuple[Notice, ...]:
+        return tuple(n for f in self.files for n in f.notices) + self.notices
 
     @property
     def replaced(self) -> tuple[SliceChange, ...]:
@@ -135,12 +156,16 @@ def validate(
 ) -> tuple[FileReport, ...]:
     """Check exports without loading them; raises IngestError listing every problem.
 
+    Each input is checked once, however often it is reached (see ``find_inputs`` and
+    :func:`unique_inputs`).
+
     Args:
       paths: files or folders.
       partial: accept files that lack mandatory columns (e.g. the FOCUS spec's own examples);
         every value present is still checked.
     """
-    sources = discover(list(paths))
+    inputs = find_inputs(list(paths))
+    sources, _, hashes, _ = unique_inputs(inputs, _noop)
     con = connect(":memory:", read_only=False)
     try:
         with tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
@@ -152,6 +177,59 @@ def validate(
     return reports
 
 
+#: What identifies a file's bytes on disk between two looks: size, modification time, inode.
+_Stat = tuple[int, int, int]
+
+
+def _stat(path: Path) -> _Stat | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def unique_inputs(
+    inputs: Inputs, progress: Progress
+) -> tuple[list[SourceFile], list[Skipped], dict[Path, str], dict[Path, _Stat | None]]:
+    """Hash every input; drop those whose bytes equal an earlier input's.
+
+    Returns (the inputs to load, the skipped ones — from ``find_inputs`` and by content —, content
+    hash by path, and each file's size/mtime/inode as they were when hashed, to check later that
+    nothing changed while the load read them).
+    """
+    sources = list(inputs.sources)
+    skipped = list(inputs.skipped)
+    total_bytes = sum(s.size for s in sources) or 1
+    hashes: dict[Path, str] = {}
+    stats: dict[Path, _Stat | None] = {}
+    first: dict[str, str] = {}
+    kept: list[SourceFile] = []
+    done = 0
+    for s in sources:
+        progress(f"hashing {s.label}", 0.1 * done / total_bytes)
+        stats[s.path] = _stat(s.path)
+        digest = content_hash(s.path)
+        done += s.size
+        if digest in first:
+            skipped.append(Skipped(s.label, f"the same bytes as {first[digest]} (a copy under another name)"))
+            continue
+        first[digest] = s.label
+        hashes[s.path] = digest
+        kept.append(s)
+    return kept, skipped, hashes, stats
+
+
+def _changed(sources: list[SourceFile], stats: dict[Path, _Stat | None]) -> list[Problem]:
+    """A problem for every input that is not the file it was when the load hashed it."""
+    return [
+        Problem(s.label, "changed while it was being loaded (replaced or rewritten, e.g. by a sync "
+                         "client delivering a new version); nothing was loaded: run the load again once "
+                         "the delivery is complete")
+        for s in sources if _stat(s.path) != stats.get(s.path)
+    ]
+
+
 def ingest(
     paths: Sequence[str | os.PathLike[str]],
     store: CostStore | str | os.PathLike[str] | None = None,
@@ -160,68 +238,100 @@ def ingest(
 ) -> LoadReport:
     """Load FOCUS exports (files or folders of CSV, CSV.gz, Parquet) into the store as one load.
 
-    Returns a LoadReport; raises IngestError (store unchanged) if any input is invalid.
+    Each input is loaded once however often it is reached (the same path, spelling, folder or bytes
+    under another name: see ``LoadReport.skipped``). A file that changes while the load reads it
+    stops the load. Returns a LoadReport; raises IngestError (store unchanged) if any input is
+    invalid.
     """
     started = time.monotonic()
     progress = progress or _noop
     store = store if isinstance(store, CostStore) else CostStore(store)
-    sources = discover(list(paths))
-    total_bytes = sum(s.size for s in sources) or 1
-    hashes = {}
-    done = 0
-    for s in sources:
-        progress(f"hashing {s.label}", 0.1 * done / total_bytes)
-        hashes[s.path] = content_hash(s.path)
-        done += s.size
-    with store.writer() as con, tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
-        groups = convert.native_groups(con, sources)
-        group_hashes = _group_hashes(groups, hashes)
-        if _already_current(con, sorted(group_hashes)):
-            return LoadReport(None, (), (), 0, True, time.monotonic() - started)
-        progress("converting native exports to FOCUS", 0.12)
-        sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
-        reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
-                                       origins=origins)
-        load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM manifest").fetchall()[0][0])
-        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        con.execute("BEGIN TRANSACTION")
-        _add_new_columns(con, files)
-        columns = table_columns(con, "charges")
-        groups: dict[tuple, list[int]] = {}
-        for i, f in enumerate(files):
-            groups.setdefault(f.plan_key(), []).append(i)
-        total_rows = sum(r.rows for r in reports) or 1
-        done_rows = 0
-        for members in groups.values():
-            # one reader over every file sharing a plan: DuckDB parallelizes across the files
-            # and writes row groups straight to storage
-            reader = reader_sql([files[i].source for i in members], filename_column=_SOURCE_PATH)
-            labels = " ".join(
-                f"WHEN {sql_literal(str(files[i].source.path))} THEN {sql_literal(reports[i].label)}"
-                for i in members
-            )
-            sql = "INSERT INTO charges BY NAME " + files[members[0]].select_sql(
-                columns,
-                extra={"x_LoadId": str(load_id),
-                       "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"},
-                reader=reader,
-            )
-            rows = sum(reports[i].rows for i in members)
-            base, share = done_rows / total_rows, rows / total_rows
-            _execute_with_progress(
-                con, sql,
-                lambda q, b=base, w=share: progress(f"loading {total_rows:,} rows", 0.4 + 0.55 * (b + w * q)),
-            )
-            done_rows += rows
-        progress("replacing restated slices", 0.96)
-        slices = _replace_slices(con, load_id, loaded_at)
-        _record(con, load_id, loaded_at, reports)
-        con.execute("COMMIT")
-        progress("done", 1.0)
+    inputs = find_inputs(list(paths))
+    originals, skipped, hashes, stats = unique_inputs(inputs, progress)
+    sources = list(originals)
+    try:
+        with store.writer() as con, tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+            groups = convert.native_groups(con, sources)
+            group_hashes = _group_hashes(groups, hashes)
+            if _already_current(con, sorted(group_hashes)):
+                return LoadReport(None, (), (), 0, True, time.monotonic() - started, tuple(skipped))
+            progress("converting native exports to FOCUS", 0.12)
+            sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
+            reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
+                                           origins=origins)
+            _check_delivery_rows(con, inputs, originals)
+            load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM manifest").fetchall()[0][0])
+            loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+            con.execute("BEGIN TRANSACTION")
+            notices = _add_new_columns(con, files, reports)
+            columns = table_columns(con, "charges")
+            plans: dict[tuple, list[int]] = {}
+            for i, f in enumerate(files):
+                plans.setdefault(f.plan_key(), []).append(i)
+            total_rows = sum(r.rows for r in reports) or 1
+            done_rows = 0
+            for members in plans.values():
+                # one reader over every file sharing a plan: DuckDB parallelizes across the files
+                # and writes row groups straight to storage
+                reader = reader_sql([files[i].source for i in members], filename_column=_SOURCE_PATH)
+                labels = " ".join(
+                    f"WHEN {sql_literal(str(files[i].source.path))} THEN {sql_literal(reports[i].label)}"
+                    for i in members
+                )
+                sql = "INSERT INTO charges BY NAME " + files[members[0]].select_sql(
+                    columns,
+                    extra={"x_LoadId": str(load_id),
+                           "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"},
+                    reader=reader,
+                )
+                rows = sum(reports[i].rows for i in members)
+                base, share = done_rows / total_rows, rows / total_rows
+                _execute_with_progress(
+                    con, sql,
+                    lambda q, b=base, w=share: progress(f"loading {total_rows:,} rows", 0.4 + 0.55 * (b + w * q)),
+                )
+                done_rows += rows
+            progress("checking for charges given twice", 0.95)
+            _refuse_duplicate_charges(con, load_id)
+            notices += _unify_account_spellings(con, load_id)
+            progress("replacing restated slices", 0.96)
+            slices, replaced = _replace_slices(con, load_id, loaded_at)
+            notices += replaced
+            changed = _changed(originals, stats)
+            if changed:
+                raise IngestError(changed)
+            _record(con, load_id, loaded_at, reports, notices)
+            con.execute("COMMIT")
+            progress("done", 1.0)
+    except IngestError as exc:
+        changed = _changed(originals, stats)
+        if changed and not any("changed while" in p.message for p in exc.problems):
+            raise IngestError(changed + list(exc.problems)) from None
+        raise
     return LoadReport(
         load_id, tuple(reports), tuple(slices), sum(r.rows for r in reports), False,
-        time.monotonic() - started,
+        time.monotonic() - started, tuple(skipped), tuple(notices),
     )
+
+
+def _check_delivery_rows(con: duckdb.DuckDBPyConnection, inputs: Inputs, sources: list[SourceFile]) -> None:
+    """Each part of an Azure delivery holds the data rows its manifest says (``dataRowCount``)."""
+    expected = {p: n for d in inputs.deliveries for p, n in d.rows.items()}
+    mine = [s for s in sources if s.path in expected]
+    if not mine:
+        return
+    problems = []
+    for s in mine:
+        try:
+            n = int(con.execute(f"SELECT count(*) FROM {s.reader_sql()}").fetchall()[0][0])
+        except duckdb.Error:
+            continue  # unreadable files are reported by validation
+        if n != expected[s.path]:
+            problems.append(Problem(s.label, (
+                f"holds {n:,} data rows but the delivery manifest says {expected[s.path]:,}: the part was "
+                f"cut short or changed in transit; download it again")))
+    if problems:
+        raise IngestError(problems)
 
 
 def _group_hashes(groups: tuple[list[SourceFile], list[convert.NativeGroup]], hashes: dict) -> list[str]:
@@ -325,20 +435,160 @@ def _already_current(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> bool:
     return covered > 0 and covered == current
 
 
-def _add_new_columns(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> None:
-    """Add to ``charges`` the 1.3 and extra columns a file brings that the store lacks."""
+#: At most this many columns that are not FOCUS may be added to ``charges`` by one load. The
+#: columns a load adds stay for good, so a file that would add more (a wide spreadsheet saved over
+#: an export, a pivoted tag report) is refused rather than widening the store silently.
+MAX_NEW_COLUMNS = 200
+
+
+def _add_new_columns(
+    con: duckdb.DuckDBPyConnection, files: list[FocusFile], reports: list[FileReport]
+) -> list[Notice]:
+    """Add to ``charges`` the 1.3 and extra columns a file brings that the store lacks; a notice names
+    them. More than :data:`MAX_NEW_COLUMNS` new extra columns are refused."""
     existing = {k.lower() for k in table_columns(con, "charges")}
-    for f in files:
+    new: dict[str, tuple[str, str]] = {}  # lower name -> (name, type)
+    by_file: dict[str, list[str]] = {}
+    for f, r in zip(files, reports):
         for name, sql_type in f.target_types().items():
-            if name.lower() not in existing:
-                con.execute(f"ALTER TABLE charges ADD COLUMN {sql_identifier(name)} {sql_type}")
-                existing.add(name.lower())
+            if name.lower() not in existing and name.lower() not in new:
+                new[name.lower()] = (name, sql_type)
+                by_file.setdefault(r.label, []).append(name)
+    extras = [n for n, _ in new.values() if n.startswith("x_")]
+    if len(extras) > MAX_NEW_COLUMNS:
+        problems = []
+        for label, names in by_file.items():
+            mine = [n for n in names if n.startswith("x_")]
+            if not mine:
+                continue
+            shown = ", ".join(n[2:] for n in mine[:8]) + (", ..." if len(mine) > 8 else "")
+            problems.append(Problem(label, (
+                f"has {len(mine):,} columns that are not FOCUS columns (first: {shown}); they would be added "
+                f"to the store for good, and a FOCUS export has at most a few dozen such columns. Check this "
+                f"is the export you meant, or remove the extra columns (at most {MAX_NEW_COLUMNS} new ones per load)")))
+        raise IngestError(problems)
+    notices = []
+    for label, names in by_file.items():
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        notices.append(Notice(label, f"{len(names)} new column{'s' if len(names) != 1 else ''} added to the "
+                                     f"store's charges table: {shown}"))
+    for name, sql_type in new.values():
+        con.execute(f"ALTER TABLE charges ADD COLUMN {sql_identifier(name)} {sql_type}")
+    return notices
+
+
+def _key_columns() -> list[str]:
+    """The canonical FOCUS columns that identify a charge (every column but lineage and x_ extras)."""
+    from finops_xl.focus import schema
+
+    return [c.name for c in schema.canonical_columns()]
+
+
+def _refuse_duplicate_charges(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Refuse a load in which one input's charges of a slice all appear again in another input.
+
+    That is the same data reached twice through different files (a FOCUS file converted from a native
+    export lying beside it, an export downloaded twice under other names and re-encoded). Only slices
+    that two or more inputs of the load contribute to are compared: a charge is its canonical FOCUS
+    columns (extras and lineage left out), compared as a multiset.
+    """
+    shared = con.execute(
+        """
+        SELECT ProviderName, BillingAccountId, BillingPeriodStart
+        FROM charges WHERE x_LoadId = $1 GROUP BY ALL HAVING count(DISTINCT x_SourceFile) > 1
+        """, [load_id]).fetchall()
+    if not shared:
+        return
+    present = table_columns(con, "charges")
+    cols = ", ".join(sql_identifier(c) for c in _key_columns() if c in present)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE load_fingerprints AS
+        SELECT c.x_SourceFile AS f, c.ProviderName, c.BillingAccountId, c.BillingPeriodStart,
+               hash({cols}) AS h, count(*) AS n, sum(c.BilledCost) AS billed
+        FROM charges c SEMI JOIN (
+            SELECT ProviderName, BillingAccountId, BillingPeriodStart FROM charges WHERE x_LoadId = $1
+            GROUP BY ALL HAVING count(DISTINCT x_SourceFile) > 1) k
+          USING (ProviderName, BillingAccountId, BillingPeriodStart)
+        WHERE c.x_LoadId = $1
+        GROUP BY ALL
+    """, [load_id])
+    pairs = con.execute("""
+        WITH per AS (
+            SELECT f, ProviderName, BillingAccountId, BillingPeriodStart, sum(n) AS rows
+            FROM load_fingerprints GROUP BY ALL
+        ), dup AS (
+            SELECT a.f AS fa, b.f AS fb, a.ProviderName, a.BillingAccountId, a.BillingPeriodStart,
+                   sum(least(a.n, b.n)) AS rows,
+                   sum(CASE WHEN a.n <= b.n THEN a.billed ELSE b.billed END) AS billed
+            FROM load_fingerprints a JOIN load_fingerprints b
+              ON a.h = b.h AND a.f < b.f AND a.ProviderName = b.ProviderName
+             AND a.BillingAccountId = b.BillingAccountId AND a.BillingPeriodStart = b.BillingPeriodStart
+            GROUP BY ALL
+        )
+        SELECT d.fa, d.fb, d.ProviderName, d.BillingAccountId, d.BillingPeriodStart, d.rows, d.billed,
+               pa.rows, pb.rows
+        FROM dup d
+        JOIN per pa ON pa.f = d.fa AND pa.ProviderName = d.ProviderName
+         AND pa.BillingAccountId = d.BillingAccountId AND pa.BillingPeriodStart = d.BillingPeriodStart
+        JOIN per pb ON pb.f = d.fb AND pb.ProviderName = d.ProviderName
+         AND pb.BillingAccountId = d.BillingAccountId AND pb.BillingPeriodStart = d.BillingPeriodStart
+        WHERE d.rows = least(pa.rows, pb.rows)
+        ORDER BY ALL
+    """).fetchall()
+    con.execute("DROP TABLE load_fingerprints")
+    if not pairs:
+        return
+    problems = [
+        Problem(fa, (
+            f"holds the same charges as {fb} for {p} {a} {b:%Y-%m} ({n:,} rows, BilledCost {billed:,.2f}): "
+            f"the same data reached twice (e.g. a FOCUS file converted from a native export, left beside it); "
+            f"load only one of them"))
+        for fa, fb, p, a, b, n, billed, _, _ in pairs
+    ]
+    raise IngestError(problems)
+
+
+def _unify_account_spellings(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Notice]:
+    """A numeric account id that differs from the store's only by leading zeros (dropped by a
+    spreadsheet) is the store's account: its rows take the store's spelling, so the month replaces its
+    previous version instead of landing beside it."""
+    pairs = con.execute("""
+        SELECT DISTINCT c.x_SourceFile, c.ProviderName, c.BillingPeriodStart, c.BillingAccountId,
+               s.BillingAccountId
+        FROM (SELECT DISTINCT x_SourceFile, ProviderName, BillingPeriodStart, BillingAccountId
+              FROM charges WHERE x_LoadId = $1) c
+        JOIN slices s ON s.ProviderName = c.ProviderName AND s.BillingPeriodStart = c.BillingPeriodStart
+         AND s.BillingAccountId <> c.BillingAccountId
+         AND regexp_full_match(c.BillingAccountId, '[0-9]+') AND regexp_full_match(s.BillingAccountId, '[0-9]+')
+         AND ltrim(c.BillingAccountId, '0') = ltrim(s.BillingAccountId, '0')
+        ORDER BY ALL
+    """, [load_id]).fetchall()
+    notices = []
+    for label, provider, start, given, stored in pairs:
+        con.execute(
+            "UPDATE charges SET BillingAccountId = $2 WHERE x_LoadId = $1 AND ProviderName = $3 "
+            "AND BillingPeriodStart = $4 AND BillingAccountId = $5",
+            [load_id, stored, provider, start, given])
+        notices.append(Notice(label, (
+            f"BillingAccountId {given!r} read as the store's {stored!r} for {provider} {start:%Y-%m} "
+            f"(the same account with its leading zeros dropped, as a spreadsheet does)"),
+            column="BillingAccountId", value=given))
+    return notices
 
 
 def _replace_slices(
     con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime
-) -> list[SliceChange]:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_slices AS {slice_totals_sql(f'x_LoadId = {int(load_id)}')}")
+) -> tuple[list[SliceChange], list[Notice]]:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_currencies AS {slice_totals_sql(f'x_LoadId = {int(load_id)}', by_currency=True)}")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE new_slices AS
+        SELECT ProviderName, BillingAccountId, BillingPeriodStart, sum(rows) AS rows,
+               CASE WHEN count(*) = 1 THEN any_value(BillingCurrency) END AS BillingCurrency,
+               CASE WHEN count(*) = 1 THEN sum(BilledCost) END AS BilledCost,
+               CASE WHEN count(*) = 1 THEN sum(EffectiveCost) END AS EffectiveCost
+        FROM new_currencies GROUP BY ALL
+    """)
+    notices = _fewer_files(con, load_id)
     con.execute(
         """
         DELETE FROM cost_daily USING new_slices s
@@ -361,7 +611,10 @@ def _replace_slices(
     changes = con.execute(
         """
         SELECT n.ProviderName, n.BillingAccountId, n.BillingPeriodStart, n.rows,
-               n.BilledCost, n.EffectiveCost, coalesce(o.rows, 0), o.rows IS NULL
+               n.BilledCost, n.EffectiveCost, coalesce(o.rows, 0), o.rows IS NULL,
+               (SELECT list((c.BillingCurrency, c.rows, c.BilledCost, c.EffectiveCost) ORDER BY c.BillingCurrency)
+                FROM new_currencies c WHERE c.ProviderName = n.ProviderName
+                  AND c.BillingAccountId = n.BillingAccountId AND c.BillingPeriodStart = n.BillingPeriodStart)
         FROM new_slices n LEFT JOIN slices o USING (ProviderName, BillingAccountId, BillingPeriodStart)
         ORDER BY ALL
         """
@@ -377,21 +630,68 @@ def _replace_slices(
     )
     con.execute(
         """
-        INSERT OR REPLACE INTO slices
-        SELECT ProviderName, BillingAccountId, BillingPeriodStart, $1, $2, rows,
-               BilledCost, EffectiveCost
+        INSERT OR REPLACE INTO slices BY NAME
+        SELECT ProviderName, BillingAccountId, BillingPeriodStart, $1 AS load_id, $2 AS loaded_at, rows,
+               BilledCost, EffectiveCost, BillingCurrency, NULL AS notes
         FROM new_slices
         """,
         [load_id, loaded_at],
     )
+    con.execute(
+        """
+        INSERT INTO slice_currencies
+        SELECT ProviderName, BillingAccountId, BillingPeriodStart, $1, BillingCurrency, rows,
+               BilledCost, EffectiveCost
+        FROM new_currencies
+        """,
+        [load_id],
+    )
     return [
-        SliceChange(p, a, b, int(n), Decimal(bc or 0), Decimal(ec or 0), int(old), bool(new))
-        for p, a, b, n, bc, ec, old, new in changes
-    ]
+        SliceChange(p, a, b, int(n), None if bc is None and len(cur) > 1 else Decimal(bc or 0),
+                    None if ec is None and len(cur) > 1 else Decimal(ec or 0), int(old), bool(new),
+                    tuple((c[0], int(c[1]), Decimal(c[2] or 0), Decimal(c[3] or 0)) for c in cur))
+        for p, a, b, n, bc, ec, old, new, cur in changes
+    ], notices
+
+
+def _fewer_files(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Notice]:
+    """A warning for every slice this load replaces with fewer rows from files that do not include
+    all of those its current version came from: a delivery loaded in parts keeps only the last part."""
+    rows = con.execute("""
+        WITH old_files AS (
+            SELECT s.ProviderName, s.BillingAccountId, s.BillingPeriodStart, s.rows AS old_rows,
+                   list(DISTINCT m.source_file ORDER BY m.source_file) AS files
+            FROM slices s JOIN new_slices n USING (ProviderName, BillingAccountId, BillingPeriodStart)
+            JOIN (SELECT load_id, source_file, unnest(CAST(slices AS JSON[])) AS j FROM manifest) m
+              ON m.load_id = s.load_id AND m.j->>'ProviderName' = s.ProviderName
+             AND m.j->>'BillingAccountId' = s.BillingAccountId
+             AND CAST(m.j->>'BillingPeriodStart' AS TIMESTAMP) = s.BillingPeriodStart
+            GROUP BY ALL
+        ), new_files AS (
+            SELECT ProviderName, BillingAccountId, BillingPeriodStart, count(*) AS new_rows,
+                   list(DISTINCT x_SourceFile ORDER BY x_SourceFile) AS files
+            FROM charges WHERE x_LoadId = $1 GROUP BY ALL
+        )
+        SELECT o.ProviderName, o.BillingAccountId, o.BillingPeriodStart, o.old_rows, n.new_rows,
+               o.files, n.files
+        FROM old_files o JOIN new_files n USING (ProviderName, BillingAccountId, BillingPeriodStart)
+        WHERE n.new_rows < o.old_rows AND len(n.files) < len(o.files)
+        ORDER BY ALL
+    """, [load_id]).fetchall()
+    out = []
+    for provider, account, start, old_rows, new_rows, old_files, new_files in rows:
+        missing = [f for f in old_files if f not in new_files]
+        out.append(Notice(", ".join(new_files), (
+            f"WARNING: {provider} {account} {start:%Y-%m} is replaced by fewer files than its previous version "
+            f"({len(new_files)} instead of {len(old_files)}; {new_rows:,} rows instead of {old_rows:,}); "
+            f"not in this load: {', '.join(missing)}. If the month was delivered in parts, load all the parts "
+            f"in one command (or their folder)"), count=old_rows - new_rows))
+    return out
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime, reports: list[FileReport]
+    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime, reports: list[FileReport],
+    notices: list[Notice],
 ) -> None:
     per_file = con.execute(
         """
@@ -417,6 +717,21 @@ def _record(
                 "INSERT INTO normalizations VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [load_id, r.label, n.column, n.original, n.normalized, n.rows, n.note],
             )
+    every = [n for r in reports for n in r.notices] + list(notices)
+    for n in every:
+        con.execute(
+            "INSERT INTO load_notices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, n.file, n.message, n.row, n.column, n.value, n.count,
+             None if n.amount is None else Decimal(n.amount), n.currency],
+        )
+    # each slice keeps the notices of the files it came from
+    for r in reports:
+        mine = [str(n) for n in r.notices]
+        for sl in slices_of.get(r.label, []) if mine else []:
+            con.execute(
+                "UPDATE slices SET notes = coalesce(notes, []) || $1::VARCHAR[] WHERE ProviderName = $2 "
+                "AND BillingAccountId = $3 AND BillingPeriodStart = CAST($4 AS TIMESTAMP)",
+                [mine, sl["ProviderName"], sl["BillingAccountId"], sl["BillingPeriodStart"]])
     con.execute(
         "INSERT OR REPLACE INTO store_info VALUES ('last_load_id', ?), ('last_loaded_at', ?)",
         [str(load_id), loaded_at.isoformat()],

@@ -98,19 +98,57 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """An input left out of a load, and why (the same file reached twice, identical bytes under
+    another name, a part file that its folder's delivery manifest does not list)."""
+
+    label: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """What a list of paths expands to.
+
+    Attributes:
+      sources: the input files, each once, in a repeatable order.
+      skipped: inputs left out, with the reason.
+      deliveries: the provider delivery manifests found (``store.deliveries.Delivery``).
+    """
+
+    sources: tuple[SourceFile, ...]
+    skipped: tuple[Skipped, ...]
+    deliveries: tuple = ()
+
+
 def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
+    """Expand files and folders into the input files, each once; see :func:`find_inputs`."""
+    return list(find_inputs(paths).sources)
+
+
+def find_inputs(paths: list[str | os.PathLike[str]]) -> Inputs:
     """Expand files and folders into the input files, sorted for a repeatable load order.
 
-    Raises IngestError naming every path that does not exist, is empty, or is not CSV/Parquet.
+    A file reached twice — named twice, inside a folder given and named on its own, spelled
+    relative and absolute, through ``..`` or a symbolic link — is one input (the first spelling
+    names it). A folder holding a provider delivery manifest is read by it (``store.deliveries``):
+    only the parts it lists. Identical bytes under two names are found later, by content hash.
+
+    Raises IngestError naming every path that does not exist, is empty, or is not CSV/Parquet, and
+    every manifest whose delivery is incomplete.
     """
+    from finops_xl.store import deliveries as dl
+
     found: list[tuple[Path, str]] = []
+    manifests: list[Path] = []
     problems: list[Problem] = []
     for given in paths:
         p = Path(given)
         if p.is_dir():
-            inside = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(DATA_SUFFIXES)
-            )
+            every = sorted(f for f in p.rglob("*") if f.is_file())
+            inside = [f for f in every if f.name.lower().endswith(DATA_SUFFIXES)]
+            manifests.extend(f.resolve() for f in every if dl.is_manifest(f))
             if not inside:
                 problems.append(Problem(str(given), "folder holds no .csv, .csv.gz or .parquet files"))
             found.extend((f, str(f)) for f in inside)
@@ -118,8 +156,36 @@ def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
             found.append((p, str(given)))
         else:
             problems.append(Problem(str(given), "no such file or folder"))
-    sources = []
+    skipped: list[Skipped] = []
+    seen: dict[Path, str] = {}
+    unique: list[tuple[Path, str]] = []
     for path, label in found:
+        real = path.resolve()
+        if real in seen:
+            if label != seen[real]:
+                skipped.append(Skipped(label, f"already given as {seen[real]}"))
+            else:
+                skipped.append(Skipped(label, "already given (named twice)"))
+            continue
+        seen[real] = label
+        unique.append((real, label))
+    manifests = sorted(set(manifests))
+    found_deliveries: list = []
+    if manifests:
+        found_deliveries, manifest_problems = dl.deliveries(manifests, [p for p, _ in unique])
+        problems.extend(manifest_problems)
+        listed = {part for d in found_deliveries for part in d.parts}
+        kept = []
+        for path, label in unique:
+            governing = [d for d in found_deliveries if path.is_relative_to(d.folder)]
+            if governing and path not in listed:
+                skipped.append(Skipped(label, f"not a part of the delivery that {governing[0].manifest.name} "
+                                              f"lists (an older or other delivery in the same folder)"))
+                continue
+            kept.append((path, label))
+        unique = kept
+    sources = []
+    for path, label in unique:
         try:
             sources.append(sniff(path, label))
         except IngestError as exc:
@@ -128,7 +194,7 @@ def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
         raise IngestError(problems)
     if not sources:
         raise IngestError([Problem("(no input)", "no input files were given")])
-    return sources
+    return Inputs(tuple(sources), tuple(skipped), tuple(found_deliveries))
 
 
 def sniff(path: Path, label: str | None = None) -> SourceFile:

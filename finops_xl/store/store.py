@@ -69,9 +69,32 @@ CREATE TABLE IF NOT EXISTS slices (      -- the current version of each slice
     load_id            BIGINT    NOT NULL,
     loaded_at          TIMESTAMP NOT NULL,
     rows               BIGINT    NOT NULL,
-    BilledCost         DECIMAL(38,12),
-    EffectiveCost      DECIMAL(38,12),
+    BilledCost         DECIMAL(38,12),  -- NULL when the slice holds more than one currency
+    EffectiveCost      DECIMAL(38,12),  --   (per-currency totals: slice_currencies)
+    BillingCurrency    VARCHAR,         -- the slice's currency; NULL when it holds several
+    notes              VARCHAR[],       -- notices of the load about the files of this version
     PRIMARY KEY (ProviderName, BillingAccountId, BillingPeriodStart)
+);
+CREATE TABLE IF NOT EXISTS slice_currencies ( -- every slice version's totals per billing currency
+    ProviderName       VARCHAR   NOT NULL,
+    BillingAccountId   VARCHAR   NOT NULL,
+    BillingPeriodStart TIMESTAMP NOT NULL,
+    load_id            BIGINT    NOT NULL,
+    BillingCurrency    VARCHAR,
+    rows               BIGINT    NOT NULL,
+    BilledCost         DECIMAL(38,12),
+    EffectiveCost      DECIMAL(38,12)
+);
+CREATE TABLE IF NOT EXISTS load_notices (  -- what a load did or could not determine, per input
+    load_id     BIGINT  NOT NULL,
+    source_file VARCHAR NOT NULL,
+    message     VARCHAR NOT NULL,
+    row         BIGINT,
+    column_name VARCHAR,
+    value       VARCHAR,
+    rows        BIGINT  NOT NULL,
+    amount      DECIMAL(38,12),
+    currency    VARCHAR
 );
 CREATE TABLE IF NOT EXISTS slice_history ( -- every version a slice has had, newest last
     ProviderName       VARCHAR   NOT NULL,
@@ -134,10 +157,12 @@ def cube_insert_sql(where: str) -> str:
     return f"INSERT INTO cost_daily {cube_select_sql(where)}"
 
 
-def slice_totals_sql(where: str, charges: str = "charges") -> str:
+def slice_totals_sql(where: str, charges: str = "charges", *, by_currency: bool = False) -> str:
     """Row count and exact totals per slice (provider, billing account, billing period) of the
-    charges matching ``where``: what a load records for each slice it writes."""
-    return ("SELECT ProviderName, BillingAccountId, BillingPeriodStart, count(*) AS rows, "
+    charges matching ``where``: what a load records for each slice it writes. With ``by_currency``,
+    per slice and billing currency (amounts in two currencies are never added up)."""
+    currency = "BillingCurrency, " if by_currency else ""
+    return (f"SELECT ProviderName, BillingAccountId, BillingPeriodStart, {currency}count(*) AS rows, "
             "sum(BilledCost) AS BilledCost, sum(EffectiveCost) AS EffectiveCost "
             f"FROM {charges} WHERE {where} GROUP BY ALL")
 
@@ -161,6 +186,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f"{sql_identifier(n)} {t}" for n, t in charges_columns().items())
     con.execute(f"CREATE TABLE IF NOT EXISTS charges ({cols})")
     con.execute(_MANIFEST_DDL)
+    _upgrade_slices(con)
     con.execute(_CUBE_DDL)
     con.execute(
         "INSERT OR IGNORE INTO store_info VALUES ('schema_version', ?), ('focus_version', ?)",
@@ -173,6 +199,31 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(_CUBE_DDL)
         con.execute(cube_insert_sql("true"))
         con.execute("INSERT OR REPLACE INTO store_info VALUES ('cost_daily', ?)", [CUBE_VERSION])
+
+
+def _upgrade_slices(con: duckdb.DuckDBPyConnection) -> None:
+    """A store written before slices kept their currency: add the columns, and per-currency totals of
+    every slice's current version from its charges (a slice in two currencies loses its summed total)."""
+    have = {c.lower() for c in table_columns(con, "slices")}
+    if "billingcurrency" in have:
+        return
+    con.execute("ALTER TABLE slices ADD COLUMN BillingCurrency VARCHAR")
+    con.execute("ALTER TABLE slices ADD COLUMN notes VARCHAR[]")
+    con.execute(f"""
+        INSERT INTO slice_currencies
+        SELECT t.ProviderName, t.BillingAccountId, t.BillingPeriodStart, s.load_id, t.BillingCurrency,
+               t.rows, t.BilledCost, t.EffectiveCost
+        FROM ({slice_totals_sql('true', by_currency=True)}) t
+        JOIN slices s USING (ProviderName, BillingAccountId, BillingPeriodStart)
+    """)
+    con.execute("""
+        UPDATE slices SET BillingCurrency = c.cur FROM (
+            SELECT ProviderName, BillingAccountId, BillingPeriodStart, any_value(BillingCurrency) AS cur,
+                   count(*) AS n
+            FROM slice_currencies GROUP BY ALL) c
+        WHERE slices.ProviderName = c.ProviderName AND slices.BillingAccountId = c.BillingAccountId
+          AND slices.BillingPeriodStart = c.BillingPeriodStart AND c.n = 1
+    """)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
