@@ -154,6 +154,17 @@ def test_a_restated_slice_replaces_its_rows_in_the_lake(tmp_path, exports, spark
     assert cube == total
 
 
+def test_an_input_reached_twice_is_loaded_once_by_spark_too(tmp_path, exports, spark):
+    one = sorted(exports.glob("aws-*.parquet"))[0]
+    copy = tmp_path / "copy" / "renamed.parquet"
+    copy.parent.mkdir()
+    shutil.copyfile(one, copy)
+    load = ingest_spark([one, str(one), copy, one.parent / ".." / one.parent.name / one.name],
+                        tmp_path / "lake", spark)
+    assert load.files == (str(one),)
+    assert load.rows == pq.read_metadata(one).num_rows
+
+
 def test_bad_rows_abort_a_spark_load_before_anything_is_written(tmp_path, exports, spark):
     table = pq.read_table(sorted(exports.glob("*.parquet"))[0])
     i = table.schema.get_field_index("ChargeCategory")

@@ -45,7 +45,7 @@ from finops_xl.engine.spark_engine import SparkEngine
 from finops_xl.focus import schema
 from finops_xl.focus.reader import FocusFile
 from finops_xl.store.errors import IngestError, Problem
-from finops_xl.store.sources import discover, sql_identifier, sql_literal
+from finops_xl.store.sources import sql_identifier, sql_literal
 from finops_xl.store.store import LINEAGE_COLUMNS, connect, cube_select_sql
 
 #: Tables of a lake, each a Parquet folder.
@@ -134,9 +134,13 @@ def ingest_spark(
     Each file is mapped and validated with the same SQL as the DuckDB store (the checks run on
     Spark); any problem aborts the load before anything is written (IngestError).
     """
+    from finops_xl.store.ingest import unique_inputs
+    from finops_xl.store.sources import find_inputs
+
     started = time.monotonic()
     lake = Path(lake).absolute()
-    sources = discover(list(paths))
+    # each input once: the same path reached twice, or the same bytes under another name
+    sources, _, _, _ = unique_inputs(find_inputs(list(paths)), lambda stage, fraction: None)
     not_parquet = [s for s in sources if s.format != "parquet"]
     if not_parquet:
         raise IngestError([Problem(s.label, "the spark engine reads FOCUS Parquet; load CSV with the "
