@@ -95,6 +95,7 @@ class FileReport:
         ``focus.convert.FORMATS``, ``azure`` for an actual + amortized pair); None for a FOCUS file.
         The label then names every file of the group, and format is ``<native format>`` too.
       notices: what the load could not determine or chose for this input (it still loaded).
+      paths: the absolute paths it was read from (each file of a native group).
     """
 
     label: str
@@ -107,6 +108,7 @@ class FileReport:
     extras: tuple[str, ...]
     native_format: str | None = None
     notices: tuple[Notice, ...] = ()
+    paths: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,7 +367,8 @@ def _convert_native(
         converted = SourceFile(path.absolute(), group.label, "parquet", path.stat().st_size)
         out.append(converted)
         origins[converted.path] = (group.format, sum(s.size for s in group.sources),
-                                   tuple(convert.group_notices(con, group)))
+                                   tuple(convert.group_notices(con, group)),
+                                   tuple(str(s.path) for s in group.sources))
         if new_hashes is not None:
             new_hashes[converted.path] = convert.group_hash([hashes[s.path] for s in group.sources])
     return out, origins, new_hashes
@@ -399,10 +402,10 @@ def _validate_all(
         norms = [dataclasses.replace(n, rows=rows) if n.rows == 0 else n for n in f.column_normalizations]
         norms.extend(f.value_normalizations())
         files.append(f)
-        native_format, size, notices = (origins or {}).get(s.path, (None, s.size, ()))
+        native_format, size, notices, paths = (origins or {}).get(s.path, (None, s.size, (), (str(s.path),)))
         reports.append(FileReport(
             s.label, native_format or s.format, size, f.version, rows,
-            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices,
+            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices, paths,
         ))
     if problems:
         raise IngestError(problems)
@@ -708,9 +711,10 @@ def _record(
         })
     for r in reports:
         con.execute(
-            "INSERT INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO manifest (load_id, loaded_at, source_file, content_hash, bytes, format, "
+            "focus_version, rows, slices, source_paths) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, loaded_at, r.label, r.content_hash, r.bytes, r.format,
-             r.focus_version, r.rows, json.dumps(slices_of.get(r.label, []))],
+             r.focus_version, r.rows, json.dumps(slices_of.get(r.label, [])), list(r.paths)],
         )
         for n in r.normalizations:
             con.execute(

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS manifest (
     format        VARCHAR   NOT NULL,  -- csv, csv.gz or parquet
     focus_version VARCHAR   NOT NULL,  -- as detected from its columns
     rows          BIGINT    NOT NULL,
-    slices        JSON      NOT NULL   -- [{ProviderName, BillingAccountId, BillingPeriodStart, rows}]
+    slices        JSON      NOT NULL,  -- [{ProviderName, BillingAccountId, BillingPeriodStart, rows}]
+    source_paths  VARCHAR[]            -- the absolute paths it was read from (a native group: each file)
 );
 CREATE TABLE IF NOT EXISTS slices (      -- the current version of each slice
     ProviderName       VARCHAR   NOT NULL,
@@ -186,6 +187,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f"{sql_identifier(n)} {t}" for n, t in charges_columns().items())
     con.execute(f"CREATE TABLE IF NOT EXISTS charges ({cols})")
     con.execute(_MANIFEST_DDL)
+    con.execute("ALTER TABLE manifest ADD COLUMN IF NOT EXISTS source_paths VARCHAR[]")
     _upgrade_slices(con)
     con.execute(_CUBE_DDL)
     con.execute(
