@@ -330,3 +330,25 @@ def test_many_unexpected_columns_are_refused_and_a_few_are_named(sample_csv, tmp
     assert main(["ingest", "--quiet", "--store", str(store), str(few)]) == 0
     out = capsys.readouterr().out
     assert "x_CostCentre" in out and "new column" in out
+
+
+def test_a_restated_two_currency_slice_moves_each_currency_by_its_own_change(sample_csv, tmp_path):
+    """The close's restatement check compares a slice's BilledCost per currency."""
+    import datetime as dt
+
+    from finops_xl.close.reconciliation import _restatements
+
+    header, oracle = _slice_rows(sample_csv, "Oracle")
+    c, b, s = header.index("BillingCurrency"), header.index("BilledCost"), header.index("BillingPeriodStart")
+    sept = [list(r) for r in oracle if r[s].startswith("2024-09")]
+    sept[0][c] = "EUR"
+    store = tmp_path / "s.duckdb"
+    ingest([write_csv_rows(tmp_path / "v1" / "o.csv", header, sept)], store)
+    restated = [list(r) for r in sept]
+    restated[0][b] = str(D(restated[0][b]) + 100)  # only the EUR charge changes
+    ingest([write_csv_rows(tmp_path / "v2" / "o.csv", header, restated)], store)
+    with CostStore(store).reader() as con:
+        usd = _restatements(con, dt.date(2024, 9, 1), dt.date(2024, 10, 1), "USD", 1, None)
+        eur = _restatements(con, dt.date(2024, 9, 1), dt.date(2024, 10, 1), "EUR", 1, None)
+    assert [i.amount for i in usd] == [D(0)]
+    assert [i.amount for i in eur] == [D(100)]
