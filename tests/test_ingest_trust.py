@@ -352,3 +352,13 @@ def test_a_restated_two_currency_slice_moves_each_currency_by_its_own_change(sam
         eur = _restatements(con, dt.date(2024, 9, 1), dt.date(2024, 10, 1), "EUR", 1, None)
     assert [i.amount for i in usd] == [D(0)]
     assert [i.amount for i in eur] == [D(100)]
+
+
+def test_a_conversion_that_fails_names_the_file_instead_of_a_traceback(tmp_path, monkeypatch, capsys):
+    from finops_xl.focus.convert import aws
+    from tests.test_native_convert import CUR
+
+    monkeypatch.setattr(aws, "focus_sql", lambda header, reader: "SELECT CAST('x' AS INTEGER) AS a")
+    assert main(["ingest", "--quiet", "--store", str(tmp_path / "s.duckdb"), str(CUR)]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and CUR.name in err and "could not be converted from AWS CUR" in err

@@ -203,11 +203,19 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
     sql = f"SELECT * REPLACE ({', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in sorted(json_columns))}) " \
           f"FROM ({group.focus_sql()})"
     if fmt == "csv":
-        con.execute(
-            f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT csv, HEADER true, "
-            f"TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%SZ')")
+        copy = (f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT csv, HEADER true, "
+                f"TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%SZ')")
     else:
-        con.execute(f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet)")
+        copy = f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet)"
+    try:
+        con.execute(copy)
+    except duckdb.Error as exc:
+        # a value the converter did not foresee: name the files and what failed, never a traceback
+        reason = " ".join(str(exc).split("\n")[0].split())
+        what = FORMATS.get(group.format, ("Azure cost details",))[0]
+        raise IngestError([Problem(group.label, (
+            f"could not be converted from {what} to FOCUS: {reason}. Check the file is a complete, "
+            f"unedited export; if it is, report this message with the file's column header"))]) from None
     return out
 
 
