@@ -310,7 +310,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     reports = validate(args.paths, partial=args.partial)
     for r in reports:
         native = f" (converted from {r.native_format})" if r.native_format else ""
-        print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
+        if r.native_format == "opencost":
+            print(f"ok  {r.label}: OpenCost allocation export, {r.rows:,} rows (Kubernetes allocations: "
+                  f"they load into kubernetes_allocation, not into the cloud charges)")
+        else:
+            print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
         for n in r.normalizations:
             print(f"    normalized {n.column}: {n.original!r} -> {n.normalized!r} ({n.rows:,} rows; {n.note})")
         for notice in r.notices:

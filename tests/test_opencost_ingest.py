@@ -301,3 +301,23 @@ def test_the_currency_option_is_recorded(store_path, capsys):
         assert con.execute("SELECT DISTINCT Currency FROM kubernetes_allocation").fetchall() == [("EUR",)]
     assert main(["ingest", "--quiet", "--store", str(store_path), "--currency", "euro", str(BASIC)]) == 1
     assert "currency" in capsys.readouterr().err
+
+
+# ---- validate ---------------------------------------------------------------------------------------
+
+
+def test_validate_checks_opencost_exports_without_loading(store_path, tmp_path, capsys):
+    from finops_xl.store.ingest import validate
+
+    [report] = validate([MERGED])
+    assert (report.native_format, report.rows) == ("opencost", len(read_csv_rows(MERGED)[1]))
+    assert main(["validate", str(MERGED)]) == 0
+    out = capsys.readouterr().out
+    assert "OpenCost" in out and "kubernetes_allocation" in out and "FOCUS" not in out.split("\n")[0]
+    header, rows = read_csv_rows(BASIC)
+    rows[0][header.index("TotalCost")] = "abc"
+    bad = write_csv_rows(tmp_path / "bad.csv", header, rows)
+    with pytest.raises(IngestError) as exc:
+        validate([bad])
+    assert [(p.row, p.column, p.value) for p in exc.value.problems] == [(1, "TotalCost", "abc")]
+    assert not store_path.exists()

@@ -42,7 +42,9 @@ from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import (
     Inputs, Skipped, SourceFile, content_hash, find_inputs, reader_sql, sql_identifier, sql_literal,
 )
-from finops_xl.store.store import CostStore, connect, cube_insert_sql, slice_totals_sql, table_columns
+from finops_xl.store.store import (
+    CostStore, connect, cube_insert_sql, ensure_schema, slice_totals_sql, table_columns,
+)
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
@@ -175,12 +177,18 @@ def validate(
     con = connect(":memory:", read_only=False)
     try:
         with tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+            k8s_sources, sources = opencost.split(sources)
+            ensure_schema(con)  # an empty store to check OpenCost exports against
+            k8s = opencost.stage(con, k8s_sources, None)
             sources, origins, _ = _convert_native(con, sources, None, work)
             reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
                                        origins=origins)
     finally:
         con.close()
-    return reports
+    return tuple(reports) + tuple(
+        FileReport(s.label, s.format, s.size, "", n, "", (), (), opencost.FORMAT,
+                   tuple(x for x in k8s.notices if s.label in x.file.split(", ")), (str(s.path),))
+        for s, n in zip(k8s_sources, k8s.file_rows if k8s else ()))
 
 
 #: What identifies a file's bytes on disk between two looks: size, modification time, inode.

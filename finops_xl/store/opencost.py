@@ -63,8 +63,9 @@ from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_
 
 #: The store table the rows load into (created by ``store.ensure_schema``).
 TABLE = "kubernetes_allocation"
-#: What a user calls this format.
+#: What a user calls this format, and its name in reports (``FileReport.native_format``).
 NAME = "OpenCost allocation CSV export"
+FORMAT = "opencost"
 DEFAULT_CURRENCY = "USD"
 
 #: Text columns of the export, as written (Cluster only in the allocation compute CSV).
@@ -135,12 +136,14 @@ class AllocationLoad:
     Attributes:
       files: the files, as named.  days: per (cluster, day).  notices: what the user must know.
       currency: the currency the costs were read in.
+      file_rows: the data rows of each file (as ``files``).
     """
 
     files: tuple[str, ...]
     days: tuple[AllocationDay, ...]
     notices: tuple[Notice, ...]
     currency: str
+    file_rows: tuple[int, ...] = ()
 
     @property
     def unchanged(self) -> bool:
@@ -214,6 +217,7 @@ def stage(
     cluster = (options.cluster or "").strip()
     problems: list[Problem] = []
     notices: list[Notice] = []
+    file_rows: list[int] = []
     con.execute(f"CREATE OR REPLACE TEMP TABLE opencost_stage AS SELECT * FROM {TABLE} LIMIT 0")
     for i, s in enumerate(sources):
         raw = f"opencost_raw_{i}"
@@ -227,6 +231,7 @@ def stage(
         con.execute(f"INSERT INTO opencost_stage BY NAME "
                     f"{_typed_sql(raw, names, s.label, digest, currency, cluster)}")
         notices.extend(_file_notices(con, s, raw, names, cluster))
+        file_rows.append(int(con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]))
         con.execute(f"DROP TABLE {raw}")
     if problems:
         raise IngestError(problems)
@@ -236,10 +241,10 @@ def stage(
         f"OpenCost exports carry no currency: their costs are read as {currency} ({given}); OpenCost "
         f"prices in the currency of its configuration: if that is not {currency}, load again with "
         f"--currency CODE. These are Kubernetes allocations of costs already in the cloud bill: "
-        f"loaded into {TABLE}, NOT added to cloud costs"), currency=currency))
+        f"they load into {TABLE}, NEVER added to cloud costs"), currency=currency))
     days = _compare(con, currency)
     notices.extend(_other_file_warnings(con))
-    return AllocationLoad(tuple(s.label for s in sources), days, tuple(notices), currency)
+    return AllocationLoad(tuple(s.label for s in sources), days, tuple(notices), currency, tuple(file_rows))
 
 
 def _read(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str) -> tuple[list[Problem], list[str]]:
