@@ -321,3 +321,13 @@ def test_validate_checks_opencost_exports_without_loading(store_path, tmp_path, 
         validate([bad])
     assert [(p.row, p.column, p.value) for p in exc.value.problems] == [(1, "TotalCost", "abc")]
     assert not store_path.exists()
+
+
+def test_problems_of_opencost_and_focus_files_are_listed_together(store_path, tmp_path):
+    header, rows = read_csv_rows(BASIC)
+    rows[0][header.index("TotalCost")] = "abc"
+    bad = write_csv_rows(tmp_path / "bad-opencost.csv", header, rows)
+    not_focus = write_csv_rows(tmp_path / "not-focus.csv", ["a", "b"], [["1", "2"]])
+    with pytest.raises(IngestError) as exc:
+        ingest([bad, not_focus], store_path)
+    assert {p.file for p in exc.value.problems} == {str(bad), str(not_focus)}

@@ -182,7 +182,7 @@ def validate(
             k8s = opencost.stage(con, k8s_sources, None)
             sources, origins, _ = _convert_native(con, sources, None, work)
             reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
-                                       origins=origins)
+                                       origins=origins, problems=opencost.problems(k8s))
     finally:
         con.close()
     return tuple(reports) + tuple(
@@ -281,7 +281,7 @@ def ingest(
             progress("converting native exports to FOCUS", 0.12)
             sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
             reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
-                                           origins=origins)
+                                           origins=origins, problems=opencost.problems(k8s))
             _check_delivery_rows(con, inputs, originals)
             load_id = opencost.next_load_id(con)
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -405,8 +405,9 @@ def _validate_all(
     hashes: dict | None,
     progress: Progress,
     origins: dict | None = None,
+    problems: Sequence[Problem] = (),
 ) -> tuple[list[FileReport], list[FocusFile]]:
-    problems = []
+    problems = list(problems)  # found in the load's other files (its OpenCost exports)
     candidates: list[FocusFile] = []
     for s in sources:
         try:

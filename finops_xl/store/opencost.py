@@ -137,6 +137,8 @@ class AllocationLoad:
       files: the files, as named.  days: per (cluster, day).  notices: what the user must know.
       currency: the currency the costs were read in.
       file_rows: the data rows of each file (as ``files``).
+      problems: why the files cannot be loaded (then nothing else is filled in): the load reports
+        them with its other files' problems and loads nothing.
     """
 
     files: tuple[str, ...]
@@ -144,10 +146,11 @@ class AllocationLoad:
     notices: tuple[Notice, ...]
     currency: str
     file_rows: tuple[int, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @property
     def unchanged(self) -> bool:
-        return all(d.state == "unchanged" for d in self.days)
+        return not self.problems and all(d.state == "unchanged" for d in self.days)
 
     @property
     def rows(self) -> int:
@@ -204,16 +207,17 @@ def stage(
     options: AllocationOptions | None = None,
 ) -> AllocationLoad | None:
     """Read, check and type OpenCost exports into the temporary table ``opencost_stage``; compare
-    them with the store. None when ``sources`` is empty. Raises IngestError listing every problem
-    (nothing is written)."""
+    them with the store. None when ``sources`` is empty. Every problem found is returned in
+    ``problems`` (see :func:`problems`); nothing is written."""
     if not sources:
         return None
+    labels = tuple(s.label for s in sources)
     options = options or AllocationOptions()
     currency = (options.currency or "").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise IngestError([Problem("--currency", (
+        return AllocationLoad(labels, (), (), currency, problems=(Problem("--currency", (
             "is not a currency code: give the ISO 4217 code OpenCost prices in (USD, EUR, GBP, ...)"),
-            value=options.currency)])
+            value=options.currency),))
     cluster = (options.cluster or "").strip()
     problems: list[Problem] = []
     notices: list[Notice] = []
@@ -234,8 +238,11 @@ def stage(
         file_rows.append(int(con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]))
         con.execute(f"DROP TABLE {raw}")
     if problems:
-        raise IngestError(problems)
-    notices.extend(_one_copy_per_day(con))
+        return AllocationLoad(labels, (), (), currency, problems=tuple(problems))
+    try:
+        notices.extend(_one_copy_per_day(con))
+    except IngestError as exc:
+        return AllocationLoad(labels, (), (), currency, problems=exc.problems)
     given = "given with --currency" if currency != DEFAULT_CURRENCY else "the --currency default"
     notices.insert(0, Notice(", ".join(s.label for s in sources), (
         f"OpenCost exports carry no currency: their costs are read as {currency} ({given}); OpenCost "
@@ -244,7 +251,12 @@ def stage(
         f"they load into {TABLE}, NEVER added to cloud costs"), currency=currency))
     days = _compare(con, currency)
     notices.extend(_other_file_warnings(con))
-    return AllocationLoad(tuple(s.label for s in sources), days, tuple(notices), currency, tuple(file_rows))
+    return AllocationLoad(labels, days, tuple(notices), currency, tuple(file_rows))
+
+
+def problems(load: AllocationLoad | None) -> tuple[Problem, ...]:
+    """Why ``load``'s files cannot be loaded (none for None)."""
+    return load.problems if load is not None else ()
 
 
 def _read(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str) -> tuple[list[Problem], list[str]]:
@@ -521,6 +533,8 @@ def write(con: duckdb.DuckDBPyConnection, load: AllocationLoad | None, load_id: 
     of ``load`` with the staged rows, tagged with ``load_id``. Unchanged days are left as they are."""
     if load is None:
         return None
+    if load.problems:  # the load reports them before it writes: never reached
+        raise IngestError(load.problems)
     con.execute(f"""
         DELETE FROM {TABLE} USING opencost_days d
         WHERE {TABLE}.Cluster = d.Cluster AND {TABLE}."Date" = d."Date" AND d.state = 'replaced'
