@@ -191,14 +191,16 @@ def test_a_cluster_column_or_option_keys_the_days_by_cluster(store_path, tmp_pat
     ingest([BASIC], store_path, kubernetes=_options(cluster="cluster-a"))
     ingest([LABELS], store_path, kubernetes=_options(cluster="cluster-b"))
     with CostStore(store_path).reader() as con:
-        clusters = con.execute("SELECT Cluster, count(*) FROM kubernetes_allocation GROUP BY 1 ORDER BY 1").fetchall()
+        clusters = con.execute(
+            "SELECT Cluster, count(*) FROM kubernetes_allocation GROUP BY 1 ORDER BY 1").fetchall()
     assert clusters == [("cluster-a", 1), ("cluster-b", 1)]
     header, rows = read_csv_rows(BASIC)
     with_cluster = write_csv_rows(tmp_path / "with-cluster.csv", ["Cluster", *header],
                                   [["east", *rows[0]], ["west", *rows[0]]])
     ingest([with_cluster], store_path.with_name("c.duckdb"))
     with CostStore(store_path.with_name("c.duckdb")).reader() as con:
-        clusters = con.execute("SELECT Cluster, sum(TotalCost) FROM kubernetes_allocation GROUP BY 1 ORDER BY 1").fetchall()
+        clusters = con.execute(
+            "SELECT Cluster, sum(TotalCost) FROM kubernetes_allocation GROUP BY 1 ORDER BY 1").fetchall()
     one = D(rows[0][header.index("TotalCost")])
     assert clusters == [("east", one), ("west", one)]
 
@@ -331,3 +333,20 @@ def test_problems_of_opencost_and_focus_files_are_listed_together(store_path, tm
     with pytest.raises(IngestError) as exc:
         ingest([bad, not_focus], store_path)
     assert {p.file for p in exc.value.problems} == {str(bad), str(not_focus)}
+
+
+def test_the_allocation_compute_csv_layout_and_unknown_columns(store_path, tmp_path):
+    """OpenCost's allocation compute CSV adds Cluster, LoadBalancerCost, SharedCost and ExternalCost;
+    a column this package does not know is kept in Extras, with a notice."""
+    header, rows = read_csv_rows(BASIC)
+    wide = write_csv_rows(
+        tmp_path / "compute.csv", [*header, "Cluster", "LoadBalancerCost", "SharedCost", "ExternalCost", "Node"],
+        [[*rows[0], "prod", "0.125", "1.5", "0.0000000000000001", "node-1"]])
+    report = ingest([wide], store_path)
+    for column in ("TotalCost", "LoadBalancerCost", "SharedCost", "ExternalCost"):
+        assert table_day_totals(store_path, column) == csv_day_totals(wide, column), column
+    with CostStore(store_path).reader() as con:
+        cluster, extras = con.execute("SELECT Cluster, Extras FROM kubernetes_allocation").fetchall()[0]
+    assert cluster == "prod" and json.loads(extras) == {"Node": "node-1"}
+    assert any("Extras" in n.message and "Node" in n.message for n in report.all_notices)
+    assert not any("no Cluster column" in n.message for n in report.all_notices)

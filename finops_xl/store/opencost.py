@@ -7,24 +7,6 @@ already in the bill* (node, disk and network costs split among workloads): addin
 ``charges`` would count the bill twice. So they load into a table of their own, one row per source
 row, for showback and unit economics beside the bill, never into its totals.
 
-Layouts recognised (by header; every one the exporter has written):
-
-- current: ``Date, Namespace, ControllerKind, ControllerName, Pod, Container``, the usage averages
-  (``CPUCoreUsageAverage``, ``CPUCoreRequestAverage``, ``RAMBytesUsageAverage``,
-  ``RAMBytesRequestAverage``), ``NetworkReceiveBytes, NetworkTransferBytes, GPUs, PVBytes``, the
-  costs ``CPUCost, RAMCost, NetworkCost, PVCost, GPUCost, TotalCost``; optionally ``Labels`` (all
-  labels as a JSON object) and ``Label_<name>`` columns (one label each);
-- older: ``Date, Namespace, CPUCoreUsageAverage, CPUCoreRequestAverage, CPUCost,
-  RAMBytesUsageAverage, RAMBytesRequestAverage, RAMCost`` — no TotalCost;
-- merged: the exporter appends new days to its existing file, and when the layout changed it writes
-  the union of both headers, leaving the columns a row's layout lacked empty;
-- the allocation compute CSV's extra columns ``Cluster, LoadBalancerCost, SharedCost,
-  ExternalCost``.
-
-A file is an OpenCost export when its header has ``Date`` and ``Namespace`` and at least one of
-the cost columns, and no FOCUS cost column (:func:`is_allocation_export`). Other columns are kept,
-as text, in ``Extras`` (a notice names them).
-
 Restatement: the slice of this table is (cluster, day). Steps of a load (:func:`stage`, then
 :func:`write` inside the load's transaction):
 
@@ -46,20 +28,26 @@ one, days are keyed by ``AllocationOptions.cluster`` (``--cluster``), else by ``
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import gzip
-import io
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import PurePath
 
 import duckdb
 
 from finops_xl.store.errors import IngestError, Notice, Problem
-from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_literal
+from finops_xl.store.opencost_files import (
+    COST_COLUMNS, DATA_COLUMNS, QUANTITY_COLUMNS, STAGE, check, file_notices, header,
+    is_allocation_export, read, split, typed_sql,
+)
+from finops_xl.store.sources import SourceFile, sql_identifier
+
+__all__ = [
+    "COST_COLUMNS", "DATA_COLUMNS", "QUANTITY_COLUMNS", "AllocationDay", "AllocationLoad",
+    "AllocationOptions", "describe", "header", "is_allocation_export", "next_load_id", "problems",
+    "split", "stage", "write",
+]
 
 #: The store table the rows load into (created by ``store.ensure_schema``).
 TABLE = "kubernetes_allocation"
@@ -67,30 +55,6 @@ TABLE = "kubernetes_allocation"
 NAME = "OpenCost allocation CSV export"
 FORMAT = "opencost"
 DEFAULT_CURRENCY = "USD"
-
-#: Text columns of the export, as written (Cluster only in the allocation compute CSV).
-TEXT_COLUMNS = ("Namespace", "ControllerKind", "ControllerName", "Pod", "Container")
-#: Usage quantities (averages over the day, or totals), DOUBLE.
-QUANTITY_COLUMNS = (
-    "CPUCoreUsageAverage", "CPUCoreRequestAverage", "RAMBytesUsageAverage", "RAMBytesRequestAverage",
-    "NetworkReceiveBytes", "NetworkTransferBytes", "GPUs", "PVBytes",
-)
-#: Money columns, DECIMAL(38,18): OpenCost writes float64 in shortest form (``4.6000000000000005``),
-#: kept exactly as written.
-COST_COLUMNS = (
-    "CPUCost", "RAMCost", "NetworkCost", "PVCost", "GPUCost", "LoadBalancerCost", "SharedCost",
-    "ExternalCost", "TotalCost",
-)
-LABELS = "Labels"
-LABEL_PREFIX = "Label_"
-_KNOWN = {"Date", "Cluster", LABELS, *TEXT_COLUMNS, *QUANTITY_COLUMNS, *COST_COLUMNS}
-_MONEY = "DECIMAL(38,18)"
-#: FOCUS columns that no OpenCost export has: a header with one is a FOCUS file.
-_FOCUS_COST = {"BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingPeriodStart"}
-#: Every typed column of the table (in table order), the row fingerprint's columns.
-DATA_COLUMNS = ("Cluster", "Date", *TEXT_COLUMNS, *QUANTITY_COLUMNS, *COST_COLUMNS, "Currency",
-                LABELS, "Extras")
-
 
 @dataclasses.dataclass(frozen=True)
 class AllocationOptions:
@@ -158,34 +122,6 @@ class AllocationLoad:
         return sum(d.rows for d in self.days if d.state != "unchanged")
 
 
-def is_allocation_export(names: Iterable[str]) -> bool:
-    """True for the header of an OpenCost allocation CSV export (see the module docstring)."""
-    s = set(names)
-    return {"Date", "Namespace"} <= s and bool(s & set(COST_COLUMNS)) and not s & _FOCUS_COST
-
-
-def header(source: SourceFile) -> list[str]:
-    """The header line's fields, with Python's csv module ([] when it cannot be read)."""
-    if source.format not in ("csv", "csv.gz"):
-        return []
-    try:
-        opener = gzip.open if source.format == "csv.gz" else open
-        with opener(source.path, "rt", encoding="utf-8-sig", newline="") as fh:
-            line = fh.readline(1 << 20)
-    except (OSError, EOFError, UnicodeDecodeError):
-        return []
-    return next(csv.reader(io.StringIO(line), delimiter=source.delimiter), [])
-
-
-def split(sources: Iterable[SourceFile]) -> tuple[list[SourceFile], list[SourceFile]]:
-    """(the OpenCost exports among ``sources``, the others), each in the given order."""
-    mine: list[SourceFile] = []
-    others: list[SourceFile] = []
-    for s in sources:
-        (mine if is_allocation_export(h.strip() for h in header(s)) else others).append(s)
-    return mine, others
-
-
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     """The id of a new load: after every load in the manifest, the allocation table, or recorded as
     the store's last (a load of OpenCost files alone writes no manifest rows)."""
@@ -222,19 +158,19 @@ def stage(
     problems: list[Problem] = []
     notices: list[Notice] = []
     file_rows: list[int] = []
-    con.execute(f"CREATE OR REPLACE TEMP TABLE opencost_stage AS SELECT * FROM {TABLE} LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM {TABLE} LIMIT 0")
     for i, s in enumerate(sources):
         raw = f"opencost_raw_{i}"
-        found, names = _read(con, s, raw)
+        found, names = read(con, s, raw)
         if not found:
-            found = _check(con, s, raw, names)
+            found = check(con, s, raw, names)
         if found:
             problems.extend(found)
             continue
         digest = (hashes or {}).get(s.path, "")
-        con.execute(f"INSERT INTO opencost_stage BY NAME "
-                    f"{_typed_sql(raw, names, s.label, digest, currency, cluster)}")
-        notices.extend(_file_notices(con, s, raw, names, cluster))
+        con.execute(f"INSERT INTO {STAGE} BY NAME "
+                    f"{typed_sql(raw, names, s.label, digest, currency, cluster)}")
+        notices.extend(file_notices(con, s, raw, names, cluster))
         file_rows.append(int(con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]))
         con.execute(f"DROP TABLE {raw}")
     if problems:
@@ -259,158 +195,6 @@ def problems(load: AllocationLoad | None) -> tuple[Problem, ...]:
     return load.problems if load is not None else ()
 
 
-def _read(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str) -> tuple[list[Problem], list[str]]:
-    """Read the file once, as text, in file order, into ``raw`` (with ``__row``, the data row)."""
-    fields = [h.strip() for h in header(s)]
-    twice = sorted({h for h in fields if fields.count(h) > 1})
-    if twice:
-        return [Problem(s.label, (
-            f"has the column {c!r} twice: which one holds the values cannot be told; keep one and "
-            f"load again"), column=c) for c in twice], []
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    con.execute("SET threads = 1")  # one thread reads in file order: row_number() is the data row
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS "
-                    f"SELECT row_number() OVER () AS __row, * FROM {reader_sql([s])}")
-    except duckdb.Error as exc:
-        reason = str(exc).split("\n")[0].split("Possible")[0]
-        reason = re.sub(r"\s+", " ", reason.split(":", 1)[-1]).strip()[:200]
-        return [Problem(s.label, (
-            f"cannot be read as CSV ({reason}); check the file is a complete, unedited OpenCost "
-            f"export (every row with as many fields as the header)"))], []
-    finally:
-        con.execute(f"SET threads = {int(threads)}")
-    names = [r[0] for r in con.execute(f"DESCRIBE {raw}").fetchall() if r[0] != "__row"]
-    return [], names
-
-
-def _checks(names: list[str]) -> list[tuple[str, str, str]]:
-    """(column, message, SQL true on a bad value) for every column of the file that has a type."""
-    def q(c: str) -> str:
-        return f"trim({sql_identifier(c)})"
-
-    out = [("Date", "is empty: every row of an OpenCost export names its day (YYYY-MM-DD)",
-            f"{sql_identifier('Date')} IS NULL"),
-           ("Date", "is not a day written YYYY-MM-DD, as OpenCost writes it",
-            f"{sql_identifier('Date')} IS NOT NULL AND try_strptime({q('Date')}, '%Y-%m-%d') IS NULL")]
-    for c in COST_COLUMNS:
-        if c in names:
-            out.append((c, ("is not an amount: a number such as 0.25, with a '.' decimal point and no "
-                            "thousands separator, is expected; correct the value or re-export the file"),
-                        f"{sql_identifier(c)} IS NOT NULL AND lower({q(c)}) <> 'nan' "
-                        f"AND TRY_CAST({q(c)} AS {_MONEY}) IS NULL"))
-    for c in QUANTITY_COLUMNS:
-        if c in names:
-            out.append((c, ("is not a number: a quantity such as 0.25 or 1e-3 is expected; correct the "
-                            "value or re-export the file"),
-                        f"{sql_identifier(c)} IS NOT NULL AND (TRY_CAST({q(c)} AS DOUBLE) IS NULL "
-                        f"OR isinf(TRY_CAST({q(c)} AS DOUBLE)))"))
-    if LABELS in names:
-        out.append((LABELS, ('is not a JSON object of label names and values (OpenCost writes '
-                             '{"app":"web"}); correct the value or re-export the file'),
-                    f"{sql_identifier(LABELS)} IS NOT NULL AND NOT CASE WHEN json_valid({q(LABELS)}) "
-                    f"THEN json_type({q(LABELS)}::JSON) = 'OBJECT' ELSE false END"))
-    return out
-
-
-def _check(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str, names: list[str]) -> list[Problem]:
-    """Every check that fails, with its first row, value and count (one pass over the rows)."""
-    if "Date" not in names:
-        return [Problem(s.label, "has no Date column", column="Date")]
-    checks = _checks(names)
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE {cond}), min(__row) FILTER (WHERE {cond}), "
-        f"arg_min({sql_identifier(c)}, __row) FILTER (WHERE {cond})" for c, _, cond in checks)
-    found = con.execute(f"SELECT {aggregates} FROM {raw}").fetchall()[0]
-    problems = []
-    for i, (c, message, _) in enumerate(checks):
-        n, row, value = found[3 * i: 3 * i + 3]
-        if n:
-            problems.append(Problem(s.label, f"{message} (line {int(row) + 1} of the file)",
-                                    row=int(row), column=c, value=value, count=int(n)))
-    return problems
-
-
-def _typed_sql(raw: str, names: list[str], label: str, digest: str, currency: str, cluster: str) -> str:
-    """SELECT of ``raw``'s rows as the table's typed columns."""
-    def col(c: str) -> str:
-        return f"trim({sql_identifier(c)})"
-
-    cols = {"Date": f"CAST(strptime({col('Date')}, '%Y-%m-%d') AS DATE)"}
-    given = sql_literal(cluster)
-    cols["Cluster"] = (f"coalesce(nullif({col('Cluster')}, ''), {given})" if "Cluster" in names else given)
-    for c in TEXT_COLUMNS:
-        cols[c] = sql_identifier(c) if c in names else "NULL"
-    for c in QUANTITY_COLUMNS:
-        cols[c] = (f"CASE WHEN isnan(CAST({col(c)} AS DOUBLE)) THEN NULL ELSE CAST({col(c)} AS DOUBLE) END"
-                   if c in names else "NULL")
-    for c in COST_COLUMNS:
-        cols[c] = (f"CASE WHEN lower({col(c)}) = 'nan' THEN NULL ELSE CAST({col(c)} AS {_MONEY}) END"
-                   if c in names else "NULL")
-    cols["Currency"] = sql_literal(currency)
-    labels = [c for c in names if c.startswith(LABEL_PREFIX)]
-    if LABELS in names or labels:
-        pairs = ", ".join(f"struct_pack(k := {sql_literal(c[len(LABEL_PREFIX):])}, v := {sql_identifier(c)})"
-                          for c in labels)
-        one_each = (f"to_json(map_from_entries(list_filter([{pairs}], lambda x: x.v IS NOT NULL)))"
-                    if labels else "'{}'::JSON")
-        whole = f"coalesce({col(LABELS)}, '{{}}')::JSON" if LABELS in names else "'{}'::JSON"
-        cols[LABELS] = f"CAST(json_merge_patch({one_each}, {whole}) AS JSON)"
-    else:
-        cols[LABELS] = "NULL"  # the export has no label columns: labels unknown, not none
-    extras = [c for c in names if c not in _KNOWN and not c.startswith(LABEL_PREFIX)]
-    cols["Extras"] = ("json_object(" + ", ".join(f"{sql_literal(c)}, {sql_identifier(c)}" for c in extras) + ")"
-                      if extras else "NULL")
-    cols["x_SourceFile"] = sql_literal(label)
-    cols["x_ContentHash"] = sql_literal(digest)
-    cols["x_SourceRow"] = "__row"
-    select = ", ".join(f"{expr} AS {sql_identifier(name)}" for name, expr in cols.items())
-    return f"SELECT {select} FROM {raw}"
-
-
-def _file_notices(
-    con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str, names: list[str], cluster: str
-) -> list[Notice]:
-    """What the load could not determine from this file, or chose for it."""
-    out: list[Notice] = []
-    me = sql_literal(s.label)
-    parts = [c for c in COST_COLUMNS if c != "TotalCost" and c in names]
-    parts_sum = " + ".join(f"coalesce({sql_identifier(c)}, 0)" for c in parts) or "0"
-    n, first, amount = con.execute(
-        f"SELECT count(*), min(x_SourceRow), sum({parts_sum}) FROM opencost_stage "
-        f"WHERE x_SourceFile = {me} AND TotalCost IS NULL").fetchall()[0]
-    if n:
-        why = ("the file has no TotalCost column (an older OpenCost layout)" if "TotalCost" not in names
-               else "their TotalCost is empty (rows merged from an older OpenCost layout that had no "
-                    "TotalCost)")
-        out.append(Notice(s.label, (
-            f"{n:,} row{'s have' if n != 1 else ' has'} no TotalCost: {why}. TotalCost is left empty, "
-            f"not derived (the layout lacks some of its parts), so daily TotalCost totals leave "
-            f"{'them' if n != 1 else 'it'} out; the cost columns present ({', '.join(parts) or 'none'}) "
-            f"add up to the amount shown"), row=int(first), column="TotalCost", count=int(n),
-            amount=Decimal(amount or 0)))
-    for c in (*QUANTITY_COLUMNS, *COST_COLUMNS):
-        if c not in names:
-            continue
-        n, first = con.execute(f"SELECT count(*), min(__row) FROM {raw} "
-                               f"WHERE lower(trim({sql_identifier(c)})) = 'nan'").fetchall()[0]
-        if n:
-            out.append(Notice(s.label, (
-                f"holds NaN (OpenCost could not compute the value) on {n:,} row(s): stored empty, "
-                f"left out of totals"), row=int(first), column=c, value="NaN", count=int(n)))
-    extras = [c for c in names if c not in _KNOWN and not c.startswith(LABEL_PREFIX)]
-    if extras:
-        out.append(Notice(s.label, (
-            f"{len(extras)} column(s) this package does not know are kept as text in Extras: "
-            f"{', '.join(extras[:12])}{', ...' if len(extras) > 12 else ''}")))
-    if "Cluster" not in names and not cluster:
-        out.append(Notice(s.label, (
-            "has no Cluster column (OpenCost runs one exporter per cluster): its days are stored for "
-            "cluster '' and a later export of another cluster for the same days would replace them; "
-            "load each cluster's export with --cluster NAME")))
-    return out
-
-
 # ---- one copy of each day ------------------------------------------------------------------------
 
 _KEY = "Cluster, \"Date\""
@@ -429,7 +213,7 @@ def _one_copy_per_day(con: duckdb.DuckDBPyConnection) -> list[Notice]:
     """A (cluster, day) held by several files of the load: loaded once when their rows are identical,
     refused when they differ."""
     rows = con.execute(f"""
-        WITH f AS ({_fingerprint('opencost_stage', by_file=True)})
+        WITH f AS ({_fingerprint(STAGE, by_file=True)})
         SELECT Cluster, "Date", list(x_SourceFile ORDER BY x_SourceFile),
                count(DISTINCT (n, h1, h2)) = 1, list(n ORDER BY x_SourceFile),
                list(total ORDER BY x_SourceFile)
@@ -439,7 +223,8 @@ def _one_copy_per_day(con: duckdb.DuckDBPyConnection) -> list[Notice]:
     for cluster, day, files, same, counts, totals in rows:
         where = f"cluster {cluster!r}, {day:%Y-%m-%d}" if cluster else f"{day:%Y-%m-%d}"
         if not same:
-            shown = "; ".join(f"{f}: {n:,} rows, TotalCost {_amount(t)}" for f, n, t in zip(files, counts, totals))
+            shown = "; ".join(f"{f}: {n:,} rows, TotalCost {_amount(t)}"
+                              for f, n, t in zip(files, counts, totals))
             problems.append(Problem(files[0], (
                 f"holds {where} as {', '.join(files[1:])} does, with different allocations ({shown}): "
                 f"the day would be counted twice, and which file is right cannot be told. If they are "
@@ -447,7 +232,7 @@ def _one_copy_per_day(con: duckdb.DuckDBPyConnection) -> list[Notice]:
                 f"one is a newer export of the same cluster, load only that one")))
             continue
         keep = files[-1]
-        con.execute(f"DELETE FROM opencost_stage WHERE Cluster = $1 AND \"Date\" = $2 AND x_SourceFile <> $3",
+        con.execute(f"DELETE FROM {STAGE} WHERE Cluster = $1 AND \"Date\" = $2 AND x_SourceFile <> $3",
                     [cluster, day, keep])
         notices.append(Notice(keep, (
             f"{where} is also in {', '.join(files[:-1])} with identical rows (an older copy of the same "
@@ -485,10 +270,10 @@ def _compare(con: duckdb.DuckDBPyConnection, currency: str) -> tuple[AllocationD
     """State of every (cluster, day) of the load against the store's rows."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE opencost_days AS
-        WITH new AS ({_fingerprint('opencost_stage')}),
+        WITH new AS ({_fingerprint(STAGE)}),
              old AS ({_fingerprint(TABLE)}),
              files AS (SELECT {_KEY}, list(DISTINCT x_SourceFile ORDER BY x_SourceFile) AS files
-                       FROM opencost_stage GROUP BY ALL)
+                       FROM {STAGE} GROUP BY ALL)
         SELECT new.Cluster, new."Date", new.n AS rows, new.total, coalesce(old.n, 0) AS old_rows,
                CASE WHEN old.n IS NULL THEN 'new'
                     WHEN (old.n, old.h1, old.h2) = (new.n, new.h1, new.h2) THEN 'unchanged'
@@ -541,11 +326,11 @@ def write(con: duckdb.DuckDBPyConnection, load: AllocationLoad | None, load_id: 
     """)
     con.execute(f"""
         INSERT INTO {TABLE} BY NAME
-        SELECT s.* REPLACE ($1::BIGINT AS x_LoadId) FROM opencost_stage s
+        SELECT s.* REPLACE ($1::BIGINT AS x_LoadId) FROM {STAGE} s
         SEMI JOIN (SELECT Cluster, "Date" FROM opencost_days WHERE state <> 'unchanged') d
           USING (Cluster, "Date")
     """, [load_id])
-    con.execute("DROP TABLE opencost_stage")
+    con.execute(f"DROP TABLE {STAGE}")
     con.execute("DROP TABLE opencost_days")
     return load
 
@@ -570,7 +355,8 @@ def describe(load: AllocationLoad | None) -> list[str]:
     for d in load.days[:SHOWN_DAYS]:
         state = d.state if d.state != "replaced" else f"replaced {d.replaced_rows:,} rows"
         total = "TotalCost none" if d.total_cost is None else f"TotalCost {d.total_cost:,.2f} {d.currency}"
-        lines.append(f"  {d.cluster or '(cluster not named)':<20} {d.day:%Y-%m-%d}  {d.rows:>8,} row{'s' if d.rows != 1 else ' '}  "
+        rows = f"{d.rows:>8,} row{'s' if d.rows != 1 else ' '}"
+        lines.append(f"  {d.cluster or '(cluster not named)':<20} {d.day:%Y-%m-%d}  {rows}  "
                      f"{state}  {total}")
     if len(load.days) > SHOWN_DAYS:
         lines.append(f"  ... and {len(load.days) - SHOWN_DAYS} more days")
