@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from finops_xl.cli import main
 from finops_xl.store.errors import IngestError
@@ -350,3 +352,61 @@ def test_the_allocation_compute_csv_layout_and_unknown_columns(store_path, tmp_p
     assert cluster == "prod" and json.loads(extras) == {"Node": "node-1"}
     assert any("Extras" in n.message and "Node" in n.message for n in report.all_notices)
     assert not any("no Cluster column" in n.message for n in report.all_notices)
+
+
+def test_an_export_with_a_header_and_no_rows_is_refused(store_path, tmp_path):
+    header, _ = read_csv_rows(BASIC)
+    empty = write_csv_rows(tmp_path / "empty.csv", header, [])
+    with pytest.raises(IngestError) as exc:
+        ingest([empty], store_path)
+    assert "no data rows" in str(exc.value)
+
+
+def test_a_spreadsheet_resave_with_bom_and_crlf_loads(store_path, tmp_path):
+    resaved = tmp_path / "resaved.csv"
+    resaved.write_bytes(b"\xef\xbb\xbf" + LABELS.read_bytes().replace(b"\n", b"\r\n"))
+    ingest([resaved], store_path)
+    assert table_day_totals(store_path) == csv_day_totals(LABELS)
+    with CostStore(store_path).reader() as con:
+        labels = con.execute("SELECT Labels FROM kubernetes_allocation").fetchall()[0][0]
+    header, rows = read_csv_rows(LABELS)
+    assert json.loads(labels) == json.loads(rows[0][header.index("Labels")])
+
+
+# ---- never counted twice, whatever the combination ---------------------------------------------------
+
+_SPELLINGS = ("older export", "grown export", "grown export copied", "folder of both", "folder of both/",
+              "grown export via ..")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(_SPELLINGS), min_size=1, max_size=4), min_size=1, max_size=3))
+def test_any_combination_of_loads_holds_each_day_once(tmp_path_factory, commands):
+    """OpenCost's growing export (an older copy with day 1, the current one with days 1 and 2, a copy
+    under another name, a folder holding both), loaded in any mix over several commands: every day
+    is in the store once, as the current export has it."""
+    tmp = tmp_path_factory.mktemp("combo")
+    (tmp / "a").mkdir()
+    (tmp / "b").mkdir()
+    (tmp / "both").mkdir()
+    shutil.copyfile(PREVIOUS, tmp / "a" / "opencost.csv")
+    shutil.copyfile(MERGED, tmp / "b" / "opencost.csv")
+    shutil.copyfile(MERGED, tmp / "copy.csv")
+    shutil.copyfile(PREVIOUS, tmp / "both" / "older.csv")
+    shutil.copyfile(MERGED, tmp / "both" / "current.csv")
+    where = {"older export": [tmp / "a" / "opencost.csv"], "grown export": [tmp / "b" / "opencost.csv"],
+             "grown export copied": [tmp / "copy.csv"], "folder of both": [tmp / "both"],
+             "folder of both/": [f"{tmp / 'both'}/"],
+             "grown export via ..": [tmp / "a" / ".." / "b" / "opencost.csv"]}
+    older_only = {"older export"}
+    store = tmp / "s.duckdb"
+    loaded_days: set[dt.date] = set()
+    for picks in commands:
+        ingest([p for pick in picks for p in where[pick]], store)
+        loaded_days |= set(csv_day_totals(PREVIOUS if set(picks) <= older_only else MERGED))
+        expected = {d: v for d, v in csv_day_totals(MERGED, "CPUCost").items() if d in loaded_days}
+        assert table_day_totals(store, "CPUCost") == expected
+        with CostStore(store).reader() as con:
+            per_day = dict(con.execute(
+                'SELECT "Date", count(*) FROM kubernetes_allocation GROUP BY 1').fetchall())
+        assert per_day == {d: 1 for d in loaded_days}

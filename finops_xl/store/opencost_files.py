@@ -152,6 +152,9 @@ def check(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str, names: list[s
     """Every check that fails, with its first row, value and count (one pass over the rows)."""
     if "Date" not in names:
         return [Problem(s.label, "has no Date column", column="Date")]
+    if not con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]:
+        return [Problem(s.label, "file has a header but no data rows (OpenCost writes no empty export: "
+                                 "it was cut short or saved over; export or download it again)")]
     found_checks = checks(names)
     aggregates = ", ".join(
         f"count(*) FILTER (WHERE {cond}), min(__row) FILTER (WHERE {cond}), "
