@@ -342,7 +342,8 @@ def test_the_allocation_compute_csv_layout_and_unknown_columns(store_path, tmp_p
     a column this package does not know is kept in Extras, with a notice."""
     header, rows = read_csv_rows(BASIC)
     wide = write_csv_rows(
-        tmp_path / "compute.csv", [*header, "Cluster", "LoadBalancerCost", "SharedCost", "ExternalCost", "Node"],
+        tmp_path / "compute.csv",
+        [*header, "Cluster", "LoadBalancerCost", "SharedCost", "ExternalCost", "Node"],
         [[*rows[0], "prod", "0.125", "1.5", "0.0000000000000001", "node-1"]])
     report = ingest([wide], store_path)
     for column in ("TotalCost", "LoadBalancerCost", "SharedCost", "ExternalCost"):
