@@ -411,3 +411,30 @@ def test_any_combination_of_loads_holds_each_day_once(tmp_path_factory, commands
             per_day = dict(con.execute(
                 'SELECT "Date", count(*) FROM kubernetes_allocation GROUP BY 1').fetchall())
         assert per_day == {d: 1 for d in loaded_days}
+
+
+def test_many_shared_days_make_one_message(store_path, tmp_path):
+    header, rows = read_csv_rows(BASIC)
+    d, t = header.index("Date"), header.index("TotalCost")
+
+    def days(n: int, cost: str | None = None) -> list[list[str]]:
+        out = []
+        for i in range(n):
+            r = list(rows[0])
+            r[d] = f"2021-01-{i + 1:02d}"
+            r[t] = cost or r[t]
+            out.append(r)
+        return out
+
+    older = write_csv_rows(tmp_path / "a" / "export-older.csv", header, days(3))
+    newer = write_csv_rows(tmp_path / "a" / "export.csv", header, days(4))
+    report = ingest([tmp_path / "a"], store_path)
+    shared = [n for n in report.all_notices if "identical rows" in n.message]
+    assert len(shared) == 1 and "3 days" in shared[0].message
+    assert table_day_totals(store_path) == csv_day_totals(newer)
+    assert older.exists()
+    other = write_csv_rows(tmp_path / "b" / "other-cluster.csv", header, days(3, cost="9"))
+    with pytest.raises(IngestError) as exc:
+        ingest([newer, other], store_path.with_name("b.duckdb"))
+    [p] = exc.value.problems
+    assert "3 days" in p.message and "--cluster" in p.message

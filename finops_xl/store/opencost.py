@@ -210,53 +210,47 @@ def _fingerprint(table: str, where: str = "true", by_file: bool = False) -> str:
 
 
 def _one_copy_per_day(con: duckdb.DuckDBPyConnection) -> list[Notice]:
-    """A (cluster, day) held by several files of the load: loaded once when their rows are identical,
-    refused when they differ."""
-    rows = con.execute(f"""
+    """A (cluster, day) held by several files of the load: loaded once (from the last file, by name)
+    when their rows are identical, refused when they differ. One message per set of files."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE opencost_shared AS
         WITH f AS ({_fingerprint(STAGE, by_file=True)})
-        SELECT Cluster, "Date", list(x_SourceFile ORDER BY x_SourceFile),
-               count(DISTINCT (n, h1, h2)) = 1, list(n ORDER BY x_SourceFile),
-               list(total ORDER BY x_SourceFile)
-        FROM f GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL
+        SELECT Cluster, "Date", list(x_SourceFile ORDER BY x_SourceFile) AS files,
+               count(DISTINCT (n, h1, h2)) = 1 AS same, list(n ORDER BY x_SourceFile) AS counts,
+               list(total ORDER BY x_SourceFile) AS totals
+        FROM f GROUP BY ALL HAVING count(*) > 1
+    """)
+    groups = con.execute("""
+        SELECT files, same, count(*), min("Date"), max("Date"), arg_min(Cluster, "Date"),
+               arg_min(counts, "Date"), arg_min(totals, "Date"), sum(counts[len(counts)])
+        FROM opencost_shared GROUP BY files, same ORDER BY same, files
     """).fetchall()
     problems, notices = [], []
-    for cluster, day, files, same, counts, totals in rows:
-        where = f"cluster {cluster!r}, {day:%Y-%m-%d}" if cluster else f"{day:%Y-%m-%d}"
+    for files, same, days, first, last, cluster, counts, totals, rows in groups:
+        span = f"{first:%Y-%m-%d}" if days == 1 else f"{days} days from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        where = f"{span} of cluster {cluster!r}" if cluster else span
         if not same:
             shown = "; ".join(f"{f}: {n:,} rows, TotalCost {_amount(t)}"
                               for f, n, t in zip(files, counts, totals))
             problems.append(Problem(files[0], (
-                f"holds {where} as {', '.join(files[1:])} does, with different allocations ({shown}): "
-                f"the day would be counted twice, and which file is right cannot be told. If they are "
-                f"exports of different clusters, load each in its own command with --cluster NAME; if "
-                f"one is a newer export of the same cluster, load only that one")))
+                f"holds {where} as {', '.join(files[1:])} does, with different allocations (on "
+                f"{first:%Y-%m-%d}, {shown}): the days would be counted twice, and which file is right "
+                f"cannot be told. If they are exports of different clusters, load each in its own "
+                f"command with --cluster NAME; if one is a newer export of the same cluster, load only "
+                f"that one")))
             continue
-        keep = files[-1]
-        con.execute(f"DELETE FROM {STAGE} WHERE Cluster = $1 AND \"Date\" = $2 AND x_SourceFile <> $3",
-                    [cluster, day, keep])
-        notices.append(Notice(keep, (
-            f"{where} is also in {', '.join(files[:-1])} with identical rows (an older copy of the same "
-            f"export): loaded once"), count=int(counts[-1])))
+        notices.append(Notice(files[-1], (
+            f"{where} {'is' if days == 1 else 'are'} also in {', '.join(files[:-1])} with identical "
+            f"rows (an older copy of the same export): loaded once"), count=int(rows)))
     if problems:
         raise IngestError(problems)
-    return _merge_day_notices(notices)
-
-
-def _merge_day_notices(notices: list[Notice]) -> list[Notice]:
-    """One notice per pair of files, however many days they share."""
-    by: dict[tuple[str, str], list[Notice]] = {}
-    for n in notices:
-        others = n.message.split(" is also in ", 1)[1].split(" with identical", 1)[0]
-        by.setdefault((n.file, others), []).append(n)
-    out = []
-    for (keep, others), mine in by.items():
-        if len(mine) == 1:
-            out.append(mine[0])
-            continue
-        out.append(Notice(keep, (
-            f"{len(mine)} days are also in {others} with identical rows (an older copy of the same "
-            f"export): loaded once"), count=sum(n.count for n in mine)))
-    return out
+    con.execute(f"""
+        DELETE FROM {STAGE} USING opencost_shared d
+        WHERE {STAGE}.Cluster = d.Cluster AND {STAGE}."Date" = d."Date"
+          AND {STAGE}.x_SourceFile <> d.files[len(d.files)]
+    """)
+    con.execute("DROP TABLE opencost_shared")
+    return notices
 
 
 def _amount(value) -> str:
