@@ -438,3 +438,13 @@ def test_many_shared_days_make_one_message(store_path, tmp_path):
         ingest([newer, other], store_path.with_name("b.duckdb"))
     [p] = exc.value.problems
     assert "3 days" in p.message and "--cluster" in p.message
+
+
+def test_a_row_with_fields_missing_is_refused_naming_its_line(store_path, tmp_path):
+    header, rows = read_csv_rows(BASIC)
+    cut = write_csv_rows(tmp_path / "cut.csv", header, [rows[0], rows[0][:8]])
+    with pytest.raises(IngestError) as exc:
+        ingest([cut], store_path)
+    [p] = exc.value.problems
+    assert p.row == 2 and "line 3 has 8 fields where the header has 20" in p.message
+    assert "sniff" not in str(p).lower()

@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -107,16 +106,31 @@ def read(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str) -> tuple[list[
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS "
                     f"SELECT row_number() OVER () AS __row, * FROM {reader_sql([s])}")
-    except duckdb.Error as exc:
-        reason = str(exc).split("\n")[0].split("Possible")[0]
-        reason = re.sub(r"\s+", " ", reason.split(":", 1)[-1]).strip()[:200]
-        return [Problem(s.label, (
-            f"cannot be read as CSV ({reason}); check the file is a complete, unedited OpenCost "
-            f"export (every row with as many fields as the header)"))], []
+    except duckdb.Error:
+        return [_unreadable(s)], []
     finally:
         con.execute(f"SET threads = {int(threads)}")
     names = [r[0] for r in con.execute(f"DESCRIBE {raw}").fetchall() if r[0] != "__row"]
     return [], names
+
+
+def _unreadable(s: SourceFile) -> Problem:
+    """Why a file cannot be read as CSV, found with Python's csv module: the first line whose field
+    count is not the header's, else what the reader could not parse."""
+    try:
+        opener = gzip.open if s.format == "csv.gz" else open
+        with opener(s.path, "rt", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=s.delimiter)
+            width = len(next(reader, []))
+            for row, fields in enumerate(reader, start=1):
+                if fields and len(fields) != width:
+                    return Problem(s.label, (
+                        f"line {reader.line_num} has {len(fields)} fields where the header has {width}: "
+                        f"the file was cut short or edited; export or download it again"), row=row)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        return Problem(s.label, f"cannot be read as CSV ({exc}); export or download it again")
+    return Problem(s.label, "cannot be read as CSV (a quote left open, or mixed separators); check the "
+                            "file is a complete, unedited OpenCost export")
 
 
 def checks(names: list[str]) -> list[tuple[str, str, str]]:
@@ -227,11 +241,12 @@ def file_notices(
             f"{'them' if n != 1 else 'it'} out; the cost columns present ({', '.join(parts) or 'none'}) "
             f"add up to the amount shown"), row=int(first), column="TotalCost", count=int(n),
             amount=Decimal(amount or 0)))
-    for c in (*QUANTITY_COLUMNS, *COST_COLUMNS):
-        if c not in names:
-            continue
-        n, first = con.execute(f"SELECT count(*), min(__row) FROM {raw} "
-                               f"WHERE lower(trim({sql_identifier(c)})) = 'nan'").fetchall()[0]
+    numeric = [c for c in (*QUANTITY_COLUMNS, *COST_COLUMNS) if c in names]
+    nan = [f"lower(trim({sql_identifier(c)})) = 'nan'" for c in numeric]
+    found = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {w}), min(__row) FILTER (WHERE {w})"
+                                              for w in nan) + f" FROM {raw}").fetchall()[0] if nan else ()
+    for i, c in enumerate(numeric):
+        n, first = found[2 * i: 2 * i + 2]
         if n:
             out.append(Notice(s.label, (
                 f"holds NaN (OpenCost could not compute the value) on {n:,} row(s): stored empty, "
