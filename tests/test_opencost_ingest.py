@@ -448,3 +448,18 @@ def test_a_row_with_fields_missing_is_refused_naming_its_line(store_path, tmp_pa
     [p] = exc.value.problems
     assert p.row == 2 and "line 3 has 8 fields where the header has 20" in p.message
     assert "sniff" not in str(p).lower()
+
+
+def test_the_notices_are_recorded_with_the_load(store_path):
+    report = ingest([PREVIOUS], store_path)
+    with CostStore(store_path).reader() as con:
+        recorded = con.execute("SELECT load_id, source_file, column_name, rows, amount FROM load_notices "
+                               "WHERE message LIKE '%no TotalCost%'").fetchall()
+        loads = {r[0] for r in con.execute("SELECT DISTINCT x_LoadId FROM kubernetes_allocation").fetchall()}
+    header, rows = read_csv_rows(PREVIOUS)
+    parts = sum(D(rows[0][header.index(c)]) for c in ("CPUCost", "RAMCost"))
+    assert recorded == [(report.load_id, str(PREVIOUS), "TotalCost", 1, parts)]
+    assert loads == {report.load_id}
+    # the next load, of anything, takes a new id
+    again = ingest([BASIC], store_path)
+    assert again.load_id == report.load_id + 1
