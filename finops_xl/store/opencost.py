@@ -5,10 +5,11 @@ allocation (namespace, controller, pod, container): the resources it requested a
 share of the cluster's cost OpenCost allocates to it. Those costs are *allocations of cloud costs
 already in the bill* (node, disk and network costs split among workloads): adding them to
 ``charges`` would count the bill twice. So they load into a table of their own, one row per source
-row, for showback and unit economics beside the bill, never into its totals.
+row, for showback and unit economics beside the bill, never into its totals. The layouts read, and
+how a file is recognised, read and checked: ``store.opencost_files``.
 
 Restatement: the slice of this table is (cluster, day). Steps of a load (:func:`stage`, then
-:func:`write` inside the load's transaction):
+:func:`write`):
 
 1. read every file once into a temporary table, in file order (data row numbers for messages);
 2. check every value; any problem in any file refuses the whole load, naming file, row (line),
@@ -18,7 +19,13 @@ Restatement: the slice of this table is (cluster, day). Steps of a load (:func:`
 4. a (cluster, day) that two files of the load both hold is loaded once when the rows are
    identical (OpenCost's growing export and an older copy of it) and refused when they differ;
 5. compare each (cluster, day) with the store: identical rows are *unchanged* (left as they are),
-   other days are *new* or *replace* the store's rows of that cluster and day.
+   other days are *new* or *replace* the store's rows of that cluster and day (a warning when the
+   replacing rows come from a file of another name and no cluster is named: another cluster's
+   export, perhaps);
+6. in the load's transaction (:func:`write`): delete the replaced days, insert the new and
+   replaced ones tagged with the load id. Days of the store not in the load are kept.
+
+Unchanged is decided by content, not by file hash: an export that grew by one day loads one day.
 
 The export carries no currency: OpenCost prices in the currency of its configuration. Costs are
 read in ``AllocationOptions.currency`` (default USD), and a notice says so. The export carries no

@@ -19,10 +19,6 @@ Layouts recognised (by header; every one the exporter has written):
 A file is an OpenCost export when its header has ``Date`` and ``Namespace`` and at least one of
 the cost columns, and no FOCUS cost column (:func:`is_allocation_export`). Other columns are kept,
 as text, in ``Extras`` (a notice names them).
-
-A file is an OpenCost export when its header has ``Date`` and ``Namespace`` and at least one of
-the cost columns, and no FOCUS cost column (:func:`is_allocation_export`). Other columns are kept,
-as text, in ``Extras`` (a notice names them).
 """
 
 from __future__ import annotations
