@@ -178,7 +178,8 @@ def validate(
     try:
         with tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
             k8s_sources, sources = opencost.split(sources)
-            ensure_schema(con)  # an empty store to check OpenCost exports against
+            if k8s_sources:
+                ensure_schema(con)  # an empty store to check OpenCost exports against
             k8s = opencost.stage(con, k8s_sources, None)
             sources, origins, _ = _convert_native(con, sources, None, work)
             reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
