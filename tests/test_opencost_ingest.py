@@ -463,3 +463,16 @@ def test_the_notices_are_recorded_with_the_load(store_path):
     # the next load, of anything, takes a new id
     again = ingest([BASIC], store_path)
     assert again.load_id == report.load_id + 1
+
+
+def test_the_allocation_summary_csv_is_refused_with_its_reason(store_path, tmp_path):
+    """OpenCost's allocation summary CSV has windows (WindowStart, WindowEnd), not days."""
+    summary = write_csv_rows(
+        tmp_path / "summary.csv",
+        ["Name", "Namespace", "Cluster", "WindowStart", "WindowEnd", "CPUCost", "RAMCost", "TotalCost"],
+        [["cluster-one/kube-system", "kube-system", "cluster-one", "2024-01-01T00:00:00Z",
+          "2024-01-08T00:00:00Z", "1.5", "0.5", "2"]])
+    with pytest.raises(IngestError) as exc:
+        ingest([summary], store_path)
+    [p] = exc.value.problems
+    assert "allocation summary" in p.message and "Date" in p.message

@@ -56,15 +56,20 @@ _KNOWN = {"Date", "Cluster", LABELS, *TEXT_COLUMNS, *QUANTITY_COLUMNS, *COST_COL
 _MONEY = "DECIMAL(38,18)"
 #: FOCUS columns that no OpenCost export has: a header with one is a FOCUS file.
 _FOCUS_COST = {"BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingPeriodStart"}
+#: The allocation summary CSV's period columns (it has no Date).
+_WINDOW = {"WindowStart", "WindowEnd"}
 #: Every typed column of the table (in table order), the row fingerprint's columns.
 DATA_COLUMNS = ("Cluster", "Date", *TEXT_COLUMNS, *QUANTITY_COLUMNS, *COST_COLUMNS, "Currency",
                 LABELS, "Extras")
 
 
 def is_allocation_export(names: Iterable[str]) -> bool:
-    """True for the header of an OpenCost allocation CSV export (see the module docstring)."""
+    """True for the header of an OpenCost allocation CSV export (see the module docstring), or of
+    OpenCost's allocation summary CSV (``WindowStart`` and ``WindowEnd`` instead of ``Date``), which
+    is recognised to be refused with its reason."""
     s = set(names)
-    return {"Date", "Namespace"} <= s and bool(s & set(COST_COLUMNS)) and not s & _FOCUS_COST
+    day = "Date" in s or _WINDOW <= s
+    return day and "Namespace" in s and bool(s & set(COST_COLUMNS)) and not s & _FOCUS_COST
 
 
 def header(source: SourceFile) -> list[str]:
@@ -160,6 +165,12 @@ def checks(names: list[str]) -> list[tuple[str, str, str]]:
 
 def check(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str, names: list[str]) -> list[Problem]:
     """Every check that fails, with its first row, value and count (one pass over the rows)."""
+    if "Date" not in names and _WINDOW <= set(names):
+        return [Problem(s.label, (
+            "is OpenCost's allocation summary CSV (WindowStart, WindowEnd): its windows need not be "
+            "days, and a day is what the store replaces when an export is restated, so it is not "
+            "loaded; load OpenCost's CSV export (one row per day and allocation, with a Date column)"),
+            column="WindowStart")]
     if "Date" not in names:
         return [Problem(s.label, "has no Date column", column="Date")]
     if not con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]:
