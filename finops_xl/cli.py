@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     q = sub.add_parser("ingest", parents=[store_opt, engine_opt], help="load FOCUS exports into the store")
     q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--currency", default="USD", metavar="CODE",
+                   help="OpenCost exports only (they carry no currency): the currency OpenCost prices in "
+                        "(default USD)")
+    q.add_argument("--cluster", default=None, metavar="NAME",
+                   help="OpenCost exports without a Cluster column: the cluster they come from")
     q.set_defaults(run=_cmd_ingest)
 
     q = sub.add_parser("convert", help="write native exports (AWS CUR, Azure, GCP) as FOCUS files")
@@ -280,7 +285,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         for p, a, b, n, _, _ in load.slices:
             print(f"  {p:<12} {a:<22} {b:%Y-%m}  {n:>10,} rows")
         return 0
-    report = _ingest_with_bar(args.paths, store, quiet=args.quiet)
+    from finops_xl.store.opencost import AllocationOptions
+
+    k8s = AllocationOptions(currency=args.currency, cluster=args.cluster)
+    report = _ingest_with_bar(args.paths, store, quiet=args.quiet, kubernetes=k8s)
     _print_load(report, store)
     return 0
 
@@ -302,7 +310,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     reports = validate(args.paths, partial=args.partial)
     for r in reports:
         native = f" (converted from {r.native_format})" if r.native_format else ""
-        print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
+        if r.native_format == "opencost":
+            print(f"ok  {r.label}: OpenCost allocation export, {r.rows:,} rows (Kubernetes allocations: "
+                  f"they load into kubernetes_allocation, not into the cloud charges)")
+        else:
+            print(f"ok  {r.label}: FOCUS {r.focus_version}{native}, {r.rows:,} rows")
         for n in r.normalizations:
             print(f"    normalized {n.column}: {n.original!r} -> {n.normalized!r} ({n.rows:,} rows; {n.note})")
         for notice in r.notices:
@@ -864,7 +876,7 @@ def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | Non
         return generate(spec, out, progress=bar.update)
 
 
-def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool) -> LoadReport:
+def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool, kubernetes=None) -> LoadReport:
     from tqdm import tqdm
 
     with tqdm(total=100, unit="%", disable=True if quiet else None, leave=False,
@@ -873,7 +885,7 @@ def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool) -> LoadR
             bar.set_description_str(stage, refresh=False)
             bar.update(max(0.0, round(fraction * 100, 1) - bar.n))
 
-        return ingest(paths, store, progress=progress)
+        return ingest(paths, store, progress=progress, kubernetes=kubernetes)
 
 
 def _print_load(report: LoadReport, store: CostStore) -> None:
@@ -882,10 +894,13 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
     if report.unchanged:
         print(f"unchanged: these files are already the current version of their slices in {store.path}")
         return
-    print(f"loaded {report.rows:,} rows from {len(report.files)} file(s) in {report.seconds:.1f} s "
-          f"(load {report.load_id}) into {store.path}")
-    print(f"slices: {len(report.added)} new, {len(report.replaced)} replaced "
-          f"({sum(s.replaced_rows for s in report.replaced):,} old rows removed)")
+    if report.files or report.kubernetes is None:
+        print(f"loaded {report.rows:,} rows from {len(report.files)} file(s) in {report.seconds:.1f} s "
+              f"(load {report.load_id}) into {store.path}")
+        print(f"slices: {len(report.added)} new, {len(report.replaced)} replaced "
+              f"({sum(s.replaced_rows for s in report.replaced):,} old rows removed)")
+    else:  # OpenCost exports alone: no charges
+        print(f"load {report.load_id} into {store.path} in {report.seconds:.1f} s (no cloud charges)")
     for f in report.files:
         if f.native_format:
             print(f"  converted to FOCUS from {f.native_format}: {f.label}")
@@ -902,6 +917,10 @@ def _print_load(report: LoadReport, store: CostStore) -> None:
                   f"({n.rows:,} rows; {n.note})")
     for notice in report.all_notices:
         print(f"  notice: {notice}")
+    from finops_xl.store.opencost import describe
+
+    for line in describe(report.kubernetes):
+        print(line)
 
 
 def _print_coverage(rows) -> None:

@@ -37,11 +37,14 @@ import duckdb
 
 from finops_xl.focus import convert
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
+from finops_xl.store import opencost
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import (
     Inputs, Skipped, SourceFile, content_hash, find_inputs, reader_sql, sql_identifier, sql_literal,
 )
-from finops_xl.store.store import CostStore, connect, cube_insert_sql, slice_totals_sql, table_columns
+from finops_xl.store.store import (
+    CostStore, connect, cube_insert_sql, ensure_schema, slice_totals_sql, table_columns,
+)
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
@@ -125,6 +128,8 @@ class LoadReport:
       notices: what the load did that the user must know (new columns added to the store, a
         slice replaced by fewer files than its previous version, an account id spelled differently
         from the store's), besides each file's own ``notices``.
+      kubernetes: the OpenCost exports of the load, loaded into ``kubernetes_allocation`` and never
+        into ``charges`` (``store.opencost``); None when there were none.
     """
 
     load_id: int | None
@@ -135,6 +140,7 @@ class LoadReport:
     seconds: float
     skipped: tuple[Skipped, ...] = ()
     notices: tuple[Notice, ...] = ()
+    kubernetes: opencost.AllocationLoad | None = None
 
     @property
     def all_notices(self) -> tuple[Notice, ...]:
@@ -171,12 +177,19 @@ def validate(
     con = connect(":memory:", read_only=False)
     try:
         with tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+            k8s_sources, sources = opencost.split(sources)
+            if k8s_sources:
+                ensure_schema(con)  # an empty store to check OpenCost exports against
+            k8s = opencost.stage(con, k8s_sources, None)
             sources, origins, _ = _convert_native(con, sources, None, work)
             reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
-                                       origins=origins)
+                                       origins=origins, problems=opencost.problems(k8s))
     finally:
         con.close()
-    return reports
+    return tuple(reports) + tuple(
+        FileReport(s.label, s.format, s.size, "", n, "", (), (), opencost.FORMAT,
+                   tuple(x for x in k8s.notices if s.label in x.file.split(", ")), (str(s.path),))
+        for s, n in zip(k8s_sources, k8s.file_rows if k8s else ()))
 
 
 #: What identifies a file's bytes on disk between two looks: size, modification time, inode.
@@ -237,8 +250,12 @@ def ingest(
     store: CostStore | str | os.PathLike[str] | None = None,
     *,
     progress: Progress | None = None,
+    kubernetes: opencost.AllocationOptions | None = None,
 ) -> LoadReport:
     """Load FOCUS exports (files or folders of CSV, CSV.gz, Parquet) into the store as one load.
+
+    OpenCost CSV exports among the inputs load into ``kubernetes_allocation``, never ``charges``
+    (read as ``kubernetes`` says: see ``store.opencost``).
 
     Each input is loaded once however often it is reached (the same path, spelling, folder or bytes
     under another name: see ``LoadReport.skipped``). A file that changes while the load reads it
@@ -253,16 +270,21 @@ def ingest(
     sources = list(originals)
     try:
         with store.writer() as con, tempfile.TemporaryDirectory(prefix="finops-xl-convert-") as work:
+            k8s_sources, sources = opencost.split(sources)
+            k8s = opencost.stage(con, k8s_sources, hashes, kubernetes)
             groups = convert.native_groups(con, sources)
             group_hashes = _group_hashes(groups, hashes)
-            if _already_current(con, sorted(group_hashes)):
-                return LoadReport(None, (), (), 0, True, time.monotonic() - started, tuple(skipped))
+            if not group_hashes or _already_current(con, sorted(group_hashes)):
+                if k8s is None or k8s.unchanged:
+                    return LoadReport(None, (), (), 0, True, time.monotonic() - started, tuple(skipped))
+                skipped += [Skipped(s.label, "already the current version of its slices") for s in sources]
+                sources, groups = [], ([], [])  # the charges are current: load the allocations alone
             progress("converting native exports to FOCUS", 0.12)
             sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
             reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
-                                           origins=origins)
+                                           origins=origins, problems=opencost.problems(k8s))
             _check_delivery_rows(con, inputs, originals)
-            load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM manifest").fetchall()[0][0])
+            load_id = opencost.next_load_id(con)
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             con.execute("BEGIN TRANSACTION")
             notices = _add_new_columns(con, files, reports)
@@ -299,6 +321,8 @@ def ingest(
             progress("replacing restated slices", 0.96)
             slices, replaced = _replace_slices(con, load_id, loaded_at)
             notices += replaced
+            k8s = opencost.write(con, k8s, load_id)
+            notices += k8s.notices if k8s else ()
             changed = _changed(originals, stats)
             if changed:
                 raise IngestError(changed)
@@ -312,7 +336,7 @@ def ingest(
         raise
     return LoadReport(
         load_id, tuple(reports), tuple(slices), sum(r.rows for r in reports), False,
-        time.monotonic() - started, tuple(skipped), tuple(notices),
+        time.monotonic() - started, tuple(skipped), tuple(notices), k8s,
     )
 
 
@@ -382,8 +406,9 @@ def _validate_all(
     hashes: dict | None,
     progress: Progress,
     origins: dict | None = None,
+    problems: Sequence[Problem] = (),
 ) -> tuple[list[FileReport], list[FocusFile]]:
-    problems = []
+    problems = list(problems)  # found in the load's other files (its OpenCost exports)
     candidates: list[FocusFile] = []
     for s in sources:
         try:

@@ -118,6 +118,19 @@ CREATE TABLE IF NOT EXISTS normalizations (
     note        VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS kubernetes_allocation ( -- OpenCost exports (store.opencost), NOT in charges
+    Cluster VARCHAR NOT NULL, "Date" DATE NOT NULL,  -- the slice: '' when the export names no cluster
+    Namespace VARCHAR, ControllerKind VARCHAR, ControllerName VARCHAR, Pod VARCHAR, Container VARCHAR,
+    CPUCoreUsageAverage DOUBLE, CPUCoreRequestAverage DOUBLE, RAMBytesUsageAverage DOUBLE,
+    RAMBytesRequestAverage DOUBLE, NetworkReceiveBytes DOUBLE, NetworkTransferBytes DOUBLE, GPUs DOUBLE,
+    PVBytes DOUBLE, CPUCost DECIMAL(38,18), RAMCost DECIMAL(38,18), NetworkCost DECIMAL(38,18),
+    PVCost DECIMAL(38,18), GPUCost DECIMAL(38,18), LoadBalancerCost DECIMAL(38,18),
+    SharedCost DECIMAL(38,18), ExternalCost DECIMAL(38,18), TotalCost DECIMAL(38,18),
+    Currency VARCHAR NOT NULL,  -- assumed (OpenCost exports carry none): --currency, default USD
+    Labels JSON, Extras JSON,   -- Labels NULL: the export has no label columns; Extras: unknown columns
+    x_LoadId BIGINT NOT NULL, x_SourceFile VARCHAR NOT NULL, x_ContentHash VARCHAR NOT NULL,
+    x_SourceRow BIGINT          -- the data row of x_SourceFile (1-based, header excluded)
+);
 """
 
 #: The daily cost cube: charges summed by day and the dimensions the Excel functions filter on.
