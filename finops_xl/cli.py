@@ -11,6 +11,7 @@ import functools
 import csv
 import datetime as dt
 import shutil
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -239,6 +240,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--note", default=None)
     a.set_defaults(run=_cmd_opportunities_set)
     a = actions.add_parser("report", parents=[action_store], help="projected vs realized savings by owner and month")
+    a.add_argument("--month", type=_month, default=argparse.SUPPRESS, metavar="YYYY-MM",
+                   help="last month of the report (default: the store's last month)")
     a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
     a.set_defaults(run=_cmd_opportunities_report)
     return p
@@ -258,6 +261,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"finops-xl {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (`finops-xl summary | head`): stop quietly, as other tools do
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        print(f"finops-xl {args.command}: interrupted; the store is unchanged unless a load had "
+              "already finished", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a defect meets the user
+        if os.environ.get("FINOPS_XL_DEBUG"):
+            raise
+        print(f"finops-xl {args.command}: unexpected error ({type(exc).__name__}: {exc}).\n"
+              "This is a defect of finops-xl, not of your data: please report it to the finops-xl "
+              "maintainers (the issue tracker of the repository you installed from) with the command "
+              "you ran and this message; run it again with FINOPS_XL_DEBUG=1 to add the traceback.",
+              file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
 
 
 # ---- commands ----------------------------------------------------------------------------------

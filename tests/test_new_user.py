@@ -1,0 +1,132 @@
+"""What a new user trips on: each defect found by following the README on a fresh copy, reproduced.
+
+Expected values come from the store's own rows or from the arguments given, never from the code
+under test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from finops_xl.allocation.engine import allocate
+from finops_xl.allocation.rules import load_rules
+from finops_xl.cli import main
+from finops_xl.data import allocation_rules
+from finops_xl.sample.generator import SampleSpec, generate
+from finops_xl.store.ingest import ingest
+from finops_xl.store.store import CostStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("new-user")
+    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops.duckdb")
+    allocate(root / "finops.duckdb", load_rules(allocation_rules()))
+    return root / "finops.duckdb"
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+# ---- 1. an unknown filter value is an error with the closest valid values -------------------------
+
+
+def test_forecast_for_an_unknown_owner_is_an_error_naming_the_closest(store, capsys):
+    with CostStore(store).reader() as con:
+        owners = [o for (o,) in con.execute("SELECT DISTINCT owner FROM allocated_charges ORDER BY 1").fetchall()]
+    real = next(o for o in owners if len(o) > 3 and not o.startswith("("))
+    code, out, err = _run(capsys, "forecast", "--store", str(store), "--owner", real[:-1])
+    assert code != 0 and out == ""
+    assert f"did you mean {real!r}" in err and "owner" in err
+
+
+def test_forecast_for_a_misspelt_service_category_is_an_error(store, capsys):
+    code, out, err = _run(capsys, "forecast", "--store", str(store), "--service-category", "Compte")
+    assert code != 0 and out == ""
+    assert "did you mean 'Compute'" in err
+
+
+def test_forecast_for_a_value_nothing_resembles_lists_valid_values(store, capsys):
+    code, _, err = _run(capsys, "forecast", "--store", str(store), "--owner", "nobody")
+    assert code != 0 and "owner 'nobody'" in err and "values include" in err
+
+
+# ---- 2. opportunities report --month -----------------------------------------------------------------
+
+
+def test_opportunities_report_takes_month_after_the_action(store, capsys):
+    code, out, err = _run(capsys, "opportunities", "report", "--month", "2025-03", "--store", str(store))
+    assert code == 0, err
+    assert "invalid int value" not in err
+
+
+# ---- 3. workbook overview --by owner ------------------------------------------------------------------
+
+
+def test_overview_by_owner_builds_without_a_provider_error(store, tmp_path, capsys):
+    out_file = tmp_path / "overview.xlsx"
+    code, _, err = _run(capsys, "workbook", "overview", "--store", str(store), "--month", "2025-03",
+                        "--by", "owner", "--out", str(out_file))
+    assert code == 0, err
+    wb = load_workbook(out_file)
+    data = wb["Data"]
+    header = [c.value for c in next(data.iter_rows(max_row=1))]
+    assert "owner" in header
+    with CostStore(store).reader() as con:
+        (owners,) = con.execute("SELECT count(DISTINCT owner) FROM allocated_charges "
+                                "WHERE month BETWEEN DATE '2025-01-01' AND DATE '2025-03-01'").fetchone()
+    values = {row[header.index("owner")] for row in data.iter_rows(min_row=2, values_only=True)}
+    assert len(values - {None}) == owners
+
+
+# ---- 5. a closed pipe is not a traceback ---------------------------------------------------------------
+
+
+def test_summary_into_a_closed_pipe_prints_no_traceback(store):
+    # the reading end is closed before the command writes (as `| head` does once it has its lines)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "udfs"), str(REPO / "workbooks")]))
+    proc = subprocess.Popen([sys.executable, "-m", "finops_xl.cli", "summary", "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_a_closed_pipe_in_process_ends_quietly(store, capsys, monkeypatch):
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            raise OSError("no file")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["summary", "--store", str(store)]) == 141  # 128 + SIGPIPE, as a shell reports it
+
+
+def test_an_unexpected_error_says_what_failed_and_where_to_report(store, capsys, monkeypatch):
+    import finops_xl.cli as cli
+
+    def boom(args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli, "_cmd_summary", boom)
+    code, _, err = _run(capsys, "summary", "--store", str(store))
+    assert code == 2
+    assert "Traceback" not in err
+    assert "summary" in err and "disk on fire" in err and "report" in err
