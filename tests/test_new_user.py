@@ -130,3 +130,28 @@ def test_an_unexpected_error_says_what_failed_and_where_to_report(store, capsys,
     assert code == 2
     assert "Traceback" not in err
     assert "summary" in err and "disk on fire" in err and "report" in err
+
+
+# ---- 4. a ledger map with a wrong key says the key is wrong, not the kind ----------------------------
+
+
+def test_ledger_map_with_a_right_kind_and_a_wrong_key_blames_the_key(tmp_path):
+    from finops_xl.close.journal import load_ledger_map
+
+    path = tmp_path / "ledger.csv"
+    path.write_text("kind,key,value\ncost_center,payments,CC-1\ndefault,accrued_liability,2155 Accrued\n")
+    with pytest.raises(ValueError) as err:
+        load_ledger_map(path)
+    message = str(err.value)
+    assert "line 3" in message and "column key" in message and "'accrued_liability'" in message
+    assert "did you mean 'accrued_liabilities'" in message
+    assert "kind must be" not in message
+
+
+def test_ledger_map_without_its_columns_names_them(tmp_path):
+    from finops_xl.close.journal import load_ledger_map
+
+    path = tmp_path / "ledger.csv"
+    path.write_text("type,key,value\ncost_center,payments,CC-1\n")
+    with pytest.raises(ValueError, match="line 1: the header needs the columns kind, key, value; kind missing"):
+        load_ledger_map(path)
