@@ -450,6 +450,14 @@ def _print_close(run) -> None:
         print("  the auto-reversing accrual and the booked invoice carry this into next month; "
               "nothing more to post")
         return
+    if run.stage == "final":
+        print(f"{run.month:%Y-%m} is final: every charge of the month is invoiced, so nothing is accrued "
+              "and there is no accrual to true up; the invoice books the month's expense")
+        for cur in a.currencies:
+            print(f"  total {cur}: invoiced {format_money(a.total('invoiced', cur), cur)}")
+        if run.journal:
+            print(f"  journal {run.journal} (no accrual entries)")
+        return
     print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
           f"{a.days_missing} day(s) projected, {a.metric})")
     print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "

@@ -7,6 +7,7 @@ under test.
 from __future__ import annotations
 
 import os
+from datetime import date
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,21 @@ def test_ledger_map_without_its_columns_names_them(tmp_path):
     path.write_text("type,key,value\ncost_center,payments,CC-1\n")
     with pytest.raises(ValueError, match="line 1: the header needs the columns kind, key, value; kind missing"):
         load_ledger_map(path)
+
+
+# ---- 6. the first close of a fully invoiced month says it is final ------------------------------------
+
+
+def test_first_close_of_a_fully_invoiced_month_says_final(store, capsys, tmp_path):
+    with CostStore(store).reader() as con:
+        (open_rows,) = con.execute("SELECT count(*) FROM charges WHERE ChargePeriodStart >= DATE '2025-01-01' "
+                                   "AND ChargePeriodStart < DATE '2025-02-01' AND InvoiceId IS NULL").fetchone()
+    assert open_rows == 0  # the fixture's January is invoiced in full
+    copy = tmp_path / "finops.duckdb"
+    copy.write_bytes(store.read_bytes())
+    code, out, err = _run(capsys, "close", "--store", str(copy), "--month", "2025-01")
+    assert code == 0, err
+    assert "is final" in out and "not final yet" not in out and "day(s) projected" not in out
+    from finops_xl.close.accruals import accrual_path
+
+    assert not accrual_path(copy, date(2025, 1, 1)).exists(), "a final month saves no accrual"
