@@ -174,3 +174,82 @@ def test_first_close_of_a_fully_invoiced_month_says_final(store, capsys, tmp_pat
     from finops_xl.close.accruals import accrual_path
 
     assert not accrual_path(copy, date(2025, 1, 1)).exists(), "a final month saves no accrual"
+
+
+# ---- 10. a tag key is always a literal key ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tag_store(tmp_path_factory, sample_csv) -> Path:
+    """The FOCUS sample with tags whose keys look like JSON paths beside the plain ones."""
+    import json
+
+    from tests.conftest import read_csv_rows, write_csv_rows
+
+    header, rows = read_csv_rows(sample_csv)
+    t, e = header.index("Tags"), header.index("EffectiveCost")
+    out = []
+    for i, r in enumerate([r for r in rows if r[e] and float(r[e]) != 0][:60]):
+        r = list(r)
+        r[t] = json.dumps({"team": f"plain-{i % 2}", "$.team": f"dollar-{i % 3}", "/team": "slash",
+                           "$": "just-dollar"})
+        out.append(r)
+    root = tmp_path_factory.mktemp("tags")
+    ingest([write_csv_rows(root / "tags.csv", header, out)], root / "finops.duckdb")
+    return root / "finops.duckdb"
+
+
+@pytest.mark.parametrize("key,expected", [("team", {"plain-0", "plain-1"}),
+                                          ("$.team", {"dollar-0", "dollar-1", "dollar-2"}),
+                                          ("/team", {"slash"}), ("$", {"just-dollar"})])
+def test_a_tag_key_that_looks_like_a_json_path_is_read_literally(tag_store, key, expected):
+    import datetime as dt
+
+    from finops_xl.query.costs import CostQueries
+
+    q = CostQueries(CostStore(tag_store))
+    table = q.cost_table(dt.date(2000, 1, 1), dt.date(2100, 1, 1), rows=f"tag:{key}")
+    assert {r[0] for r in table.rows} == expected
+    with CostStore(tag_store).reader() as con:
+        (total,) = con.execute("SELECT sum(EffectiveCost) FROM charges").fetchone()
+    assert sum(r[1] for r in table.rows) == total
+
+
+def test_finops_cost_filters_on_a_literal_dollar_key(tag_store):
+    from tests.test_udfs_officejs import call, serial
+
+    with CostStore(tag_store).reader() as con:
+        (expected,) = con.execute(
+            "SELECT sum(EffectiveCost) FROM (SELECT row_number() OVER () - 1 AS i, EffectiveCost, Tags "
+            "FROM charges) WHERE json_extract_string(Tags, '$.\"$.team\"') = 'dollar-1'").fetchone()
+        (lo, hi) = con.execute("SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE + 1 "
+                               "FROM charges").fetchone()
+    got = call("COST", serial(lo), serial(hi), "tag:$.team", "dollar-1", "store", str(tag_store))
+    assert expected and got == [[pytest.approx(float(expected), abs=0.005)]]
+
+
+# ---- 11. an unreadable store path is a one-line reason, never a traceback ------------------------------
+
+
+@pytest.mark.parametrize("make,fragment", [
+    (lambda d: (d / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n") and d / "passwd",
+     "is not a finops-xl cost store"),
+    (lambda d: d, "is a folder, not a cost store file"),
+])
+def test_finops_cost_on_an_unreadable_store_says_why_in_one_line(tmp_path, caplog, make, fragment):
+    import xlwings
+
+    from tests.test_udfs_officejs import call
+
+    path = make(tmp_path)
+    with caplog.at_level("ERROR", logger="finops_udfs"):
+        with pytest.raises(xlwings.XlwingsError) as err:
+            call("COST", 45658, 45689, "store", str(path))
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_the_cli_on_an_unreadable_store_says_why(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a store\n")
+    code, out, err = _run(capsys, "summary", "--store", str(tmp_path / "notes.txt"))
+    assert code == 1 and "is not a finops-xl cost store" in err and "Traceback" not in err
