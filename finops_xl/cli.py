@@ -118,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     q = sub.add_parser("forecast", parents=[store_opt],
                        help="monthly cost forecast from the store's history, with a backtest")
     q.add_argument("--months", type=int, default=6, help="months to forecast (default 6)")
-    q.add_argument("--method", default="ets", choices=("ets", "seasonal_naive", "run_rate"))
+    q.add_argument("--method", default="auto", choices=("auto", "ets", "seasonal_naive", "run_rate"),
+                   help="auto (default): the method with the lowest backtest error (ets with under 6 "
+                        "months of history); or force one")
     q.add_argument("--owner", default=None, help="one owner's allocated cost (after allocate)")
     q.add_argument("--service-category", default=None, help="one FOCUS service category")
     q.add_argument("--currency", default=None, help="billing currency (needed when several)")
@@ -487,7 +489,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         gaps = [i for i, (_, amount) in enumerate(history) if amount == 0]
         if gaps and gaps[-1] < len(history) - 1:
             history = history[gaps[-1] + 1:]
-        result = forecast(history, args.months, args.method)
+        tested = backtest(history, min_train=max(3, len(history) // 2)) if len(history) >= 6 else None
+        method = args.method
+        if method == "auto":
+            method = tested.best if tested is not None and tested.best else "ets"
+        result = forecast(history, args.months, method)
     except ValueError as exc:
         print(f"finops-xl forecast: {exc}", file=sys.stderr)
         return 1
@@ -497,10 +503,19 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     for r in result.rows:
         print(f"  {r.month:%Y-%m}  {format_money(r.forecast):>14} {format_money(r.low):>14} "
               f"{format_money(r.high):>14}")
-    if len(history) >= 6:
-        scores = backtest(history, min_train=max(3, len(history) // 2)).scores
-        print("backtest (one month ahead): " + "; ".join(
-            f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in scores if m.mape is not None))
+    if tested is None:
+        if args.method == "auto":
+            print(f"method ets: {len(history)} month(s) of history are too few to backtest (6 needed); "
+                  "--method seasonal_naive or run_rate to use another")
+        return 0
+    print("backtest (one month ahead): " + "; ".join(
+        f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in tested.scores if m.mape is not None))
+    if args.method == "auto":
+        print(f"chosen by the backtest: {method} (the lowest MAPE); --method "
+              + " or ".join(m.method for m in tested.scores if m.method != method) + " to use another")
+    elif tested.best and tested.best != method:
+        print(f"note: {tested.best} forecast this history better than {method} in the backtest; "
+              f"--method {tested.best} (or auto) to use it")
     return 0
 
 

@@ -253,3 +253,40 @@ def test_the_cli_on_an_unreadable_store_says_why(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a store\n")
     code, out, err = _run(capsys, "summary", "--store", str(tmp_path / "notes.txt"))
     assert code == 1 and "is not a finops-xl cost store" in err and "Traceback" not in err
+
+
+# ---- 7. the forecast method is chosen by the backtest -----------------------------------------------
+
+
+def _mapes(out: str) -> dict[str, float]:
+    line = next(l for l in out.splitlines() if l.startswith("backtest (one month ahead): "))
+    found = {}
+    for part in line.split(": ", 1)[1].split("; "):
+        method, _, rest = part.partition(" MAPE ")
+        found[method] = float(rest.split("%")[0])
+    return found
+
+
+@pytest.fixture(scope="module")
+def long_store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("long-history")
+    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops.duckdb")
+    return root / "finops.duckdb"
+
+
+def test_forecast_uses_the_method_the_backtest_scores_best(long_store, capsys):
+    code, out, err = _run(capsys, "forecast", "--store", str(long_store))
+    assert code == 0, err
+    mapes = _mapes(out)
+    best = min(mapes, key=mapes.get)
+    assert f"chosen by the backtest: {best} (the lowest MAPE)" in out, out
+
+
+def test_a_forced_method_the_backtest_beats_gets_a_note(long_store, capsys):
+    _, out, _ = _run(capsys, "forecast", "--store", str(long_store))
+    mapes = _mapes(out)
+    worst = max(mapes, key=mapes.get)
+    best = min(mapes, key=mapes.get)
+    code, out, _ = _run(capsys, "forecast", "--store", str(long_store), "--method", worst)
+    assert code == 0
+    assert f"note: {best} forecast this history better than {worst}" in out
