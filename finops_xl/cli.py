@@ -771,20 +771,25 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
               f"{format_money(f.monthly_cost):>12} {format_money(f.savings):>14} "
               f"{f.confidence:<10} {status.get(f.id, '')}")
     by_cur: dict[str, Decimal] = {}
-    for f in rows:
-        by_cur[f.currency] = by_cur.get(f.currency, Decimal(0)) + f.savings
+    for f in rows:  # open = identified or approved (a finding not in the ledger is identified)
+        if status.get(f.id, "identified") in ledger.OPEN_STATUSES:
+            by_cur[f.currency] = by_cur.get(f.currency, Decimal(0)) + f.savings
     for cur, total in sorted(by_cur.items()):
-        print(f"total estimated savings: {format_money(total)} {cur} a month, {format_money(total * 12)} {cur} a year")
+        print(f"open savings (identified or approved, found in {month:%Y-%m}): {format_money(total)} {cur} "
+              f"a month, {format_money(total * 12)} {cur} a year")
     return 0
 
 
 def _demo_opportunities(store: CostStore, out: Path, last_month: dt.date, months: int) -> None:
     from finops_xl.optimization.demo import demo_ledger
 
+    from finops_xl.optimization.ledger import open_savings
+
     found, realized = demo_ledger(store, out / "utilization.csv", last_month, months)
-    total = sum((f.savings for f in found), Decimal(0))
+    with store.reader() as con:
+        total = open_savings(con, last_month).get("USD", Decimal(0))
     print(f"\nopportunities in {last_month:%Y-%m}: {len(found)} findings, {format_money(total)} USD a month "
-          f"of estimated savings; realized this month: {format_money(realized)} USD "
+          f"of open savings; realized this month: {format_money(realized)} USD "
           f"(`finops-xl opportunities --store {store.path}`)")
 
 

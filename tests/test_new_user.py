@@ -290,3 +290,26 @@ def test_a_forced_method_the_backtest_beats_gets_a_note(long_store, capsys):
     code, out, _ = _run(capsys, "forecast", "--store", str(long_store), "--method", worst)
     assert code == 0
     assert f"note: {best} forecast this history better than {worst}" in out
+
+
+# ---- 8. open savings: one definition, everywhere -------------------------------------------------------
+
+
+def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path, capsys):
+    import shutil
+    from decimal import Decimal
+
+    from finops_xl.optimization.demo import demo_ledger
+
+    copy = tmp_path / "finops.duckdb"
+    shutil.copyfile(store, copy)
+    shutil.copyfile(CostStore(store).allocation_path, CostStore(copy).allocation_path)
+    demo_ledger(CostStore(copy), tmp_path / "utilization.csv", date(2025, 3, 1), 3)
+    with CostStore(copy).reader() as con:  # straight from the ledger table
+        (expected,) = con.execute("SELECT sum(estimated_savings) FROM opportunities WHERE status IN "
+                                  "('identified', 'approved') AND month = DATE '2025-03-01'").fetchone()
+    code, out, err = _run(capsys, "opportunities", "--store", str(copy), "--month", "2025-03", "--no-record",
+                          "--utilization", str(tmp_path / "utilization.csv"))
+    assert code == 0, err
+    line = next(l for l in out.splitlines() if l.startswith("open savings"))
+    assert Decimal(line.split(": ")[1].split(" ")[0].replace(",", "")) == expected
