@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
                    help="where --plant-waste writes the utilization export (default: utilization.csv "
                         "beside the output folder, outside what `ingest DIR` reads)")
+    q.add_argument("--inputs", type=Path, default=None, metavar="DIR",
+                   help="also write sample input files for this data: allocation rules, ledger map, "
+                        "budget, drivers and unit costs")
     q.set_defaults(run=_cmd_sample)
 
     q = sub.add_parser("summary", parents=[store_opt], help="cost by provider and month")
@@ -349,6 +352,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
         util = write_utilization(args.utilization or args.out.resolve().parent / "utilization.csv")
         print(f"wrote the planted resources' utilization export to {util}")
+    if args.inputs is not None:
+        from finops_xl.data import write_sample_inputs
+
+        written = write_sample_inputs(args.inputs)
+        print(f"wrote {len(written)} sample input files to {args.inputs}: {', '.join(p.name for p in written)}")
     return 0
 
 
@@ -368,7 +376,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from finops_xl.allocation.engine import allocate
     from finops_xl.allocation.rules import load_rules
-    from finops_xl.data import allocation_rules, focus_sample_csv
+    from finops_xl.data import allocation_rules, focus_sample_csv, write_sample_inputs
 
     out: Path = args.out
     data = out / "exports"
@@ -397,14 +405,44 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
-    close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month)
+    inputs = {p.name: p for p in write_sample_inputs(out / "inputs")}
+    from finops_xl.close.journal import load_ledger_map
+
+    close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month,
+                                  ledger=load_ledger_map(inputs["ledger-map.csv"]), budget=inputs["budget.csv"])
+    budget = _write_budget(store, out / "budget.xlsx", inputs["drivers.csv"], inputs["unit-costs.csv"])
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
     print(f"workbook: {showback} (showback statements by team, same months)")
     print(f"workbook: {close} (monthly close of {last_month:%Y-%m}; "
           + ("its data is complete, so nothing is accrued)" if not accrued
              else f"accrual {format_money(accrued)})"))
+    print(f"workbook: {budget} (budget of the next 12 months from inputs/drivers.csv and unit-costs.csv)")
+    print(f"inputs:   {out / 'inputs'} (rules, ledger map, budget, drivers, unit costs: start your own from them)")
     return 0
+
+
+def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_costs_csv: Path, *,
+                  months: int = 12, start: dt.date | None = None, coverage=Decimal(0), discount=Decimal(0),
+                  fiscal_start: int = 1, runtime: str = "server", scenario: str = "base") -> Path:
+    """Build the Budget workbook from a drivers CSV and a unit-costs CSV (with the store's history
+    on its Trend sheet when a store is given) and write it to ``out``."""
+    from finops_workbooks.budget import build_budget, read_drivers_csv, read_unit_costs_csv
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.planning.fiscal import month_range
+    from finops_xl.planning.forecast import monthly_history
+
+    drivers = read_drivers_csv(drivers_csv)
+    unit_costs = read_unit_costs_csv(unit_costs_csv)
+    start = start or min(m for d in drivers for m, _ in d.volumes)
+    history = None
+    if store is not None:
+        with store.reader() as con:
+            history = monthly_history(con)
+    spec = build_budget(drivers, unit_costs, month_range(start, months), commitment=(coverage, discount),
+                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario)
+    return write_xlsx(spec, out)
 
 
 def _cmd_close(args: argparse.Namespace) -> int:
@@ -593,29 +631,11 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
 
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
-    from finops_workbooks.budget import (
-        build_budget,
-        read_drivers_csv,
-        read_unit_costs_csv,
-    )
-    from finops_workbooks.writer import write_xlsx
-
-    from finops_xl.planning.fiscal import month_range
-    from finops_xl.planning.forecast import monthly_history
-
     try:
-        drivers = read_drivers_csv(args.drivers)
-        unit_costs = read_unit_costs_csv(args.unit_costs)
-        start = args.start or min(m for d in drivers for m, _ in d.volumes)
-        history = None
-        if args.store is not None:
-            with CostStore(args.store).reader() as con:
-                history = monthly_history(con)
-        spec = build_budget(drivers, unit_costs, month_range(start, args.months),
-                            commitment=(args.coverage, args.discount),
-                            calendar_start_month=args.fiscal_start, history=history,
-                            runtime=args.runtime, scenario=args.scenario)
-        path = write_xlsx(spec, args.out)
+        path = _write_budget(CostStore(args.store) if args.store is not None else None, args.out,
+                             args.drivers, args.unit_costs, months=args.months, start=args.start,
+                             coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
+                             runtime=args.runtime, scenario=args.scenario)
     except (OSError, ValueError, TypeError) as exc:
         print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
         return 1
