@@ -378,7 +378,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from finops_xl.allocation.rules import load_rules
     from finops_xl.data import allocation_rules, focus_sample_csv, write_sample_inputs
 
-    out: Path = args.out
+    out: Path = args.out.resolve()  # printed in full, so each path works from anywhere
     data = out / "exports"
     if data.exists():
         shutil.rmtree(data)

@@ -24,6 +24,7 @@ def allocation_rules() -> Path:
 #: The sample input files that go with the generated data: name → path inside the package.
 _SAMPLE_INPUTS = {
     "demo-rules.yaml": ("allocation", "demo-rules.yaml"),   # allocate --rules
+    "demo-accounts.csv": ("allocation", "demo-accounts.csv"),  # the rules' account hierarchy
     "ledger-map.csv": ("inputs", "ledger-map.csv"),         # close --ledger
     "budget.csv": ("inputs", "budget.csv"),                 # close --budget (the Variance sheet)
     "drivers.csv": ("inputs", "drivers.csv"),               # workbook budget --drivers
