@@ -11,6 +11,7 @@ import functools
 import csv
 import datetime as dt
 import shutil
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -82,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
                    help="where --plant-waste writes the utilization export (default: utilization.csv "
                         "beside the output folder, outside what `ingest DIR` reads)")
+    q.add_argument("--inputs", type=Path, default=None, metavar="DIR",
+                   help="also write sample input files for this data: allocation rules, ledger map, "
+                        "budget, drivers and unit costs")
     q.set_defaults(run=_cmd_sample)
 
     q = sub.add_parser("summary", parents=[store_opt], help="cost by provider and month")
@@ -122,7 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     q = sub.add_parser("forecast", parents=[store_opt],
                        help="monthly cost forecast from the store's history, with a backtest")
     q.add_argument("--months", type=int, default=6, help="months to forecast (default 6)")
-    q.add_argument("--method", default="ets", choices=("ets", "seasonal_naive", "run_rate"))
+    q.add_argument("--method", default="auto", choices=("auto", "ets", "seasonal_naive", "run_rate"),
+                   help="auto (default): the method with the lowest backtest error (ets with under 6 "
+                        "months of history); or force one")
     q.add_argument("--owner", default=None, help="one owner's allocated cost (after allocate)")
     q.add_argument("--service-category", default=None, help="one FOCUS service category")
     q.add_argument("--currency", default=None, help="billing currency (needed when several)")
@@ -244,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--note", default=None)
     a.set_defaults(run=_cmd_opportunities_set)
     a = actions.add_parser("report", parents=[action_store], help="projected vs realized savings by owner and month")
+    a.add_argument("--month", type=_month, default=argparse.SUPPRESS, metavar="YYYY-MM",
+                   help="last month of the report (default: the store's last month)")
     a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
     a.set_defaults(run=_cmd_opportunities_report)
     return p
@@ -263,6 +271,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"finops-xl {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (`finops-xl summary | head`): stop quietly, as other tools do
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        print(f"finops-xl {args.command}: interrupted; the store is unchanged unless a load had "
+              "already finished", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a defect meets the user
+        if os.environ.get("FINOPS_XL_DEBUG"):
+            raise
+        print(f"finops-xl {args.command}: unexpected error ({type(exc).__name__}: {exc}).\n"
+              "This is a defect of finops-xl, not of your data: please report it to the finops-xl "
+              "maintainers (the issue tracker of the repository you installed from) with the command "
+              "you ran and this message; run it again with FINOPS_XL_DEBUG=1 to add the traceback.",
+              file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
 
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -330,6 +364,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
         util = write_utilization(args.utilization or args.out.resolve().parent / "utilization.csv")
         print(f"wrote the planted resources' utilization export to {util}")
+    if args.inputs is not None:
+        from finops_xl.data import write_sample_inputs
+
+        written = write_sample_inputs(args.inputs)
+        print(f"wrote {len(written)} sample input files to {args.inputs}: {', '.join(p.name for p in written)}")
     return 0
 
 
@@ -349,9 +388,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from finops_xl.allocation.engine import allocate
     from finops_xl.allocation.rules import load_rules
-    from finops_xl.data import allocation_rules, focus_sample_csv
+    from finops_xl.data import allocation_rules, focus_sample_csv, write_sample_inputs
 
-    out: Path = args.out
+    out: Path = args.out.resolve()  # printed in full, so each path works from anywhere
     data = out / "exports"
     if data.exists():
         shutil.rmtree(data)
@@ -378,14 +417,44 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
-    close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month)
+    inputs = {p.name: p for p in write_sample_inputs(out / "inputs")}
+    from finops_xl.close.journal import load_ledger_map
+
+    close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month,
+                                  ledger=load_ledger_map(inputs["ledger-map.csv"]), budget=inputs["budget.csv"])
+    budget = _write_budget(store, out / "budget.xlsx", inputs["drivers.csv"], inputs["unit-costs.csv"])
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
     print(f"workbook: {showback} (showback statements by team, same months)")
     print(f"workbook: {close} (monthly close of {last_month:%Y-%m}; "
           + ("its data is complete, so nothing is accrued)" if not accrued
              else f"accrual {format_money(accrued)})"))
+    print(f"workbook: {budget} (budget of the next 12 months from inputs/drivers.csv and unit-costs.csv)")
+    print(f"inputs:   {out / 'inputs'} (rules, ledger map, budget, drivers, unit costs: start your own from them)")
     return 0
+
+
+def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_costs_csv: Path, *,
+                  months: int = 12, start: dt.date | None = None, coverage=Decimal(0), discount=Decimal(0),
+                  fiscal_start: int = 1, runtime: str = "server", scenario: str = "base") -> Path:
+    """Build the Budget workbook from a drivers CSV and a unit-costs CSV (with the store's history
+    on its Trend sheet when a store is given) and write it to ``out``."""
+    from finops_workbooks.budget import build_budget, read_drivers_csv, read_unit_costs_csv
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl.planning.fiscal import month_range
+    from finops_xl.planning.forecast import monthly_history
+
+    drivers = read_drivers_csv(drivers_csv)
+    unit_costs = read_unit_costs_csv(unit_costs_csv)
+    start = start or min(m for d in drivers for m, _ in d.volumes)
+    history = None
+    if store is not None:
+        with store.reader() as con:
+            history = monthly_history(con)
+    spec = build_budget(drivers, unit_costs, month_range(start, months), commitment=(coverage, discount),
+                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario)
+    return write_xlsx(spec, out)
 
 
 def _cmd_close(args: argparse.Namespace) -> int:
@@ -433,6 +502,14 @@ def _print_close(run) -> None:
         print("  the auto-reversing accrual and the booked invoice carry this into next month; "
               "nothing more to post")
         return
+    if run.stage == "final":
+        print(f"{run.month:%Y-%m} is final: every charge of the month is invoiced, so nothing is accrued "
+              "and there is no accrual to true up; the invoice books the month's expense")
+        for cur in a.currencies:
+            print(f"  total {cur}: invoiced {format_money(a.total('invoiced', cur), cur)}")
+        if run.journal:
+            print(f"  journal {run.journal} (no accrual entries)")
+        return
     print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
           f"{a.days_missing} day(s) projected, {a.metric})")
     print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
@@ -462,7 +539,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         gaps = [i for i, (_, amount) in enumerate(history) if amount == 0]
         if gaps and gaps[-1] < len(history) - 1:
             history = history[gaps[-1] + 1:]
-        result = forecast(history, args.months, args.method)
+        tested = backtest(history, min_train=max(3, len(history) // 2)) if len(history) >= 6 else None
+        method = args.method
+        if method == "auto":
+            method = tested.best if tested is not None and tested.best else "ets"
+        result = forecast(history, args.months, method)
     except ValueError as exc:
         print(f"finops-xl forecast: {exc}", file=sys.stderr)
         return 1
@@ -472,10 +553,19 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     for r in result.rows:
         print(f"  {r.month:%Y-%m}  {format_money(r.forecast):>14} {format_money(r.low):>14} "
               f"{format_money(r.high):>14}")
-    if len(history) >= 6:
-        scores = backtest(history, min_train=max(3, len(history) // 2)).scores
-        print("backtest (one month ahead): " + "; ".join(
-            f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in scores if m.mape is not None))
+    if tested is None:
+        if args.method == "auto":
+            print(f"method ets: {len(history)} month(s) of history are too few to backtest (6 needed); "
+                  "--method seasonal_naive or run_rate to use another")
+        return 0
+    print("backtest (one month ahead): " + "; ".join(
+        f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in tested.scores if m.mape is not None))
+    if args.method == "auto":
+        print(f"chosen by the backtest: {method} (the lowest MAPE); --method "
+              + " or ".join(m.method for m in tested.scores if m.method != method) + " to use another")
+    elif tested.best and tested.best != method:
+        print(f"note: {tested.best} forecast this history better than {method} in the backtest; "
+              f"--method {tested.best} (or auto) to use it")
     return 0
 
 
@@ -553,29 +643,11 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
 
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
-    from finops_workbooks.budget import (
-        build_budget,
-        read_drivers_csv,
-        read_unit_costs_csv,
-    )
-    from finops_workbooks.writer import write_xlsx
-
-    from finops_xl.planning.fiscal import month_range
-    from finops_xl.planning.forecast import monthly_history
-
     try:
-        drivers = read_drivers_csv(args.drivers)
-        unit_costs = read_unit_costs_csv(args.unit_costs)
-        start = args.start or min(m for d in drivers for m, _ in d.volumes)
-        history = None
-        if args.store is not None:
-            with CostStore(args.store).reader() as con:
-                history = monthly_history(con)
-        spec = build_budget(drivers, unit_costs, month_range(start, args.months),
-                            commitment=(args.coverage, args.discount),
-                            calendar_start_month=args.fiscal_start, history=history,
-                            runtime=args.runtime, scenario=args.scenario)
-        path = write_xlsx(spec, args.out)
+        path = _write_budget(CostStore(args.store) if args.store is not None else None, args.out,
+                             args.drivers, args.unit_costs, months=args.months, start=args.start,
+                             coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
+                             runtime=args.runtime, scenario=args.scenario)
     except (OSError, ValueError, TypeError) as exc:
         print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
         return 1
@@ -731,20 +803,25 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
               f"{format_money(f.monthly_cost):>12} {format_money(f.savings):>14} "
               f"{f.confidence:<10} {status.get(f.id, '')}")
     by_cur: dict[str, Decimal] = {}
-    for f in rows:
-        by_cur[f.currency] = by_cur.get(f.currency, Decimal(0)) + f.savings
+    for f in rows:  # open = identified or approved (a finding not in the ledger is identified)
+        if status.get(f.id, "identified") in ledger.OPEN_STATUSES:
+            by_cur[f.currency] = by_cur.get(f.currency, Decimal(0)) + f.savings
     for cur, total in sorted(by_cur.items()):
-        print(f"total estimated savings: {format_money(total)} {cur} a month, {format_money(total * 12)} {cur} a year")
+        print(f"open savings (identified or approved, found in {month:%Y-%m}): {format_money(total)} {cur} "
+              f"a month, {format_money(total * 12)} {cur} a year")
     return 0
 
 
 def _demo_opportunities(store: CostStore, out: Path, last_month: dt.date, months: int) -> None:
     from finops_xl.optimization.demo import demo_ledger
 
+    from finops_xl.optimization.ledger import open_savings
+
     found, realized = demo_ledger(store, out / "utilization.csv", last_month, months)
-    total = sum((f.savings for f in found), Decimal(0))
+    with store.reader() as con:
+        total = open_savings(con, last_month).get("USD", Decimal(0))
     print(f"\nopportunities in {last_month:%Y-%m}: {len(found)} findings, {format_money(total)} USD a month "
-          f"of estimated savings; realized this month: {format_money(realized)} USD "
+          f"of open savings; realized this month: {format_money(realized)} USD "
           f"(`finops-xl opportunities --store {store.path}`)")
 
 

@@ -52,6 +52,6 @@ def test_csv_export_and_ledger_map(tmp_path):
     text = to_csv([e])
     assert text.splitlines()[1] == "E,2025-01-31,accrual,6110 Cloud compute,CC-1001,1234,0,JPY,x,,"
     (tmp_path / "bad.csv").write_text("kind,key,value\ncolour,x,y\n")
-    with pytest.raises(ValueError, match="row 1: kind must be"):
+    with pytest.raises(ValueError, match="line 2: column kind: 'colour' is not a kind"):
         load_ledger_map(tmp_path / "bad.csv")
     assert isinstance(LedgerMap(), LedgerMap)

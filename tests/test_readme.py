@@ -50,10 +50,36 @@ def test_readme_console_examples_run_as_shown(tmp_path, monkeypatch):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             rc = main(argv[1:])
-        printed = out.getvalue() + err.getvalue()
+        printed = (out.getvalue() + err.getvalue()).replace(f"{tmp_path}/", "")  # paths as typed
         fails = any("problems found" in line for line in expected)
         assert rc == (1 if fails else 0), f"{command}\n{printed}"
         for line in expected:
             if "..." in line or "…" in line or re.search(r"\d s \(load", line):
                 continue
             assert line in printed, f"{command}: {line!r} not in output:\n{printed}"
+
+
+def _demo_block() -> list[str]:
+    text = README.read_text()
+    start = text.index("```text\n", text.index("The demo ends with")) + len("```text\n")
+    return text[start:text.index("```", start)].splitlines()
+
+
+def test_readme_demo_output_is_what_the_demo_prints(tmp_path, monkeypatch):
+    """The README's demo figures come from running the demo, as the README says to."""
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["demo"]) == 0
+    printed = out.getvalue().replace(str(tmp_path), "/…")  # the README elides the folder
+    expected = [line for line in _demo_block() if line.strip() and line.strip() != "..."]
+    assert len(expected) > 15
+    for line in expected:
+        timing = re.search(r" in \d+(\.\d+)? s\b", line)  # a timing varies: the text around it does not
+        for part in ([line[:timing.start()], line[timing.end():]] if timing else [line]):
+            assert part in printed, f"{part!r} not in the demo's output:\n{printed}"
+    # the demo writes and uses the sample inputs the README points to
+    inputs = tmp_path / "finops-demo" / "inputs"
+    assert {p.name for p in inputs.iterdir()} >= {"ledger-map.csv", "budget.csv", "drivers.csv", "unit-costs.csv",
+                                                  "demo-rules.yaml"}
+    assert (tmp_path / "finops-demo" / "budget.xlsx").is_file()

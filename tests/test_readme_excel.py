@@ -115,3 +115,32 @@ def test_readme_formulas_run(default_store, monkeypatch):
     # web-batch-prod-01 is resized from m6i.2xlarge ($0.384/h) to m6i.xlarge ($0.192/h) on 10 March:
     # (0.384 − 0.192) × 24 h × 22 days = 101.376
     assert results["SAVINGS_REALIZED"] == [[101.38]]
+
+
+def _lite_paragraph() -> str:
+    text = README.read_text()
+    start = text.index("**xlwings Lite (Python in the browser).**")
+    return text[start:text.index("\n\n", start)]
+
+
+def test_readme_lists_exactly_the_functions_that_run_in_lite():
+    listed = set(re.findall(r"`FINOPS\.([A-Z_]+)`", _lite_paragraph()))
+    in_lite = {f.name for f in registry.FUNCTIONS if "lite" in f.runtimes}
+    assert listed == in_lite
+    assert f"These {len(in_lite)} functions" in _lite_paragraph()
+
+
+def test_readme_names_every_macro():
+    import ast
+
+    from finops_udfs import macros
+
+    tree = ast.parse(Path(macros.__file__).read_text())
+    scripts = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)
+               and any("script" in ast.unparse(d) for d in f.decorator_list)}
+    text = README.read_text()
+    para = text[text.index("**Macros.**"):]
+    para = para[:para.index("\n\n")]
+    assert set(re.findall(r"`(finops_[a-z_]+)`", para)) - {"finops_udfs"} == scripts
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    assert f"provides {words[len(scripts)]} macros" in para

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 
-from finops_xl.store.sources import sql_literal
+from finops_xl.store.sources import json_key, sql_literal
 
 #: Prefixes providers put in front of tag keys (AWS CUR ``user:``/``aws:``, Azure ``ms:``, …).
 PROVIDER_PREFIXES = ("user:", "aws:", "tag:", "tags:", "resourcetags:", "ms:", "azure:", "gcp:",
@@ -117,7 +117,7 @@ class Taxonomy:
         if not keys:
             return "CAST(NULL AS VARCHAR)"
         raw = "coalesce(" + ", ".join(
-            f"NULLIF(trim({tags}->>{sql_literal(k)}), '')" for k in keys) + ")"
+            f"NULLIF(trim({json_key(tags, k)}), '')" for k in keys) + ")"
         if len(keys) == 1:
             raw = raw[len("coalesce("):-1]
         folded = f"regexp_replace(lower({raw}), '[\\s\\-_.]', '', 'g')"

@@ -826,10 +826,16 @@ def true_up(accrual: AccrualResult, con_final: duckdb.DuckDBPyConnection, on: dt
         acc[(cur, cc, account)][1] += actual
     lines = tuple(TrueUpLine(cur, cc, account, a, x) for (cur, cc, account), (a, x) in sorted(acc.items())
                   if a or x)
-    (uninvoiced,) = con_final.execute(
+    return TrueUp(accrual, on or nm, lines, uninvoiced_rows(con_final, ms))
+
+
+def uninvoiced_rows(con: duckdb.DuckDBPyConnection, month: dt.date) -> int:
+    """Rows of ``month`` still without an InvoiceId (0: the month's data is final)."""
+    ms = month_start(month)
+    (n,) = con.execute(
         "SELECT count(*) FROM charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
-        "AND InvoiceId IS NULL", [_ts(ms), _ts(nm)]).fetchone()
-    return TrueUp(accrual, on or nm, lines, int(uninvoiced))
+        "AND InvoiceId IS NULL", [_ts(ms), _ts(next_month(ms))]).fetchone()
+    return int(n)
 
 
 def true_up_entries(t: TrueUp) -> tuple[Entry, ...]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from finops_xl.names import suggest
 from finops_xl.money import round_money
 
 ZERO = Decimal(0)
@@ -150,18 +151,32 @@ def load_ledger_map(path: str | Path) -> LedgerMap:
     centers, accounts, defaults = {}, {}, {}
     fields = {f.name for f in dataclasses.fields(LedgerMap)} - {"cost_centers", "expense_accounts"}
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        for i, row in enumerate(csv.DictReader(fh), start=1):
-            kind, key, value = (row.get(c, "").strip() for c in ("kind", "key", "value"))
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("kind", "key", "value") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ValueError(f"{path}: line 1: the header needs the columns kind, key, value; "
+                             f"{', '.join(missing)} missing (found {', '.join(reader.fieldnames or ()) or 'none'})")
+        for row in reader:
+            line = reader.line_num
+            kind, key, value = ((row.get(c) or "").strip() for c in ("kind", "key", "value"))
             if kind == "cost_center":
                 centers[key] = value
             elif kind == "account":
                 accounts[key] = value
-            elif kind == "default" and key in fields:
+            elif kind == "default":
+                if key not in fields:
+                    raise ValueError(f"{path}: line {line}: column key: {key!r} is not a default the ledger "
+                                     f"map has{suggest(key, fields)} (defaults: {', '.join(sorted(fields))})")
                 defaults[key] = value
             else:
-                raise ValueError(f"{path}: row {i}: kind must be cost_center, account or default "
-                                 f"(with key one of {', '.join(sorted(fields))})")
+                raise ValueError(f"{path}: line {line}: column kind: {kind!r} is not a kind{suggest(kind, KINDS)} "
+                                 f"(kinds: cost_center = owner → cost center, account = service category → "
+                                 "GL account, default = one of the map's default accounts)")
     return LedgerMap(centers, accounts, **defaults)
+
+
+#: The kinds of row a ledger map CSV holds.
+KINDS = ("cost_center", "account", "default")
 
 
 CSV_COLUMNS = ("entry_id", "date", "kind", "account", "cost_center", "debit", "credit", "currency",

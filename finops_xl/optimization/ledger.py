@@ -41,7 +41,8 @@ from finops_xl.optimization.detectors import Finding
 from finops_xl.store.store import CostStore
 
 __all__ = ["STATUSES", "TRANSITIONS", "LedgerError", "Opportunity", "Measurement", "OwnerSavings",
-           "record", "set_status", "opportunities", "measure", "savings_report", "realized_total"]
+           "record", "set_status", "opportunities", "measure", "savings_report", "realized_total",
+           "OPEN_STATUSES", "open_savings"]
 
 STATUSES = ("identified", "approved", "implemented", "realized", "rejected")
 TRANSITIONS = {
@@ -51,6 +52,8 @@ TRANSITIONS = {
     "realized": (),
     "rejected": ("identified",),
 }
+#: The statuses of an open opportunity: found, not yet done or rejected.
+OPEN_STATUSES = ("identified", "approved")
 CENTS = Decimal("0.01")
 BASELINE_DAYS = 30
 
@@ -348,3 +351,18 @@ def savings_report(con: duckdb.DuckDBPyConnection, months: Iterable[dt.date], *,
 def realized_total(con: duckdb.DuckDBPyConnection, month: dt.date, *, owner: str | None = None) -> Decimal:
     """Σ realized savings of ``month`` (for ``owner``)."""
     return sum((m.realized for m in measure(con, month, owner=owner)), Decimal(0))
+
+
+def open_savings(con: duckdb.DuckDBPyConnection, month: dt.date, *, owner: str | None = None) -> dict[str, Decimal]:
+    """Open savings of ``month`` per currency: Σ estimated monthly savings of the opportunities that
+    are open (identified or approved) and that the detection of ``month`` still found (their last
+    detection is ``month``). An opportunity last seen in an earlier month is no longer counted: its
+    waste was not found again. The one definition of "open savings" — the CLI, the demo and the
+    Opportunities sheet all use it."""
+    if not _has_ledger(con):
+        return {}
+    where = "status IN (?, ?) AND month = ?" + (" AND lower(owner) = lower(?)" if owner is not None else "")
+    params: list = [*OPEN_STATUSES, month.replace(day=1)] + ([owner] if owner is not None else [])
+    rows = con.execute(f"SELECT currency, sum(estimated_savings) FROM opportunities WHERE {where} "
+                       "GROUP BY currency ORDER BY currency", params).fetchall()
+    return {cur: Decimal(total) for cur, total in rows}

@@ -49,6 +49,7 @@ from typing import Literal
 import numpy as np
 
 from finops_xl.money import ZERO, round_money
+from finops_xl.names import suggest
 from finops_xl.months import add_months
 
 Method = Literal["ets", "seasonal_naive", "run_rate"]
@@ -325,6 +326,9 @@ def monthly_history(con, owner: str | None = None, service_category: str | None 
         if service_category is not None:
             source += " WHERE ServiceCategory = $filter"
             params["filter"] = service_category
+    if params.get("filter") is not None:
+        _check_filter_value(con, "owner" if owner is not None else "service category", owner or service_category,
+                            source)
     currencies = [c for (c,) in con.execute(
         f"SELECT DISTINCT currency FROM ({source}) WHERE currency IS NOT NULL ORDER BY 1", params
     ).fetchall()]
@@ -345,3 +349,15 @@ def monthly_history(con, owner: str | None = None, service_category: str | None 
         ORDER BY span.month
     """, params).fetchall()
     return [(m, Decimal(c)) for m, c in rows]
+
+
+def _check_filter_value(con, what: str, value: str, source: str) -> None:
+    """An owner or service category the store does not hold is an error naming the closest ones,
+    never an empty history forecast as zeros."""
+    column = "owner" if what == "owner" else "ServiceCategory"
+    table = "allocated_charges" if what == "owner" else "cost_daily"
+    if con.execute(f"SELECT count(*) FROM ({source}) LIMIT 1", {"filter": value}).fetchone()[0]:
+        return
+    known = [v for (v,) in con.execute(
+        f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()]
+    raise ValueError(f"no cost for {what} {value!r} in the store{suggest(value, known)}")

@@ -29,6 +29,7 @@ from finops_xl.query.dimensions import (
     resolve_dimension,
     resolve_metric,
 )
+from finops_xl.names import suggest
 from finops_xl.query.errors import QueryError
 from finops_xl.store.errors import StoreError
 from finops_xl.store.store import CUBE_DIMENSIONS, CUBE_MEASURES, CostStore
@@ -210,6 +211,14 @@ class CostQueries:
             dim = self._dimension(dimension)
             return self._dimension_values(con, dim)
 
+    def has_provider(self, dimension: str) -> bool:
+        """Whether cost broken down by ``dimension`` can also be split by provider (allocated
+        dimensions — owner, pool, … — come from the allocation, which is by owner and month)."""
+        with self._lock:
+            self._cube()
+            dim = self._dimension(dimension)
+        return not dim.allocated
+
     # ---- helpers ---------------------------------------------------------------------------------
 
     def _dimension(self, name: str) -> Dimension:
@@ -290,16 +299,7 @@ ALLOC = _View("alloc", "month", "currency", allocation=True)
 
 
 def _suggest(value: str, known: set[str]) -> str:
-    folded = {k.lower(): k for k in known}
-    if value.lower() in folded:
-        return f" (values are case-sensitive: did you mean {folded[value.lower()]!r}?)"
-    import difflib
-
-    close = difflib.get_close_matches(value, sorted(known), n=1)
-    if close:
-        return f"; did you mean {close[0]!r}?"
-    shown = sorted(known)[:8]
-    return f"; values include {', '.join(repr(v) for v in shown)}" if shown else ""
+    return suggest(value, known) if known else ""
 
 
 def _metric(metric: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from finops_xl.store.sources import sql_literal
+from finops_xl.store.sources import json_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +101,7 @@ class UnknownName(ValueError):
 
 def tag_dimension(key: str) -> Dimension:
     """The dimension of one tag key (values as text; untagged rows have none)."""
-    return Dimension(f"tag:{key}", f'"Tags"->>{sql_literal(key)}', f"tag {key!r}")
+    return Dimension(f"tag:{key}", json_key('"Tags"', key), f"tag {key!r}")
 
 
 def resolve_dimension(name: str, tag_keys: frozenset[str] | set[str] = frozenset()) -> Dimension:

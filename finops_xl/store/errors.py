@@ -74,6 +74,10 @@ class StoreNotFoundError(StoreError):
     """The store file does not exist (nothing has been ingested there yet)."""
 
 
+class StoreUnreadableError(StoreError):
+    """The store path exists but cannot be opened as a cost store (another file, a folder, locked)."""
+
+
 class IngestError(StoreError):
     """An input could not be loaded. The store is unchanged."""
 

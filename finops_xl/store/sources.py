@@ -93,6 +93,16 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def json_key(tags: str, key: str) -> str:
+    """SQL for the text value of the literal top-level ``key`` of the JSON expression ``tags``.
+
+    A key is always a key: DuckDB reads a string that starts with ``$`` as a JSONPath and one that
+    starts with ``/`` as a JSON pointer, so the key is written as a quoted JSONPath member
+    (``$."team"``) with its quotes and backslashes escaped."""
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f"({tags}->>{sql_literal('$.' + chr(34) + escaped + chr(34))})"
+
+
 def sql_identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'

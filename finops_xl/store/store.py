@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import schema
-from finops_xl.store.errors import StoreError, StoreNotFoundError
+from finops_xl.store.errors import StoreError, StoreNotFoundError, StoreUnreadableError
 from finops_xl.store.location import resolve_store_path
 from finops_xl.store.sources import sql_identifier, sql_literal
 
@@ -183,9 +183,32 @@ def slice_totals_sql(where: str, charges: str = "charges", *, by_currency: bool 
 
 def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database with the store's session settings (UTC time zone)."""
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreUnreadableError(_open_failure(path, exc)) from None
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _open_failure(path: Path | str, exc: duckdb.Error) -> str:
+    """One line, in the user's words, on why the store file at ``path`` cannot be opened."""
+    text = str(exc)
+    if "not a valid DuckDB database" in text:
+        return (f"{path} is not a finops-xl cost store (it is not a DuckDB database file): give the file "
+                "`finops-xl ingest --store` wrote, or load your exports into a new one")
+    if "Is a directory" in text:
+        return f"{path} is a folder, not a cost store file: give the store file (e.g. {Path(path) / 'finops.duckdb'})"
+    if "lock" in text.lower():
+        return (f"the cost store {path} is open for writing in another program (a load or allocation "
+                "running now?): wait for it to finish and try again")
+    if "Permission denied" in text:
+        return f"the cost store {path} cannot be read: permission denied"
+    if "serialization version" in text or "newer version" in text or "older version" in text:
+        return (f"the cost store {path} was written by another DuckDB version than this finops-xl uses: "
+                "install the finops-xl that wrote it, or load the exports into a new store")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"the cost store {path} cannot be opened: {first.removeprefix('IO Error: ')}"
 
 
 def charges_columns() -> dict[str, str]:
@@ -310,6 +333,10 @@ class CostStore:
         """A read-only connection to the store as it is now (with its current allocation, if any,
         as the views ``allocated_charges``, ``allocation_groups``, ``allocation_runs``); closed on
         exit."""
+        if self.path.is_dir() and not self.is_lake:
+            raise StoreUnreadableError(
+                f"{self.path} is a folder, not a cost store file: give the store file "
+                f"(e.g. {self.path / 'finops.duckdb'})")
         if not self.exists():
             raise StoreNotFoundError(
                 f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "

@@ -203,6 +203,8 @@ _STAGE_TEXT = {
                "(finops-xl close) and the next run after the final data trues it up",
     "true-up": "true-up: the month's data is final; the accrual shown is the one saved at the close, "
                "and the true-up compares it with the final data",
+    "final": "final: every charge of the month was invoiced at the first close, so nothing is accrued "
+             "and nothing was saved; the invoice books the month's expense",
     "preview": "computed for this workbook only: nothing was saved (finops-xl close saves the accrual)",
 }
 

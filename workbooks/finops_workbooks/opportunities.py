@@ -1,6 +1,7 @@
 """The Opportunities sheet (of the showback workbook): what could be saved, by owner, and what was.
 
-* **By owner**: open estimated savings a month (identified + approved), implemented, and the last
+* **By owner**: open estimated savings a month (identified or approved, and found again in the last
+  month: ``ledger.open_savings``), implemented, and the last
   month's projected and realized savings, all native ``SUMIFS`` over the two tables below.
 * **Projected vs realized** by month (``SUMIFS``) and a chart of the two.
 * ``OpportunityList`` table: the ledger's opportunities (values, pulled at build time).
@@ -17,12 +18,13 @@ import datetime as dt
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import Chart, Formula, Sheet, Table, ref
+from finops_xl.optimization.ledger import OPEN_STATUSES
 
 SHEET = "Opportunities"
 OPPORTUNITIES = "OpportunityList"
 SAVINGS = "SavingsData"
 OPP_HEADER = ("Id", "Rule", "Resource", "Owner", "Status", "Confidence", "MonthlyCost", "EstMonthlySavings",
-              "Action", "Evidence")
+              "Action", "Evidence", "LastSeen")
 SAVINGS_HEADER = ("Month", "Owner", "Id", "Projected", "Realized", "Annualized")
 NO_OWNER = "(no owner)"
 
@@ -64,8 +66,9 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
     first = head + 1
     for r, owner in enumerate(owners, start=first):
         s.put(r, 1, owner)
-        open_ = "+".join(f'SUMIFS({o_col("EstMonthlySavings")},{o_col("Owner")},$A{r},{o_col("Status")},"{st}")'
-                         for st in ("identified", "approved"))
+        # open savings: identified or approved, and still found in the last month (ledger.open_savings)
+        open_ = "+".join(f'SUMIFS({o_col("EstMonthlySavings")},{o_col("Owner")},$A{r},{o_col("Status")},"{st}",'
+                         f'{o_col("LastSeen")},{last_cell})' for st in OPEN_STATUSES)
         done = "+".join(f'SUMIFS({o_col("EstMonthlySavings")},{o_col("Owner")},$A{r},{o_col("Status")},"{st}")'
                         for st in ("implemented", "realized"))
         s.put(r, 2, Formula(f"={open_}"), f.MONEY)
@@ -104,6 +107,7 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
                          o.status, o.confidence))
         s.put_row(r, 7, (o.monthly_cost, o.estimated_savings), f.MONEY)
         s.put_row(r, 9, (o.action or "", o.evidence or ""))
+        s.put(r, 11, o.month, f.MONTH_CELL)
     t_last = t_head + max(1, len(opps))
     s.table(Table(OPPORTUNITIES, f"A{t_head}:{ref(t_last, len(OPP_HEADER))}", OPP_HEADER))
 
@@ -117,7 +121,7 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
         s.put_row(r, 4, (m.projected, m.realized, m.annualized), f.MONEY)
     v_last = v_head + max(1, len(meas))
     s.table(Table(SAVINGS, f"A{v_head}:{ref(v_last, len(SAVINGS_HEADER))}", SAVINGS_HEADER))
-    for column, width in enumerate((17, 21, 28, 16, 14, 14, 15, 17, 40, 60), start=1):
+    for column, width in enumerate((17, 21, 28, 16, 14, 14, 15, 17, 40, 60, 11), start=1):
         s.width(column, width)
     s.fit_height(head, range(1, 7))
     return s.build()

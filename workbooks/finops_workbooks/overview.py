@@ -243,6 +243,10 @@ def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
         s.put(r, 2, Formula(cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)")), f.MONEY)
         s.put(r, 3, Formula(f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}"), f.MONEY)
         s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
+    if not data.by_provider:  # allocated cost has no provider to ask FINOPS.COST about
+        for column, width in enumerate((16, 22, 18, 14), start=1):
+            s.width(column, width)
+        return s.build()
     top = 6 + len(data.months)
     s.put(top, 1, "Provider", f.HEADER_LEFT)
     s.put_row(top, 2, (f"Live {cost.excel_name(runtime)}", "Overview total", "Difference"), f.HEADER)

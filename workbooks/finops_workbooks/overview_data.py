@@ -17,6 +17,8 @@ from finops_xl.query.costs import CostQueries, CostTable, QueryError
 
 #: The metrics of the Data table: amortized cost (the overview's measure) and cash.
 EFFECTIVE, BILLED = "EffectiveCost", "BilledCost"
+#: The one "provider" of an overview broken down by an allocation dimension (owner, pool, …).
+ALL_PROVIDERS = "All providers"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +55,8 @@ class OverviewData:
       providers: the providers with charges in the period, largest total EffectiveCost first.
       rows: the Data table, by month, provider and value.
       currency: the billing currency of every amount.
+      by_provider: False when the breakdown comes from the allocation (owner, pool, …), which has
+        no provider: ``providers`` is then the single :data:`ALL_PROVIDERS`.
     """
 
     months: tuple[dt.date, ...]
@@ -62,6 +66,7 @@ class OverviewData:
     providers: tuple[str, ...]
     rows: tuple[DataRow, ...]
     currency: str
+    by_provider: bool = True
 
     @property
     def start(self) -> dt.date:
@@ -97,23 +102,31 @@ def pull_overview_data(queries: CostQueries, *, last_month: dt.date, months: int
         raise QueryError(f"the store holds no charges from {start:%Y-%m} to {last_month:%Y-%m}")
     ranked = _ranked(totals)
     columns = ranked if len(ranked) <= top else ranked[:top]
-    providers = _ranked(queries.cost_table(start, end, rows="provider", metric=EFFECTIVE))
+    by_provider = queries.has_provider(by)
+    providers = (_ranked(queries.cost_table(start, end, rows="provider", metric=EFFECTIVE)) if by_provider
+                 else (ALL_PROVIDERS,))
 
     key = {v: i + 1 for i, v in enumerate(columns)}
     other_key = len(columns) + 1
     rows: list[DataRow] = []
     for month in month_starts:
         next_month = add_months(month, 1)
-        effective = _cells(queries.cost_table(month, next_month, rows=by, columns="provider",
-                                              metric=EFFECTIVE))
-        billed = _cells(queries.cost_table(month, next_month, rows=by, columns="provider",
-                                           metric=BILLED))
+        effective = _month_cells(queries, month, next_month, by, EFFECTIVE, by_provider)
+        billed = _month_cells(queries, month, next_month, by, BILLED, by_provider)
         for provider, value in sorted(effective.keys() | billed.keys()):
             rows.append(DataRow(month, provider, value, effective.get((provider, value)),
                                 billed.get((provider, value)), key.get(value, other_key),
                                 providers.index(provider) + 1))
     return OverviewData(month_starts, dimension, columns, len(ranked) > len(columns), providers,
-                        tuple(rows), totals.currency)
+                        tuple(rows), totals.currency, by_provider)
+
+
+def _month_cells(queries: CostQueries, month: dt.date, next_month: dt.date, by: str, metric: str,
+                 by_provider: bool) -> dict[tuple[str, str], Decimal]:
+    if by_provider:
+        return _cells(queries.cost_table(month, next_month, rows=by, columns="provider", metric=metric))
+    table = queries.cost_table(month, next_month, rows=by, metric=metric)
+    return {(ALL_PROVIDERS, row[0]): row[1] for row in table.rows if row[1] is not None}
 
 
 def _ranked(table: CostTable) -> tuple[str, ...]:
