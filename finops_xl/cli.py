@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
                    help="where --plant-waste writes the utilization export (default: utilization.csv "
                         "beside the output folder, outside what `ingest DIR` reads)")
+    q.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="write the exports as delivered on that day: no charges from that day on, and "
+                        "the running month not invoiced yet (to try an accrual)")
     q.add_argument("--inputs", type=Path, default=None, metavar="DIR",
                    help="also write sample input files for this data: allocation rules, ledger map, "
                         "budget, drivers and unit costs")
@@ -358,7 +361,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     paths = _generate(args.out, args.rows, args.months, args.seed, args.start, plant_waste=args.plant_waste)
-    print(f"wrote {len(paths)} files to {args.out}")
+    if args.as_of is not None:
+        from finops_xl.sample.delivery import as_of
+
+        paths = as_of(paths, args.as_of)
+    print(f"wrote {len(paths)} files to {args.out}"
+          + (f" (as delivered on {args.as_of}: its month not invoiced yet)" if args.as_of else ""))
     if args.plant_waste:
         from finops_xl.sample.planted import write_utilization
 

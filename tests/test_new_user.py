@@ -313,3 +313,29 @@ def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path,
     assert code == 0, err
     line = next(l for l in out.splitlines() if l.startswith("open savings"))
     assert Decimal(line.split(": ")[1].split(" ")[0].replace(",", "")) == expected
+
+
+# ---- 9. sample --as-of: an export as delivered mid-month, for the README's close example ---------------
+
+
+def test_sample_as_of_writes_the_delivery_of_that_day(tmp_path, capsys):
+    import duckdb
+
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    assert main(["sample", "--rows", "3000", "--months", "2", "--out", str(full)]) == 0
+    assert main(["sample", "--rows", "3000", "--months", "2", "--as-of", "2025-02-20", "--out", str(cut)]) == 0
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+
+    def facts(folder):
+        return con.execute(
+            f"SELECT count(*) FILTER (WHERE ChargePeriodStart >= TIMESTAMP '2025-02-20'), "
+            f"count(*) FILTER (WHERE ChargePeriodStart < TIMESTAMP '2025-02-20'), "
+            f"count(*) FILTER (WHERE BillingPeriodStart >= TIMESTAMP '2025-02-01' AND InvoiceId IS NOT NULL), "
+            f"count(*) FILTER (WHERE BillingPeriodStart < TIMESTAMP '2025-02-01' AND InvoiceId IS NULL) "
+            f"FROM read_parquet('{folder}/*.parquet')").fetchone()
+
+    late, early, invoiced_feb, open_jan = facts(cut)
+    assert (late, invoiced_feb, open_jan) == (0, 0, 0)
+    assert early == facts(full)[1]  # every charge before the day is delivered, unchanged in number
+    assert "as delivered on 2025-02-20" in capsys.readouterr().out

@@ -59,6 +59,13 @@ def test_readme_console_examples_run_as_shown(tmp_path, monkeypatch):
             assert line in printed, f"{command}: {line!r} not in output:\n{printed}"
 
 
+def _text_block_after(marker: str) -> list[str]:
+    """The lines of the first ```text block after ``marker`` in the README."""
+    text = README.read_text()
+    start = text.index("```text\n", text.index(marker)) + len("```text\n")
+    return text[start:text.index("```", start)].splitlines()
+
+
 def _demo_block() -> list[str]:
     text = README.read_text()
     start = text.index("```text\n", text.index("The demo ends with")) + len("```text\n")
@@ -78,6 +85,15 @@ def test_readme_demo_output_is_what_the_demo_prints(tmp_path, monkeypatch):
         timing = re.search(r" in \d+(\.\d+)? s\b", line)  # a timing varies: the text around it does not
         for part in ([line[:timing.start()], line[timing.end():]] if timing else [line]):
             assert part in printed, f"{part!r} not in the demo's output:\n{printed}"
+    # the commitments example runs on the demo's store
+    block = _text_block_after("finops-xl commitments --store finops-demo/finops.duckdb --month 2025-06")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["commitments", "--store", "finops-demo/finops.duckdb", "--month", "2025-06"]) == 0
+    shown = [line for line in block if line.strip() and line.strip() != "..."]
+    assert len(shown) >= 6
+    for line in shown:
+        assert line in out.getvalue(), f"{line!r} not in `finops-xl commitments`:\n{out.getvalue()}"
     # the demo writes and uses the sample inputs the README points to
     inputs = tmp_path / "finops-demo" / "inputs"
     assert {p.name for p in inputs.iterdir()} >= {"ledger-map.csv", "budget.csv", "drivers.csv", "unit-costs.csv",
