@@ -36,11 +36,11 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
 
 from __future__ import annotations
 
-import re
-
+from finops_xl.focus.convert.aws_columns import (  # noqa: F401 - re-exported for the format detection
+    Columns, is_athena, is_cur2, is_legacy, snake_name,
+)
 from finops_xl.focus.convert.common import (
-    Header, focus_projection, is_text, lit, money, q, row_select, service_categories,
-    tags_object, text, timestamp, unit_sql,
+    Header, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
 )
 
 #: Line item types that are usage, and what each becomes.
@@ -76,93 +76,9 @@ SERVICES = {
     "awskms": ("Security", "Secret Management"),
 }
 
-_LEGACY_MARKER = "lineItem/LineItemType"
-_CUR2_MARKER = "line_item_line_item_type"
-
-
-def snake_name(legacy: str) -> str:
-    """CUR 2.0 spelling of a legacy CUR column: ``reservation/ReservationARN`` →
-    ``reservation_reservation_a_r_n`` (every capital starts a new word, as AWS maps them)."""
-    category, _, attribute = legacy.partition("/")
-
-    def snake(part: str) -> str:
-        return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), part).lstrip("_").lower()
-
-    return f"{snake(category)}_{snake(attribute)}"
-
-
-def is_legacy(names: list[str]) -> bool:
-    return any(n.lower() == _LEGACY_MARKER.lower() for n in names)
-
-
-def is_cur2(names: list[str]) -> bool:
-    return any(n.lower() == _CUR2_MARKER for n in names)
-
-
-class _Columns:
-    """Look up a CUR column by its CUR 2.0 name in a legacy or 2.0 header."""
-
-    def __init__(self, header: Header):
-        self.header = header
-        self.by_snake: dict[str, str] = {}
-        for name, _ in header.columns:
-            key = snake_name(name) if "/" in name else name.lower()
-            self.by_snake.setdefault(key, name)
-
-    def _real(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(self.by_snake[n] for n in names if n in self.by_snake)
-
-    def text(self, *names: str) -> str:
-        real = self._real(names)
-        return text(self.header, *real) if real else "CAST(NULL AS VARCHAR)"
-
-    def money(self, *names: str) -> str:
-        real = self._real(names)
-        return money(self.header, *real) if real else "CAST(NULL AS DECIMAL(38,12))"
-
-    def timestamp(self, *names: str) -> str:
-        real = self._real(names)
-        return timestamp(self.header, *real) if real else "CAST(NULL AS TIMESTAMP)"
-
-    def product(self, attribute: str) -> str:
-        """A product attribute: its own column (legacy ``product/region``; CUR 2.0
-        ``product_region_code``) or the key of CUR 2.0's ``product`` map."""
-        direct = self._real((f"product_{attribute}",))
-        if direct:
-            return text(self.header, *direct)
-        m = self.header.find("product")
-        if m is None:
-            return "CAST(NULL AS VARCHAR)"
-        if is_text(self.header.type_of(m)):  # the map written as JSON text (CUR 2.0 as CSV)
-            return f"NULLIF(trim(json_extract_string(TRY_CAST({q(m)} AS JSON), {lit('$.' + attribute)})), '')"
-        return f"NULLIF(trim(element_at({q(m)}, {lit(attribute)})[1]), '')"
-
-    def tags(self) -> str:
-        """SQL for the Tags JSON object: user tags by their name (``user:Team`` → ``Team``), AWS tags
-        with their ``aws:`` prefix."""
-        pairs = []
-        for name, _ in self.header.columns:
-            if name.lower().startswith("resourcetags/"):
-                key = name.split("/", 1)[1]
-                key = key[5:] if key.startswith("user:") else key
-                pairs.append(f"struct_pack(key := {lit(key)}, value := NULLIF(trim({q(name)}), ''))")
-        m = self.header.find("resource_tags")
-        if m is not None:
-            t = self.header.type_of(m)
-            col = (f"TRY_CAST(TRY_CAST(NULLIF(trim({q(m)}), '') AS JSON) AS MAP(VARCHAR, VARCHAR))"
-                   if is_text(t) else q(m))
-            entries = (f"list_transform(map_entries({col}), lambda e: struct_pack("
-                       f"key := CASE WHEN starts_with(e.key, 'user_') THEN e.key[6:] ELSE e.key END, "
-                       f"value := NULLIF(e.value, '')))")
-            return tags_object(f"coalesce({entries}, [])")
-        if not pairs:
-            return "CAST(NULL AS VARCHAR)"
-        return tags_object(f"[{', '.join(pairs)}]")
-
-
 def focus_sql(header: Header, reader: str) -> str:
     """SQL turning CUR rows read by ``reader`` into FOCUS 1.2 rows (see the module docstring)."""
-    c = _Columns(header)
+    c = Columns(header)
     src = {
         "line_id": c.text("identity_line_item_id"),
         "payer": c.text("bill_payer_account_id"),
@@ -206,6 +122,18 @@ def focus_sql(header: Header, reader: str) -> str:
         "sp_unused": (f"coalesce({c.money('savings_plan_total_commitment_to_date')}, 0) "
                       f"- coalesce({c.money('savings_plan_used_commitment')}, 0)"),
         "tags": c.tags(),
+        "cost_categories": c.cost_categories(),
+        "rate_code": c.text("pricing_rate_code", "pricing_rate_id"),
+        "lease": c.text("pricing_lease_contract_length"),
+        "purchase_option": c.text("pricing_purchase_option"),
+        "offering_class": c.text("pricing_offering_class"),
+        "ri_start": c.text("reservation_start_time"),
+        "ri_end": c.text("reservation_end_time"),
+        "sp_term": c.text("savings_plan_purchase_term"),
+        "sp_payment": c.text("savings_plan_payment_option"),
+        "sp_offering": c.text("savings_plan_offering_type"),
+        "sp_start": c.text("savings_plan_start_time"),
+        "sp_end": c.text("savings_plan_end_time"),
     }
     usage = ", ".join(lit(t) for t in USAGE_TYPES)
     purchase = ", ".join(lit(t) for t in PURCHASE_TYPES)
@@ -221,6 +149,15 @@ def focus_sql(header: Header, reader: str) -> str:
         "WHEN 'Fee' THEN (CASE WHEN ri_arn IS NOT NULL THEN 0 ELSE coalesce(unblended, 0) END) "
         "ELSE coalesce(unblended, 0) END)"
     )
+    is_sp = "(type LIKE 'SavingsPlan%')"
+    sku_price_id = "(CASE WHEN type <> 'Tax' THEN rate_code END)"
+    # the offer's terms (a property of the price, so SkuPriceDetails; FOCUS: null without SkuPriceId)
+    terms = [("x_Term", f"(CASE WHEN {is_sp} THEN coalesce(sp_term, lease) ELSE lease END)"),
+             ("x_PaymentOption", f"(CASE WHEN {is_sp} THEN coalesce(sp_payment, purchase_option) "
+                                 f"ELSE purchase_option END)"),
+             ("x_OfferingClass", f"(CASE WHEN {is_sp} THEN NULL ELSE offering_class END)"),
+             ("x_OfferingType", f"(CASE WHEN {is_sp} THEN sp_offering END)")]
+    details = tags_object("[" + ", ".join(f"struct_pack(key := {lit(k)}, value := {v})" for k, v in terms) + "]")
     category = (f"(CASE WHEN type IN ({usage}) THEN 'Usage' WHEN type IN ({purchase}) THEN 'Purchase' "
                 f"WHEN type = 'Tax' THEN 'Tax' WHEN type IN ({credit}) THEN 'Credit' "
                 f"ELSE 'Adjustment' END)")
@@ -284,7 +221,16 @@ def focus_sql(header: Header, reader: str) -> str:
         "ResourceType": "(CASE WHEN resource_id IS NOT NULL THEN coalesce(product_family, product_code) END)",
         "SkuId": "(CASE WHEN type <> 'Tax' THEN sku END)",
         "SkuMeter": "(CASE WHEN type <> 'Tax' AND sku IS NOT NULL THEN coalesce(usage_type, product_code) END)",
+        "SkuPriceId": sku_price_id,
+        "SkuPriceDetails": f"(CASE WHEN {sku_price_id} IS NOT NULL THEN {details} END)",
         "Tags": "tags",
+        "x_CostCategories": "cost_categories",
+        # the commitment's own dates (not a property of its price): reservation / savings plan
+        # StartTime and EndTime as the export writes them
+        "x_CommitmentDiscountStart": (f"(CASE WHEN {commitment_id} IS NULL THEN NULL "
+                                      f"WHEN {is_ri} THEN ri_start ELSE sp_start END)"),
+        "x_CommitmentDiscountEnd": (f"(CASE WHEN {commitment_id} IS NULL THEN NULL "
+                                    f"WHEN {is_ri} THEN ri_end ELSE sp_end END)"),
         "x_LineItemType": "type",
         "x_UsageType": "usage_type",
         "x_Operation": "operation",
