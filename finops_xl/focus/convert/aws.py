@@ -40,7 +40,7 @@ from finops_xl.focus.convert.aws_columns import (  # noqa: F401 - re-exported fo
     Columns, is_athena, is_cur2, is_legacy, snake_name,
 )
 from finops_xl.focus.convert.common import (
-    Header, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
+    Header, case_map, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
 )
 
 #: Line item types that are usage, and what each becomes.
@@ -74,6 +74,25 @@ SERVICES = {
     "AWSSupportEnterprise": ("Management and Governance", "Support"),
     "AmazonGuardDuty": ("Security", "Threat Detection and Response"),
     "awskms": ("Security", "Secret Management"),
+}
+
+#: AWS region code → its name as the AWS price list writes ``product/location``: RegionName when a
+#: row states the region but not the location (e.g. Marketplace rows).
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)", "us-west-2": "US West (Oregon)",
+    "af-south-1": "Africa (Cape Town)", "ap-east-1": "Asia Pacific (Hong Kong)",
+    "ap-south-1": "Asia Pacific (Mumbai)", "ap-south-2": "Asia Pacific (Hyderabad)",
+    "ap-southeast-1": "Asia Pacific (Singapore)", "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-southeast-3": "Asia Pacific (Jakarta)", "ap-southeast-4": "Asia Pacific (Melbourne)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)", "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-3": "Asia Pacific (Osaka)", "ca-central-1": "Canada (Central)",
+    "ca-west-1": "Canada West (Calgary)", "eu-central-1": "EU (Frankfurt)", "eu-central-2": "EU (Zurich)",
+    "eu-west-1": "EU (Ireland)", "eu-west-2": "EU (London)", "eu-west-3": "EU (Paris)",
+    "eu-north-1": "EU (Stockholm)", "eu-south-1": "EU (Milan)", "eu-south-2": "EU (Spain)",
+    "il-central-1": "Israel (Tel Aviv)", "me-south-1": "Middle East (Bahrain)",
+    "me-central-1": "Middle East (UAE)", "sa-east-1": "South America (Sao Paulo)",
+    "us-gov-west-1": "AWS GovCloud (US-West)", "us-gov-east-1": "AWS GovCloud (US-East)",
 }
 
 def focus_sql(header: Header, reader: str) -> str:
@@ -215,7 +234,7 @@ def focus_sql(header: Header, reader: str) -> str:
         "ServiceName": "product_name",
         **service_categories("product_code", SERVICES),
         "RegionId": "region",
-        "RegionName": "(CASE WHEN region IS NOT NULL THEN location END)",
+        "RegionName": f"(CASE WHEN region IS NOT NULL THEN coalesce(location, {case_map('region', REGION_NAMES)}) END)",
         "AvailabilityZone": "az",
         "ResourceId": "resource_id",
         "ResourceType": "(CASE WHEN resource_id IS NOT NULL THEN coalesce(product_family, product_code) END)",
