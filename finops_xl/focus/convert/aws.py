@@ -1,10 +1,10 @@
-"""AWS Cost and Usage Report (legacy CUR and CUR 2.0) → FOCUS 1.2.
+"""AWS Cost and Usage Report (legacy CUR, its Athena layout, and CUR 2.0) → FOCUS 1.2.
 
-Column names: the legacy CUR writes ``category/Attribute`` (``lineItem/UnblendedCost``); CUR 2.0
-writes the same attribute in snake case (``line_item_unblended_cost``), with tags in a
-``resource_tags`` map (keys ``user_team``) and product attributes in a ``product`` map. Both are
-read through one lookup: a legacy name is turned into its CUR 2.0 spelling (:func:`snake_name`), so
-the mapping below is written once.
+Column names: the legacy CUR writes ``category/Attribute`` (``lineItem/UnblendedCost``); its Athena
+layout and CUR 2.0 write the same attribute in snake case (``line_item_unblended_cost``); tags,
+cost categories and product attributes are columns in the first two and maps in CUR 2.0. All are
+read through one lookup (:mod:`finops_xl.focus.convert.aws_columns`), so the mapping below is
+written once.
 
 Mapping (AWS data dictionary, and AWS's documented amortized cost):
 
@@ -32,6 +32,20 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
   ``bill_payer_account_name`` / ``line_item_usage_account_name`` (CUR 2.0); the legacy CUR has none,
   so the names repeat the ids.
 - **ListCost** = ``pricing_public_on_demand_cost`` on usage rows, the billed cost on other rows.
+- **SkuPriceId** = ``pricing_rate_code`` (else ``pricing_rate_id``), except on Tax rows;
+  **SkuPriceDetails** (only with a SkuPriceId, as FOCUS requires) carries the offer's terms:
+  ``x_Term`` (``pricing_lease_contract_length``; ``savings_plan_purchase_term`` on savings plan
+  rows), ``x_PaymentOption`` (``pricing_purchase_option`` / ``savings_plan_payment_option``),
+  ``x_OfferingClass`` (reservations) and ``x_OfferingType`` (savings plans), as AWS writes them
+  (``3yr``, ``Partial Upfront``). The commitment's own dates are not a property of a price, so
+  they are columns: ``x_CommitmentDiscountStart`` / ``x_CommitmentDiscountEnd`` from
+  ``reservation_start_time`` … ``savings_plan_end_time``, as written.
+- **Tags**: user tags by name, AWS tags with their prefix. **x_CostCategories**: the cost categories
+  as a JSON object. They are not Tags: FOCUS Tags are the tags of a tag source (resource, account),
+  while a cost category is a rule AWS evaluates over the bill, and its name may equal a tag's
+  (``CostCenter``), which one Tags object could not hold twice. AWS's own FOCUS 1.0 export keeps
+  them apart the same way, in a column of the same name.
+- **RegionName** = ``product_location``, else the region's name from :data:`REGION_NAMES`.
 """
 
 from __future__ import annotations
