@@ -210,6 +210,17 @@ def test_athena_layout_is_the_legacy_cur_not_cur2(store_path):
     assert [f.native_format for f in report.files] == ["aws-cur-athena"]
 
 
+def test_athena_layout_as_parquet_is_recognised_and_ties(tmp_path, store_path):
+    """AWS delivers the Athena layout as Parquet: typed costs and dates, ids as text."""
+    src = _athena_with_values(tmp_path / "athena.csv")
+    path = tmp_path / "athena-00001.snappy.parquet"
+    duckdb.sql(f"COPY (SELECT * REPLACE (CAST(line_item_unblended_cost AS DOUBLE) AS line_item_unblended_cost) "
+               f"FROM read_csv('{src}', all_varchar=true)) TO '{path}' (FORMAT parquet)")
+    report = ingest([path], store_path)
+    assert [f.native_format for f in report.files] == ["aws-cur-athena"]
+    assert_ties(stored(store_path), expected(src))
+
+
 def test_athena_flattened_tags_and_cost_categories(tmp_path, store_path):
     path = _athena_with_values(tmp_path / "2022-07-01-alt-columns.csv")
     ingest([path], store_path)
