@@ -313,7 +313,19 @@ def test_cur2_terms_reach_sku_price_details_and_the_commitment(kind, tmp_path, s
         assert (start, end) == (terms[cid]["start"], terms[cid]["end"])
     for cid, t in terms.items():
         assert commitments[cid].term_months == _months(t["term"])
+        assert commitments[cid].term_source == "x_Term"
         assert commitments[cid].term_source != "assumed"
+
+
+def test_instance_type_is_a_sku_price_detail(store_path):
+    """FOCUS's InstanceType property, from product_instance_type, on the priced rows that have one."""
+    ingest([CUR2], store_path)
+    want = {(r["identity_line_item_id"], r["product_instance_type"]) for r in pq.read_table(CUR2).to_pylist()
+            if r["product_instance_type"] and r["pricing_rate_code"]}
+    with CostStore(store_path).reader() as con:
+        got = set(con.execute("""SELECT x_LineItemId, SkuPriceDetails->>'InstanceType' FROM charges
+                                 WHERE SkuPriceDetails->>'InstanceType' IS NOT NULL""").fetchall())
+    assert got == want and len(want) >= 3
 
 
 def _legacy_ri(dst: Path, *, term: str, dates: bool = True) -> Path:

@@ -33,7 +33,8 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
   so the names repeat the ids.
 - **ListCost** = ``pricing_public_on_demand_cost`` on usage rows, the billed cost on other rows.
 - **SkuPriceId** = ``pricing_rate_code`` (else ``pricing_rate_id``), except on Tax rows;
-  **SkuPriceDetails** (only with a SkuPriceId, as FOCUS requires) carries the offer's terms:
+  **SkuPriceDetails** (only with a SkuPriceId, as FOCUS requires) carries FOCUS's ``InstanceType``
+  (``product_instance_type``) and the offer's terms:
   ``x_Term`` (``pricing_lease_contract_length``; ``savings_plan_purchase_term`` on savings plan
   rows), ``x_PaymentOption`` (``pricing_purchase_option`` / ``savings_plan_payment_option``),
   ``x_OfferingClass`` (reservations) and ``x_OfferingType`` (savings plans), as AWS writes them
@@ -141,6 +142,7 @@ def focus_sql(header: Header, reader: str) -> str:
         "location": c.product("location"),
         "sku": c.product("sku"),
         "product_family": c.product("product_family"),
+        "instance_type": c.product("instance_type"),
         "term": c.text("pricing_term"),
         "unblended": c.money("line_item_unblended_cost"),
         "unblended_rate": c.money("line_item_unblended_rate"),
@@ -185,7 +187,8 @@ def focus_sql(header: Header, reader: str) -> str:
     is_sp = "(type LIKE 'SavingsPlan%')"
     sku_price_id = "(CASE WHEN type <> 'Tax' THEN rate_code END)"
     # the offer's terms (a property of the price, so SkuPriceDetails; FOCUS: null without SkuPriceId)
-    terms = [("x_Term", f"(CASE WHEN {is_sp} THEN coalesce(sp_term, lease) ELSE lease END)"),
+    terms = [("InstanceType", "instance_type"),  # a FOCUS-defined property
+             ("x_Term", f"(CASE WHEN {is_sp} THEN coalesce(sp_term, lease) ELSE lease END)"),
              ("x_PaymentOption", f"(CASE WHEN {is_sp} THEN coalesce(sp_payment, purchase_option) "
                                  f"ELSE purchase_option END)"),
              ("x_OfferingClass", f"(CASE WHEN {is_sp} THEN NULL ELSE offering_class END)"),
