@@ -328,7 +328,7 @@ def test_instance_type_is_a_sku_price_detail(store_path):
     assert got == want and len(want) >= 3
 
 
-def _legacy_ri(dst: Path, *, term: str, dates: bool = True) -> Path:
+def _legacy_ri(dst: Path, *, term: str, dates: bool = True, upfront_fee: bool = False) -> Path:
     """A legacy CUR month of one reservation's RIFee and usage, its term in
     ``pricing/LeaseContractLength`` (empty: not stated), its dates in ``reservation/StartTime`` and
     ``EndTime`` (unless ``dates`` is false)."""
@@ -353,6 +353,11 @@ def _legacy_ri(dst: Path, *, term: str, dates: bool = True) -> Path:
          "standard", "No Upfront", "SKU1.TERM1.RATE1", "Hrs", "SKU1", arn, "1.44", "2024-05-01T00:00:00.000Z",
          "2027-05-01T00:00:00.000Z", "", ""],
     ]
+    if upfront_fee:  # the purchase's upfront Fee, written without the lease length
+        rows.append(["l3", *common, "Fee", "2025-05-20T00:00:00Z", "2025-05-20T01:00:00Z", "AmazonEC2",
+                     "HeavyUsage:m5.large", "USD", "300", "1", "Sign up charge for subscription", "",
+                     "standard", "Partial Upfront", "SKU1.TERM2.RATE2", "Quantity", "SKU1", arn, "",
+                     "", "", "", ""])
     if not dates:
         for r in rows:
             r[header.index("reservation/StartTime")] = r[header.index("reservation/EndTime")] = ""
@@ -363,6 +368,16 @@ def _legacy_ri(dst: Path, *, term: str, dates: bool = True) -> Path:
 
 def test_reservation_lease_contract_length_3yr_is_a_36_month_commitment(tmp_path, store_path):
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr")
+    ingest([path], store_path)
+    assert_ties(stored(store_path), expected(path))
+    with CostStore(store_path).reader() as con:
+        (c,) = commitments_from_store(con)
+    assert (c.term_months, c.term_source) == (36, "x_Term")
+
+
+def test_the_term_stated_on_some_purchase_rows_holds_for_the_commitment(tmp_path, store_path):
+    """An upfront Fee row without the lease length does not hide the length its RIFee rows state."""
+    path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr", dates=False, upfront_fee=True)
     ingest([path], store_path)
     assert_ties(stored(store_path), expected(path))
     with CostStore(store_path).reader() as con:

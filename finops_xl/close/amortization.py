@@ -826,7 +826,7 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
                coalesce(sum(BilledCost) FILTER (WHERE {one_time}), 0),
                arg_max(BilledCost, ChargePeriodStart) FILTER (WHERE {recurring} AND {full_month}),
                max(BilledCost) FILTER (WHERE {recurring}),
-               min({details}),
+               coalesce(min({details}) FILTER (WHERE {details} ILIKE '%term%'), min({details})),
                min(ChargeDescription) FILTER (WHERE {one_time}),
                min(ChargeDescription),
                min(ChargePeriodStart) FILTER (WHERE {one_time}),
