@@ -272,6 +272,21 @@ def test_savings_plan_covered_usage_is_billed_unblended_and_effective_at_the_pla
     assert got[2:] == ("Committed", "Usage")
 
 
+def test_covered_usage_without_its_negation_is_told_with_its_amount(store_path):
+    report = ingest([KOKU_NOK], store_path)
+    with KOKU_NOK.open(newline="") as fh:
+        src = list(csv.DictReader(fh))
+    kept = sum(D(r["lineItem/UnblendedCost"]) for r in src
+               if r["lineItem/LineItemType"] in ("SavingsPlanCoveredUsage", "SavingsPlanNegation"))
+    (notice,) = [n for n in report.all_notices if "SavingsPlanNegation" in n.message]
+    assert (notice.amount, notice.currency) == (kept, "NOK") and kept != 0
+
+
+def test_covered_usage_offset_by_its_negation_says_nothing(store_path):
+    report = ingest([CUR2], store_path)
+    assert not [n for n in report.all_notices if "SavingsPlanNegation" in n.message]
+
+
 # ---- 3 + 4. CUR 2.0 commitment terms -------------------------------------------------------
 
 def _commitment_terms(path: Path) -> dict[str, dict]:

@@ -51,12 +51,15 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from finops_xl.focus.convert.aws_columns import (  # noqa: F401 - re-exported for the format detection
     Columns, is_athena, is_cur2, is_legacy, snake_name,
 )
 from finops_xl.focus.convert.common import (
     Header, case_map, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
 )
+from finops_xl.store.errors import Notice
 
 #: Line item types that are usage, and what each becomes.
 USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
@@ -300,3 +303,27 @@ def focus_sql(header: Header, reader: str) -> str:
         f"WHERE (type = 'RIFee' AND ri_unused <> 0) OR (type = 'SavingsPlanRecurringFee' AND sp_unused <> 0)"
     )
     return focus_projection(converted, list(row))
+
+
+def notices(con, group) -> list[Notice]:
+    """What the load must say about a CUR group: savings-plan covered usage whose on-demand cost no
+    SavingsPlanNegation row offsets (per payer, billing period and currency). AWS writes one
+    negation per covered line, so the pair bills nothing and the plan's fee is billed instead; without
+    the negations (an incomplete or hand-made export) BilledCost keeps the on-demand cost as the file
+    states it, and the user must know how much that is."""
+    rows = con.execute(f"""
+        SELECT BillingAccountId, strftime(BillingPeriodStart, '%Y-%m'), BillingCurrency,
+               count(*) FILTER (WHERE x_LineItemType = 'SavingsPlanCoveredUsage'),
+               sum(BilledCost) FILTER (WHERE x_LineItemType IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation'))
+        FROM ({group.focus_sql()})
+        WHERE x_LineItemType IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation')
+        GROUP BY ALL
+        HAVING sum(BilledCost) <> 0 AND count(*) FILTER (WHERE x_LineItemType = 'SavingsPlanCoveredUsage') > 0
+        ORDER BY ALL""").fetchall()
+    return [Notice(group.label, (
+        f"{n:,} SavingsPlanCoveredUsage rows of payer account {payer}, billing period {month}, keep "
+        f"{amount:,.2f} {currency} of on-demand cost that no SavingsPlanNegation row offsets: BilledCost "
+        f"is the file's lineItem/UnblendedCost as written, EffectiveCost the savings plan's effective "
+        f"cost. AWS's own export offsets each covered line; check that every part of the month's "
+        f"export was loaded"), column="lineItem/LineItemType", value="SavingsPlanCoveredUsage",
+        amount=Decimal(amount), currency=currency) for payer, month, currency, n, amount in rows]
