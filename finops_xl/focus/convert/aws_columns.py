@@ -108,7 +108,7 @@ class Columns:
         col = (f"TRY_CAST(TRY_CAST(NULLIF(trim({q(m)}), '') AS JSON) AS MAP(VARCHAR, VARCHAR))"
                if is_text(self.header.type_of(m)) else q(m))
         return (f"coalesce(list_transform(map_entries({col}), lambda e: struct_pack("
-                f"key := {rename}, value := NULLIF(trim(e.value), ''))), [])")
+                f"key := {rename}, value := NULLIF(e.value, ''))), [])")
 
     def _flattened(self, prefixes: tuple[str, ...], key) -> list[str]:
         """STRUCT(key, value) SQL for each column whose name starts with one of ``prefixes``
