@@ -469,3 +469,28 @@ def test_the_athena_sample_names_a_service_outside_ascii():
     with ATHENA.open(newline="", encoding="utf-8") as fh:
         names = {r["product_product_name"] for r in csv.DictReader(fh)}
     assert any(not n.isascii() for n in names)
+
+
+# ---- where a term is read (published spellings: AWS "1yr"/"3yr", Azure Term in months, ISO 8601) --
+
+@pytest.mark.parametrize("details, months, source", [
+    ('{"x_Term": "3yr", "x_PaymentOption": "All Upfront"}', 36, "x_Term"),
+    ('{"x_Term": "1yr"}', 12, "x_Term"),
+    ('{"Term": 36}', 36, "Term"),             # Azure's Term column counts months
+    ('{"Term": "60"}', 60, "Term"),
+    ('{"x_Term": "P3Y"}', 36, "x_Term"),      # ISO 8601 duration
+    ('{"Term": "1 Year", "x_Term": "3yr"}', 36, "x_Term"),  # the converters' key first
+    ('{"InstanceType": "m5.large"}', None, None),
+])
+def test_term_from_sku_price_details(details, months, source):
+    from finops_xl.close.commitment_terms import term_of
+
+    got = term_of(details=details)
+    assert got == (None if months is None else (months, source))
+
+
+def test_term_from_commitment_dates_allows_aws_end_a_second_early():
+    from finops_xl.close.commitment_terms import months_between
+
+    assert months_between("2024-03-01T00:00:00.000Z", "2027-02-28T23:59:59.000Z") == 36
+    assert months_between("2024-03-01T00:00:00Z", "2024-09-15T00:00:00Z") is None
