@@ -487,7 +487,18 @@ def _cmd_close(args: argparse.Namespace) -> int:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
             return 1
         print(f"  workbook {path}")
+        with store.reader() as con:
+            for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them
+                print(f"  {line}")
     return 0
+
+
+def _assumed_terms(con) -> list[str]:
+    """Warnings for the commitments whose term no row states (their default term is an assumption)."""
+    from finops_xl.close.amortization import commitments_from_store
+    from finops_xl.close.commitment_terms import assumed_term_warnings
+
+    return assumed_term_warnings(commitments_from_store(con))
 
 
 def _print_close(run) -> None:
@@ -679,10 +690,13 @@ def _cmd_commitments(args: argparse.Namespace) -> int:
     try:
         with CostStore(args.store).reader() as con:
             p = gather_portfolio(con, args.month)
+            warnings = _assumed_terms(con)
     except ValueError as exc:
         print(f"finops-xl commitments: {exc}", file=sys.stderr)
         return 1
     print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
+    for line in warnings:
+        print(f"  {line}")
     for c in p.inventory:
         print(f"  {_short_id(c.id):<28} {c.provider:<12} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
               f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")

@@ -83,7 +83,6 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, localcontext
@@ -194,6 +193,10 @@ class Commitment:
       currency: BillingCurrency (ISO 4217).
       carried_in: the part of ``upfront`` carried over from an exchanged commitment (not paid in cash);
       0 for a plain purchase.
+      term_source: where ``term_months`` was read (``x_Term``, ``ChargeDescription``, …, see
+      :mod:`finops_xl.close.commitment_terms`); ``"assumed"`` when no row states it and a default
+      was used — shown to the user as a warning (``assumed_term_warnings``); ``"given"`` when built
+      by hand.
     """
 
     id: str
@@ -205,6 +208,7 @@ class Commitment:
     recurring_monthly: Decimal = ZERO
     currency: str = "USD"
     carried_in: Decimal = ZERO
+    term_source: str = dataclasses.field(default="given", compare=False)  # provenance, not value
 
     def __post_init__(self):
         if isinstance(self.start, dt.datetime) or not isinstance(self.start, dt.date):
@@ -767,36 +771,7 @@ def exchange_entry(ex: Exchange, ledger: LedgerMap = DEFAULT_LEDGER, *, pay_from
 # From the store
 # --------------------------------------------------------------------------------------------------
 
-_TERM_RE = re.compile(r"\b(\d+)\s*-?\s*(years?|yrs?|months?|mos?)\b|\bP(\d+)([YM])\b", re.IGNORECASE)
 _WINDOW_SHARE_RE = re.compile(r"\((\d+) of (\d+) days of the term\)")
-
-
-def _term_from_text(*texts: str | None) -> int | None:
-    """Term in months from SkuPriceDetails / ChargeDescription text ("1 Year", "3 Years", "3yr", "P1Y")."""
-    for text in texts:
-        if not text:
-            continue
-        candidates = [text]
-        try:  # SkuPriceDetails is a JSON object: look at a Term key first
-            obj = json.loads(text)
-            if isinstance(obj, dict):
-                candidates = [str(v) for k, v in obj.items() if "term" in k.lower()] + candidates
-        except (ValueError, TypeError):
-            pass
-        for cand in candidates:
-            hit = _TERM_RE.search(cand)
-            if hit:
-                n, unit = (hit.group(1), hit.group(2)) if hit.group(1) else (hit.group(3), hit.group(4))
-                return int(n) * (12 if unit[0].lower() == "y" else 1)
-    return None
-
-
-def _whole_months(a: dt.datetime | None, b: dt.datetime | None) -> int | None:
-    """``b − a`` in whole calendar months, if it is exactly that (a One-Time row spanning the term)."""
-    if a is None or b is None:
-        return None
-    n = (b.year - a.year) * 12 + b.month - a.month
-    return n if n >= 1 and add_months(a.date(), n) == b.date() and a.time() == b.time() else None
 
 
 def commitments_from_store(con, *, default_term_months: int = 12, gross_up_window_share: bool = True,
@@ -807,7 +782,9 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
     ----------
     con : duckdb connection (e.g. ``CostStore(path).reader()``)
     default_term_months : int
-        Term when neither SkuPriceDetails, ChargeDescription nor a One-Time row's charge period says.
+        Term when no row states one (see :mod:`finops_xl.close.commitment_terms`); such a commitment
+        has ``term_source == "assumed"``, and its callers print
+        :func:`~finops_xl.close.commitment_terms.assumed_term_warnings` — never a silent default.
     gross_up_window_share : bool
         A One-Time row whose ChargeDescription says it carries only "(k of n days of the term)" (the
         sample generator's closed-window convention) is scaled by n ÷ k to the full upfront.
@@ -821,16 +798,21 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
     start = the first Purchase row's ChargePeriodStart date (for a commitment bought before the data
     window, that is the window's first day); upfront = Σ BilledCost of One-Time Purchase rows, rounded
     to the currency's minor unit; recurring_monthly = the Recurring fee of the latest full calendar
-    month billed (else the largest Recurring fee); term = "n Year(s)"/"n yr"/"n Month(s)"/"P1Y" in
-    SkuPriceDetails (a Term key first), then in ChargeDescription, then a One-Time row's ChargePeriod
-    when it spans whole months (FOCUS purchase scenario 1), else ``default_term_months``.
+    month billed (else the largest Recurring fee); term = SkuPriceDetails ``x_Term`` (then another Term
+    key, then term text), ChargeDescription, a One-Time row's ChargePeriod when it spans whole months
+    (FOCUS purchase scenario 1), the commitment's ``x_CommitmentDiscountStart``/``End`` dates, else
+    ``default_term_months`` with ``term_source`` "assumed" (:func:`commitment_terms.term_of`).
     """
+    from finops_xl.close.commitment_terms import ASSUMED, term_of
     from finops_xl.store.store import (
         table_columns,  # the store (DuckDB) only where it is read
     )
 
     cols = table_columns(con, table)
     details = "CAST(SkuPriceDetails AS VARCHAR)" if "SkuPriceDetails" in cols else "NULL"
+    # the commitment's own dates (AWS reservation/savings plan StartTime, EndTime), on any of its rows
+    dates = ("x_CommitmentDiscountStart", "x_CommitmentDiscountEnd")
+    start_sql, end_sql = (f"CAST({sql_identifier(c)} AS VARCHAR)" if c in cols else "NULL" for c in dates)
     t = sql_identifier(table)
     one_time = "ChargeFrequency = 'One-Time'"
     recurring = "ChargeFrequency = 'Recurring'"
@@ -844,19 +826,20 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
                coalesce(sum(BilledCost) FILTER (WHERE {one_time}), 0),
                arg_max(BilledCost, ChargePeriodStart) FILTER (WHERE {recurring} AND {full_month}),
                max(BilledCost) FILTER (WHERE {recurring}),
-               min({details}),
+               coalesce(min({details}) FILTER (WHERE {details} ILIKE '%term%'), min({details})),
                min(ChargeDescription) FILTER (WHERE {one_time}),
                min(ChargeDescription),
                min(ChargePeriodStart) FILTER (WHERE {one_time}),
                min(ChargePeriodEnd) FILTER (WHERE {one_time}),
-               count(DISTINCT ChargeDescription) FILTER (WHERE {one_time})
+               count(DISTINCT ChargeDescription) FILTER (WHERE {one_time}),
+               min({start_sql}), max({end_sql})
         FROM {t}
         WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL
         GROUP BY CommitmentDiscountId
         ORDER BY CommitmentDiscountId""").fetchall()
     out = []
     for (cid, provider, ctype, first, n_cur, currency, upfront, rec_full, rec_max, price_details,
-         onetime_desc, any_desc, ot_start, ot_end, n_ot_desc) in rows:
+         onetime_desc, any_desc, ot_start, ot_end, n_ot_desc, term_start, term_end) in rows:
         if n_cur > 1:
             raise ValueError(f"commitment {cid}: Purchase rows in {n_cur} billing currencies")
         currency = currency or "USD"
@@ -867,11 +850,13 @@ def commitments_from_store(con, *, default_term_months: int = 12, gross_up_windo
             with localcontext() as ctx:
                 ctx.prec = 60
                 upfront = upfront * n / k
-        term = (_term_from_text(price_details, onetime_desc, any_desc)
-                or _whole_months(ot_start, ot_end) or default_term_months)
+        term, source = (term_of(details=price_details, descriptions=(onetime_desc, any_desc),
+                                one_time_period=(ot_start, ot_end), dates=(term_start, term_end))
+                        or (default_term_months, ASSUMED))
         rec = rec_full if rec_full is not None else (rec_max or ZERO)
         out.append(Commitment(cid, provider or "", ctype or "", first.date(), term,
-                              round_money(upfront, currency), round_money(Decimal(rec), currency), currency))
+                              round_money(upfront, currency), round_money(Decimal(rec), currency), currency,
+                              term_source=source))
     return tuple(out)
 
 

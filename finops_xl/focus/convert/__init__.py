@@ -4,6 +4,7 @@ Formats (one module each):
 
 ==================  =====================================================================
 ``aws-cur``         AWS Cost and Usage Report, legacy (``lineItem/UnblendedCost``; CSV, CSV.gz)
+``aws-cur-athena``  AWS CUR legacy in its Athena layout (snake case, ``resource_tags_user_*`` columns)
 ``aws-cur2``        AWS CUR 2.0 (``line_item_unblended_cost``; Parquet or CSV)
 ``azure-actual``    Azure cost details, actual cost (EA or MCA column set)
 ``azure-amortized`` Azure cost details, amortized cost (EA or MCA column set)
@@ -34,6 +35,9 @@ from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
 #: format name → what a user calls it and which columns identify it (for messages).
 FORMATS = {
     "aws-cur": ("AWS CUR (legacy)", "lineItem/LineItemType, lineItem/UnblendedCost, bill/PayerAccountId"),
+    "aws-cur-athena": ("AWS CUR (legacy, Athena layout)",
+                       "line_item_line_item_type, line_item_unblended_cost, resource_tags_user_* columns, "
+                       "no product or resource_tags map"),
     "aws-cur2": ("AWS CUR 2.0", "line_item_line_item_type, line_item_unblended_cost, bill_payer_account_id"),
     "azure-actual": ("Azure cost details (actual cost)",
                      "ChargeType, PricingModel, Cost or CostInBillingCurrency, SubscriptionId or "
@@ -80,7 +84,7 @@ class NativeGroup:
 
     def focus_sql(self) -> str:
         """SELECT producing the group's rows as canonical FOCUS 1.2 columns."""
-        if self.format in ("aws-cur", "aws-cur2"):
+        if self.format in ("aws-cur", "aws-cur-athena", "aws-cur2"):
             return aws.focus_sql(self.header, _reader(self.sources))
         if self.format == "gcp-billing":
             return gcp.focus_sql(self.header, _reader(self.sources))
@@ -113,6 +117,8 @@ def detect(con: duckdb.DuckDBPyConnection, source: SourceFile, header: Header) -
     names = [n for n, _ in header.columns]
     if aws.is_legacy(names):
         return "aws-cur"
+    if aws.is_athena(names):
+        return "aws-cur-athena"
     if aws.is_cur2(names):
         return "aws-cur2"
     if gcp.is_billing_export(header):
@@ -220,7 +226,7 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 
 
 #: native format → the converter module that reads it.
-_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
+_MODULES = {"aws-cur": aws, "aws-cur-athena": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
 
 
 def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:

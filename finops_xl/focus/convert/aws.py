@@ -1,10 +1,10 @@
-"""AWS Cost and Usage Report (legacy CUR and CUR 2.0) → FOCUS 1.2.
+"""AWS Cost and Usage Report (legacy CUR, its Athena layout, and CUR 2.0) → FOCUS 1.2.
 
-Column names: the legacy CUR writes ``category/Attribute`` (``lineItem/UnblendedCost``); CUR 2.0
-writes the same attribute in snake case (``line_item_unblended_cost``), with tags in a
-``resource_tags`` map (keys ``user_team``) and product attributes in a ``product`` map. Both are
-read through one lookup: a legacy name is turned into its CUR 2.0 spelling (:func:`snake_name`), so
-the mapping below is written once.
+Column names: the legacy CUR writes ``category/Attribute`` (``lineItem/UnblendedCost``); its Athena
+layout and CUR 2.0 write the same attribute in snake case (``line_item_unblended_cost``); tags,
+cost categories and product attributes are columns in the first two and maps in CUR 2.0. All are
+read through one lookup (:mod:`finops_xl.focus.convert.aws_columns`), so the mapping below is
+written once.
 
 Mapping (AWS data dictionary, and AWS's documented amortized cost):
 
@@ -32,16 +32,34 @@ Mapping (AWS data dictionary, and AWS's documented amortized cost):
   ``bill_payer_account_name`` / ``line_item_usage_account_name`` (CUR 2.0); the legacy CUR has none,
   so the names repeat the ids.
 - **ListCost** = ``pricing_public_on_demand_cost`` on usage rows, the billed cost on other rows.
+- **SkuPriceId** = ``pricing_rate_code`` (else ``pricing_rate_id``), except on Tax rows;
+  **SkuPriceDetails** (only with a SkuPriceId, as FOCUS requires) carries FOCUS's ``InstanceType``
+  (``product_instance_type``) and the offer's terms:
+  ``x_Term`` (``pricing_lease_contract_length``; ``savings_plan_purchase_term`` on savings plan
+  rows), ``x_PaymentOption`` (``pricing_purchase_option`` / ``savings_plan_payment_option``),
+  ``x_OfferingClass`` (reservations) and ``x_OfferingType`` (savings plans), as AWS writes them
+  (``3yr``, ``Partial Upfront``). The commitment's own dates are not a property of a price, so
+  they are columns: ``x_CommitmentDiscountStart`` / ``x_CommitmentDiscountEnd`` from
+  ``reservation_start_time`` … ``savings_plan_end_time``, as written.
+- **Tags**: user tags by name, AWS tags with their prefix. **x_CostCategories**: the cost categories
+  as a JSON object. They are not Tags: FOCUS Tags are the tags of a tag source (resource, account),
+  while a cost category is a rule AWS evaluates over the bill, and its name may equal a tag's
+  (``CostCenter``), which one Tags object could not hold twice. AWS's own FOCUS 1.0 export keeps
+  them apart the same way, in a column of the same name.
+- **RegionName** = ``product_location``, else the region's name from :data:`REGION_NAMES`.
 """
 
 from __future__ import annotations
 
-import re
+from decimal import Decimal
 
-from finops_xl.focus.convert.common import (
-    Header, focus_projection, is_text, lit, money, q, row_select, service_categories,
-    tags_object, text, timestamp, unit_sql,
+from finops_xl.focus.convert.aws_columns import (  # noqa: F401 - re-exported for the format detection
+    Columns, is_athena, is_cur2, is_legacy, snake_name,
 )
+from finops_xl.focus.convert.common import (
+    Header, case_map, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
+)
+from finops_xl.store.errors import Notice
 
 #: Line item types that are usage, and what each becomes.
 USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
@@ -76,93 +94,28 @@ SERVICES = {
     "awskms": ("Security", "Secret Management"),
 }
 
-_LEGACY_MARKER = "lineItem/LineItemType"
-_CUR2_MARKER = "line_item_line_item_type"
-
-
-def snake_name(legacy: str) -> str:
-    """CUR 2.0 spelling of a legacy CUR column: ``reservation/ReservationARN`` →
-    ``reservation_reservation_a_r_n`` (every capital starts a new word, as AWS maps them)."""
-    category, _, attribute = legacy.partition("/")
-
-    def snake(part: str) -> str:
-        return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), part).lstrip("_").lower()
-
-    return f"{snake(category)}_{snake(attribute)}"
-
-
-def is_legacy(names: list[str]) -> bool:
-    return any(n.lower() == _LEGACY_MARKER.lower() for n in names)
-
-
-def is_cur2(names: list[str]) -> bool:
-    return any(n.lower() == _CUR2_MARKER for n in names)
-
-
-class _Columns:
-    """Look up a CUR column by its CUR 2.0 name in a legacy or 2.0 header."""
-
-    def __init__(self, header: Header):
-        self.header = header
-        self.by_snake: dict[str, str] = {}
-        for name, _ in header.columns:
-            key = snake_name(name) if "/" in name else name.lower()
-            self.by_snake.setdefault(key, name)
-
-    def _real(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(self.by_snake[n] for n in names if n in self.by_snake)
-
-    def text(self, *names: str) -> str:
-        real = self._real(names)
-        return text(self.header, *real) if real else "CAST(NULL AS VARCHAR)"
-
-    def money(self, *names: str) -> str:
-        real = self._real(names)
-        return money(self.header, *real) if real else "CAST(NULL AS DECIMAL(38,12))"
-
-    def timestamp(self, *names: str) -> str:
-        real = self._real(names)
-        return timestamp(self.header, *real) if real else "CAST(NULL AS TIMESTAMP)"
-
-    def product(self, attribute: str) -> str:
-        """A product attribute: its own column (legacy ``product/region``; CUR 2.0
-        ``product_region_code``) or the key of CUR 2.0's ``product`` map."""
-        direct = self._real((f"product_{attribute}",))
-        if direct:
-            return text(self.header, *direct)
-        m = self.header.find("product")
-        if m is None:
-            return "CAST(NULL AS VARCHAR)"
-        if is_text(self.header.type_of(m)):  # the map written as JSON text (CUR 2.0 as CSV)
-            return f"NULLIF(trim(json_extract_string(TRY_CAST({q(m)} AS JSON), {lit('$.' + attribute)})), '')"
-        return f"NULLIF(trim(element_at({q(m)}, {lit(attribute)})[1]), '')"
-
-    def tags(self) -> str:
-        """SQL for the Tags JSON object: user tags by their name (``user:Team`` → ``Team``), AWS tags
-        with their ``aws:`` prefix."""
-        pairs = []
-        for name, _ in self.header.columns:
-            if name.lower().startswith("resourcetags/"):
-                key = name.split("/", 1)[1]
-                key = key[5:] if key.startswith("user:") else key
-                pairs.append(f"struct_pack(key := {lit(key)}, value := NULLIF(trim({q(name)}), ''))")
-        m = self.header.find("resource_tags")
-        if m is not None:
-            t = self.header.type_of(m)
-            col = (f"TRY_CAST(TRY_CAST(NULLIF(trim({q(m)}), '') AS JSON) AS MAP(VARCHAR, VARCHAR))"
-                   if is_text(t) else q(m))
-            entries = (f"list_transform(map_entries({col}), lambda e: struct_pack("
-                       f"key := CASE WHEN starts_with(e.key, 'user_') THEN e.key[6:] ELSE e.key END, "
-                       f"value := NULLIF(e.value, '')))")
-            return tags_object(f"coalesce({entries}, [])")
-        if not pairs:
-            return "CAST(NULL AS VARCHAR)"
-        return tags_object(f"[{', '.join(pairs)}]")
-
+#: AWS region code → its name as the AWS price list writes ``product/location``: RegionName when a
+#: row states the region but not the location (e.g. Marketplace rows).
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)", "us-west-2": "US West (Oregon)",
+    "af-south-1": "Africa (Cape Town)", "ap-east-1": "Asia Pacific (Hong Kong)",
+    "ap-south-1": "Asia Pacific (Mumbai)", "ap-south-2": "Asia Pacific (Hyderabad)",
+    "ap-southeast-1": "Asia Pacific (Singapore)", "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-southeast-3": "Asia Pacific (Jakarta)", "ap-southeast-4": "Asia Pacific (Melbourne)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)", "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-3": "Asia Pacific (Osaka)", "ca-central-1": "Canada (Central)",
+    "ca-west-1": "Canada West (Calgary)", "eu-central-1": "EU (Frankfurt)", "eu-central-2": "EU (Zurich)",
+    "eu-west-1": "EU (Ireland)", "eu-west-2": "EU (London)", "eu-west-3": "EU (Paris)",
+    "eu-north-1": "EU (Stockholm)", "eu-south-1": "EU (Milan)", "eu-south-2": "EU (Spain)",
+    "il-central-1": "Israel (Tel Aviv)", "me-south-1": "Middle East (Bahrain)",
+    "me-central-1": "Middle East (UAE)", "sa-east-1": "South America (Sao Paulo)",
+    "us-gov-west-1": "AWS GovCloud (US-West)", "us-gov-east-1": "AWS GovCloud (US-East)",
+}
 
 def focus_sql(header: Header, reader: str) -> str:
     """SQL turning CUR rows read by ``reader`` into FOCUS 1.2 rows (see the module docstring)."""
-    c = _Columns(header)
+    c = Columns(header)
     src = {
         "line_id": c.text("identity_line_item_id"),
         "payer": c.text("bill_payer_account_id"),
@@ -192,6 +145,7 @@ def focus_sql(header: Header, reader: str) -> str:
         "location": c.product("location"),
         "sku": c.product("sku"),
         "product_family": c.product("product_family"),
+        "instance_type": c.product("instance_type"),
         "term": c.text("pricing_term"),
         "unblended": c.money("line_item_unblended_cost"),
         "unblended_rate": c.money("line_item_unblended_rate"),
@@ -206,6 +160,18 @@ def focus_sql(header: Header, reader: str) -> str:
         "sp_unused": (f"coalesce({c.money('savings_plan_total_commitment_to_date')}, 0) "
                       f"- coalesce({c.money('savings_plan_used_commitment')}, 0)"),
         "tags": c.tags(),
+        "cost_categories": c.cost_categories(),
+        "rate_code": c.text("pricing_rate_code", "pricing_rate_id"),
+        "lease": c.text("pricing_lease_contract_length"),
+        "purchase_option": c.text("pricing_purchase_option"),
+        "offering_class": c.text("pricing_offering_class"),
+        "ri_start": c.text("reservation_start_time"),
+        "ri_end": c.text("reservation_end_time"),
+        "sp_term": c.text("savings_plan_purchase_term"),
+        "sp_payment": c.text("savings_plan_payment_option"),
+        "sp_offering": c.text("savings_plan_offering_type"),
+        "sp_start": c.text("savings_plan_start_time"),
+        "sp_end": c.text("savings_plan_end_time"),
     }
     usage = ", ".join(lit(t) for t in USAGE_TYPES)
     purchase = ", ".join(lit(t) for t in PURCHASE_TYPES)
@@ -221,6 +187,16 @@ def focus_sql(header: Header, reader: str) -> str:
         "WHEN 'Fee' THEN (CASE WHEN ri_arn IS NOT NULL THEN 0 ELSE coalesce(unblended, 0) END) "
         "ELSE coalesce(unblended, 0) END)"
     )
+    is_sp = "(type LIKE 'SavingsPlan%')"
+    sku_price_id = "(CASE WHEN type <> 'Tax' THEN rate_code END)"
+    # the offer's terms (a property of the price, so SkuPriceDetails; FOCUS: null without SkuPriceId)
+    terms = [("InstanceType", "instance_type"),  # a FOCUS-defined property
+             ("x_Term", f"(CASE WHEN {is_sp} THEN coalesce(sp_term, lease) ELSE lease END)"),
+             ("x_PaymentOption", f"(CASE WHEN {is_sp} THEN coalesce(sp_payment, purchase_option) "
+                                 f"ELSE purchase_option END)"),
+             ("x_OfferingClass", f"(CASE WHEN {is_sp} THEN NULL ELSE offering_class END)"),
+             ("x_OfferingType", f"(CASE WHEN {is_sp} THEN sp_offering END)")]
+    details = tags_object("[" + ", ".join(f"struct_pack(key := {lit(k)}, value := {v})" for k, v in terms) + "]")
     category = (f"(CASE WHEN type IN ({usage}) THEN 'Usage' WHEN type IN ({purchase}) THEN 'Purchase' "
                 f"WHEN type = 'Tax' THEN 'Tax' WHEN type IN ({credit}) THEN 'Credit' "
                 f"ELSE 'Adjustment' END)")
@@ -278,13 +254,22 @@ def focus_sql(header: Header, reader: str) -> str:
         "ServiceName": "product_name",
         **service_categories("product_code", SERVICES),
         "RegionId": "region",
-        "RegionName": "(CASE WHEN region IS NOT NULL THEN location END)",
+        "RegionName": f"(CASE WHEN region IS NOT NULL THEN coalesce(location, {case_map('region', REGION_NAMES)}) END)",
         "AvailabilityZone": "az",
         "ResourceId": "resource_id",
         "ResourceType": "(CASE WHEN resource_id IS NOT NULL THEN coalesce(product_family, product_code) END)",
         "SkuId": "(CASE WHEN type <> 'Tax' THEN sku END)",
         "SkuMeter": "(CASE WHEN type <> 'Tax' AND sku IS NOT NULL THEN coalesce(usage_type, product_code) END)",
+        "SkuPriceId": sku_price_id,
+        "SkuPriceDetails": f"(CASE WHEN {sku_price_id} IS NOT NULL THEN {details} END)",
         "Tags": "tags",
+        "x_CostCategories": "cost_categories",
+        # the commitment's own dates (not a property of its price): reservation / savings plan
+        # StartTime and EndTime as the export writes them
+        "x_CommitmentDiscountStart": (f"(CASE WHEN {commitment_id} IS NULL THEN NULL "
+                                      f"WHEN {is_ri} THEN ri_start ELSE sp_start END)"),
+        "x_CommitmentDiscountEnd": (f"(CASE WHEN {commitment_id} IS NULL THEN NULL "
+                                    f"WHEN {is_ri} THEN ri_end ELSE sp_end END)"),
         "x_LineItemType": "type",
         "x_UsageType": "usage_type",
         "x_Operation": "operation",
@@ -318,3 +303,27 @@ def focus_sql(header: Header, reader: str) -> str:
         f"WHERE (type = 'RIFee' AND ri_unused <> 0) OR (type = 'SavingsPlanRecurringFee' AND sp_unused <> 0)"
     )
     return focus_projection(converted, list(row))
+
+
+def notices(con, group) -> list[Notice]:
+    """What the load must say about a CUR group: savings-plan covered usage whose on-demand cost no
+    SavingsPlanNegation row offsets (per payer, billing period and currency). AWS writes one
+    negation per covered line, so the pair bills nothing and the plan's fee is billed instead; without
+    the negations (an incomplete or hand-made export) BilledCost keeps the on-demand cost as the file
+    states it, and the user must know how much that is."""
+    rows = con.execute(f"""
+        SELECT BillingAccountId, strftime(BillingPeriodStart, '%Y-%m'), BillingCurrency,
+               count(*) FILTER (WHERE x_LineItemType = 'SavingsPlanCoveredUsage'),
+               sum(BilledCost) FILTER (WHERE x_LineItemType IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation'))
+        FROM ({group.focus_sql()})
+        WHERE x_LineItemType IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation')
+        GROUP BY ALL
+        HAVING sum(BilledCost) <> 0 AND count(*) FILTER (WHERE x_LineItemType = 'SavingsPlanCoveredUsage') > 0
+        ORDER BY ALL""").fetchall()
+    return [Notice(group.label, (
+        f"{n:,} SavingsPlanCoveredUsage rows of payer account {payer}, billing period {month}, keep "
+        f"{amount:,.2f} {currency} of on-demand cost that no SavingsPlanNegation row offsets: BilledCost "
+        f"is the file's lineItem/UnblendedCost as written, EffectiveCost the savings plan's effective "
+        f"cost. AWS's own export offsets each covered line; check that every part of the month's "
+        f"export was loaded"), column="lineItem/LineItemType", value="SavingsPlanCoveredUsage",
+        amount=Decimal(amount), currency=currency) for payer, month, currency, n, amount in rows]
