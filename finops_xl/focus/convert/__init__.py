@@ -184,6 +184,9 @@ def native_groups(
         groups.append(NativeGroup(
             "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
             amortized=len(amortized), amortized_header=amortized[0][1]))
+    for g in groups:  # values a converter cannot read, named before anything is converted
+        check = getattr(_MODULES.get(g.format), "problems", None)
+        problems.extend(check(con, g) if check is not None else [])
     if problems:
         raise IngestError(problems)
     return focus, groups

@@ -1,0 +1,231 @@
+"""Google Cloud and Oracle Cloud (OCI) exports as people really have them.
+
+Expected totals are computed here from the input files with Python's csv, json and ast modules and
+Decimal, following each provider's documented definitions, never by the converters:
+
+- Google Cloud BigQuery billing export: ``cost`` is the cost before credits; "to get the total cost
+  including credits, any credits.amount should be added to cost" (Cloud Billing export schema).
+  BilledCost = EffectiveCost = Σ (cost + Σ credits.amount) per invoice.month and currency.
+- OCI cost reports: ``cost/myCost`` is the cost of the line; a correction line
+  (``lineItem/isCorrection`` true) carries the *difference* to the line it corrects
+  (``lineItem/backreferenceNo``), so the month's cost is Σ cost/myCost over all lines, corrections
+  included, and the corrected line is not removed (Oracle: "Cost and Usage Reports Overview").
+- OCI FOCUS reports: FOCUS 1.0 columns, Σ BilledCost and Σ EffectiveCost per billing period.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import shutil
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from finops_xl.focus.convert import conformance
+from finops_xl.focus.convert.files import convert_exports
+from finops_xl.store.errors import IngestError
+from finops_xl.store.ingest import ingest
+from finops_xl.store.store import CostStore
+from tests import focus_validator
+from tests.conftest import DATA
+
+D = Decimal
+ZERO = D(0)
+GCP_SAMPLE = next((DATA / "provider-samples" / "gcp-bigquery-standard").glob("*.csv"))
+
+
+def _csv(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _d(value) -> Decimal:
+    if value is None or value == "":
+        return ZERO
+    return D(repr(value)) if isinstance(value, float) else D(str(value))
+
+
+def slices(report) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    """(billing account, YYYY-MM, currency) → (BilledCost, EffectiveCost) of each loaded slice."""
+    out = {}
+    for s in report.slices:
+        for currency, _, billed, effective in s.currencies:
+            out[(s.billing_account, f"{s.billing_period_start:%Y-%m}", currency)] = (billed, effective)
+    return out
+
+
+def _validate(inputs: list[Path], provider: str, tmp_path: Path) -> None:
+    """The converted output passes every applicable focus-validator rule but the documented exceptions."""
+    if focus_validator.executable() is None:
+        pytest.skip("focus-validator is not installed: run .ci/run, or set $FOCUS_VALIDATOR")
+    written, _ = convert_exports(inputs, tmp_path / "focus")
+    assert len(written) == 1
+    results = focus_validator.validate(
+        written[0].path, tmp_path / "report.xml", version=conformance.FOCUS_VERSION,
+        criteria=conformance.criteria(provider))
+    assert len([r for r, status in results.items() if status != "skipped"]) > 300
+    failed = {r for r, status in results.items() if status == "failed"}
+    assert failed - set(conformance.EXCEPTIONS[provider]) == set()
+
+
+# ---- Google Cloud: the standard export flattened to CSV with Python-style lists ------------------
+
+
+def gcp_sample_rows(path: Path = GCP_SAMPLE) -> list[dict]:
+    """The sample's rows as Google's nested records (credits and labels parsed as Python literals)."""
+    rows = []
+    for r in _csv(path):
+        rows.append({**r, "credits": ast.literal_eval(r["credits"]) if r["credits"] else [],
+                     "labels": ast.literal_eval(r["labels"]) if r["labels"] else []})
+    return rows
+
+
+def gcp_expected(rows: list[dict]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    out: dict = defaultdict(lambda: ZERO)
+    for r in rows:
+        net = _d(r["cost"]) + sum((_d(c["amount"]) for c in r["credits"]), ZERO)
+        month = r["invoice.month"]
+        out[(r["billing_account_id"], f"{month[:4]}-{month[4:]}", r["currency"])] += net
+    return {k: (v, v) for k, v in out.items()}
+
+
+def test_gcp_sample_credits_are_python_style_lists():
+    """The premise: the real sample writes credits the way Python prints a list, not as JSON."""
+    raw = [r["credits"] for r in _csv(GCP_SAMPLE)]
+    assert any(v.startswith("[{'") for v in raw)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(next(v for v in raw if v.startswith("[{'")))
+    assert any(c for r in gcp_sample_rows() for c in r["credits"])
+
+
+def test_gcp_sample_loads_alone_and_ties_to_cost_plus_credits(store_path):
+    report = ingest([GCP_SAMPLE], CostStore(store_path))
+    rows = gcp_sample_rows()
+    assert report.rows == len(rows)
+    assert slices(report) == gcp_expected(rows)
+    assert [f.native_format for f in report.files] == ["gcp-billing"]
+    # the credits were applied (not read as "no credits"): the gross cost differs from the net
+    gross = sum((_d(r["cost"]) for r in rows), ZERO)
+    assert gross != sum(v[0] for v in gcp_expected(rows).values())
+
+
+def test_gcp_sample_labels_become_tags(store_path):
+    ingest([GCP_SAMPLE], CostStore(store_path))
+    rows = gcp_sample_rows()
+    expected = sorted(json.dumps({lb["key"]: lb["value"] for lb in r["labels"]}, sort_keys=True)
+                      for r in rows if r["labels"])
+    with CostStore(store_path).reader() as con:
+        got = sorted(json.dumps(json.loads(t), sort_keys=True) for (t,) in con.execute(
+            "SELECT CAST(Tags AS VARCHAR) FROM charges WHERE Tags IS NOT NULL").fetchall())
+    assert got == expected and expected
+
+
+def test_gcp_credits_as_json_and_as_python_lists_in_one_file(tmp_path, store_path):
+    """A file mixing both spellings (e.g. re-saved by a tool that writes JSON for new rows)."""
+    rows = _csv(GCP_SAMPLE)
+    for r in rows[::2]:
+        if r["credits"]:
+            r["credits"] = json.dumps(ast.literal_eval(r["credits"]))
+    mixed = tmp_path / "gcp-mixed.csv"
+    with mixed.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    report = ingest([mixed], CostStore(store_path))
+    assert slices(report) == gcp_expected(gcp_sample_rows())
+
+
+def test_gcp_credits_that_are_neither_json_nor_a_list_are_refused(tmp_path, store_path):
+    rows = _csv(GCP_SAMPLE)
+    bad_index = next(i for i, r in enumerate(rows) if r["credits"].startswith("[{'")) + 2
+    bad_value = "FreeTrial credit -5e-06"
+    rows[bad_index]["credits"] = bad_value
+    broken = tmp_path / "gcp-broken.csv"
+    with broken.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(IngestError) as err:
+        ingest([broken], CostStore(store_path))
+    [problem] = err.value.problems
+    assert problem.file.endswith("gcp-broken.csv")
+    assert problem.row == bad_index + 1  # data rows are 1-based; the CSV line is row + 1
+    assert problem.column == "credits" and problem.value == bad_value
+    text = str(problem)
+    assert f"line {bad_index + 2}" in text
+    assert "credits" in text and "Malformed" not in text and "JSON at byte" not in text
+
+
+GCP_SCHEMA = pa.schema([
+    # Google's documented standard usage cost export schema (the fields the sample carries)
+    ("billing_account_id", pa.string()),
+    ("service", pa.struct([("id", pa.string()), ("description", pa.string())])),
+    ("sku", pa.struct([("id", pa.string()), ("description", pa.string())])),
+    ("usage_start_time", pa.timestamp("us", tz="UTC")),
+    ("usage_end_time", pa.timestamp("us", tz="UTC")),
+    ("project", pa.struct([("id", pa.string()), ("name", pa.string()),
+                           ("ancestry_numbers", pa.string())])),
+    ("labels", pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))),
+    ("location", pa.struct([("location", pa.string()), ("country", pa.string()),
+                            ("region", pa.string()), ("zone", pa.string())])),
+    ("cost", pa.float64()),
+    ("currency", pa.string()),
+    ("currency_conversion_rate", pa.float64()),
+    ("usage", pa.struct([("amount", pa.float64()), ("unit", pa.string()),
+                         ("amount_in_pricing_units", pa.float64()), ("pricing_unit", pa.string())])),
+    ("credits", pa.list_(pa.struct([("name", pa.string()), ("amount", pa.float64()),
+                                    ("full_name", pa.string()), ("id", pa.string()),
+                                    ("type", pa.string())]))),
+    ("invoice", pa.struct([("month", pa.string())])),
+    ("cost_type", pa.string()),
+])
+
+
+def _nested(r: dict) -> dict:
+    import datetime as dt
+
+    ts = lambda v: dt.datetime.fromisoformat(v)  # noqa: E731
+    num = lambda v: float(v) if v else None  # noqa: E731
+    none = lambda v: v or None  # noqa: E731
+    return {
+        "billing_account_id": r["billing_account_id"],
+        "service": {"id": r["service.id"], "description": r["service.description"]},
+        "sku": {"id": r["sku.id"], "description": r["sku.description"]},
+        "usage_start_time": ts(r["usage_start_time"]), "usage_end_time": ts(r["usage_end_time"]),
+        "project": {"id": r["project.id"], "name": r["project.name"],
+                    "ancestry_numbers": r["project.ancestry_numbers"]},
+        "labels": r["labels"],
+        "location": {"location": none(r["location.location"]), "country": none(r["location.country"]),
+                     "region": none(r["location.region"]), "zone": none(r["location.zone"])},
+        "cost": float(r["cost"]), "currency": r["currency"],
+        "currency_conversion_rate": num(r["currency_conversion_rate"]),
+        "usage": {"amount": num(r["usage.amount"]), "unit": r["usage.unit"],
+                  "amount_in_pricing_units": num(r["usage.amount_in_pricing_units"]),
+                  "pricing_unit": r["usage.pricing_unit"]},
+        "credits": r["credits"], "invoice": {"month": r["invoice.month"]}, "cost_type": r["cost_type"],
+    }
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_gcp_sample_as_nested_bigquery_table_ties(fmt, tmp_path, store_path):
+    """The same rows as BigQuery exports its table: JSON lines or Parquet with nested records."""
+    rows = gcp_sample_rows()
+    nested = [_nested(r) for r in rows]
+    path = tmp_path / f"gcp-billing-202011.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(nested, schema=GCP_SCHEMA), path)
+    else:
+        path.write_text("".join(json.dumps(n, default=lambda t: t.isoformat()) + "\n" for n in nested))
+    report = ingest([path], CostStore(store_path))
+    assert slices(report) == gcp_expected(rows)
+    assert report.rows == len(rows)
+
+
+def test_gcp_sample_passes_focus_validator(tmp_path):
+    _validate([GCP_SAMPLE], "Google Cloud", tmp_path)
