@@ -9,6 +9,9 @@ Formats (one module each):
 ``azure-amortized`` Azure cost details, amortized cost (EA or MCA column set)
 ``gcp-billing``     Google Cloud Billing BigQuery export, standard or detailed (CSV, JSON lines,
                     Parquet)
+``oci-cost``        Oracle Cloud Infrastructure cost report (``cost/myCost``; CSV, CSV.gz)
+``oci-focus``       Oracle Cloud Infrastructure FOCUS report (FOCUS 1.0 with OCI's names and
+                    ``oci_`` columns; CSV, CSV.gz)
 ==================  =====================================================================
 
 :func:`native_groups` sorts input files into FOCUS files and groups of native files that convert
@@ -26,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import schema
-from finops_xl.focus.convert import aws, azure, gcp
+from finops_xl.focus.convert import aws, azure, gcp, oci, oci_focus
 from finops_xl.focus.convert.common import Header
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
@@ -41,6 +44,10 @@ FORMATS = {
     "azure-amortized": ("Azure cost details (amortized cost)", "the same columns as the actual-cost export"),
     "gcp-billing": ("Google Cloud BigQuery billing export",
                     "billing_account_id, service.description, sku.id, usage_start_time, cost, credits"),
+    "oci-cost": ("Oracle Cloud (OCI) cost report",
+                 "lineItem/referenceNo, lineItem/tenantId, lineItem/intervalUsageStart, cost/myCost, "
+                 "cost/currencyCode"),
+    "oci-focus": ("Oracle Cloud (OCI) FOCUS report", "BilledCost, oci_ReferenceNumber, oci_CompartmentId"),
 }
 
 #: What a file that is neither FOCUS nor native is told was expected.
@@ -82,8 +89,8 @@ class NativeGroup:
         """SELECT producing the group's rows as canonical FOCUS 1.2 columns."""
         if self.format in ("aws-cur", "aws-cur2"):
             return aws.focus_sql(self.header, _reader(self.sources))
-        if self.format == "gcp-billing":
-            return gcp.focus_sql(self.header, _reader(self.sources))
+        if self.format in _SQL:
+            return _SQL[self.format].focus_sql(self.header, _reader(self.sources))
         actual = self.sources[: len(self.sources) - self.amortized]
         amortized = self.sources[len(self.sources) - self.amortized :]
         assert self.amortized_header is not None
@@ -117,6 +124,10 @@ def detect(con: duckdb.DuckDBPyConnection, source: SourceFile, header: Header) -
         return "aws-cur2"
     if gcp.is_billing_export(header):
         return "gcp-billing"
+    if oci.is_cost_report(header):
+        return "oci-cost"
+    if oci_focus.is_focus_report(header):
+        return "oci-focus"
     if azure.is_cost_details(header):
         return azure.dataset_kind(con, source, header)
     return None
@@ -223,7 +234,10 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 
 
 #: native format → the converter module that reads it.
-_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
+_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure, "oci-cost": oci,
+            "oci-focus": oci_focus}
+#: single-file formats whose module's ``focus_sql(header, reader)`` converts them.
+_SQL = {"gcp-billing": gcp, "oci-cost": oci, "oci-focus": oci_focus}
 
 
 def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:

@@ -1,0 +1,213 @@
+"""Oracle Cloud Infrastructure (OCI) cost reports → FOCUS 1.2.
+
+A cost report is a CSV (``reports/cost-csv/….csv.gz``, written every six hours) with one row per
+resource per hour: ``lineItem/…``, ``product/…``, ``usage/…``, ``cost/…`` columns and one
+``tags/<namespace>.<key>`` (defined tag) or ``tags/<key>`` (free-form tag) column per tag key.
+
+Mapping:
+
+- **BilledCost** = **EffectiveCost** = ``cost/myCost``, the cost of the line in ``cost/currencyCode``
+  (overage included: Oracle's ``…Overage`` columns restate part of it). OCI has no prepaid
+  commitments in this report: a Universal Credits subscription (``cost/subscriptionId``) is drawn
+  down as used, so billed and amortized cost are the same. The report has no list price, so
+  **ListCost** and **ContractedCost** are myCost too, and **ContractedUnitPrice** is ``cost/unitPrice``.
+- **Corrections**: Oracle adds a correction as a *new row* (``lineItem/isCorrection`` true) whose
+  ``lineItem/backreferenceNo`` is the ``lineItem/referenceNo`` of the line it corrects; the
+  corrected line stays in the report it was delivered in. The correction carries the difference, so
+  a month's cost is the sum of every line, corrections included (the same rule as FOCUS, whose
+  ChargeClass Correction rows are added, never substituted). Converted rows keep both numbers
+  (``x_ReferenceNo``, ``x_BackReferenceNo``) and a correction has ChargeClass Correction. A line
+  delivered twice (the same referenceNo on two rows, e.g. an overlapping re-delivery of a report
+  file) would double count; it is refused, naming both.
+- **BillingAccountId** is ``lineItem/tenantId`` (the tenancy; the report has no tenancy name, so
+  BillingAccountName repeats the id); **SubAccountId/Name** the compartment. **BillingPeriodStart**
+  is the month of ``lineItem/intervalUsageStart`` (OCI invoices calendar months in UTC).
+- **ChargeCategory** Usage, **ChargeFrequency** Usage-Based, **PricingCategory** Standard (every
+  line of a cost report is metered usage). **PricingQuantity** = ``usage/billedQuantity`` in
+  ``cost/billingUnitReadable`` (or ``cost/skuUnitDescription``); the cost report has no consumed
+  quantity (that is in the usage report), so **ConsumedQuantity** is the billed quantity too.
+- **Tags** from the ``tags/…`` columns, keyed as Oracle names them (``Oracle-Tags.CreatedBy``,
+  ``Finance.CostCenter``, ``team``).
+"""
+
+from __future__ import annotations
+
+from finops_xl.focus.convert.common import (
+    Header, focus_projection, lit, money, q, row_select, service_categories, tags_object,
+    text, timestamp,
+)
+from finops_xl.focus.convert.locate import first_bad_row
+from finops_xl.store.errors import Problem
+from finops_xl.store.sources import reader_sql
+
+#: product/service → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: Other / Other (Other).
+SERVICES = {
+    "COMPUTE": ("Compute", "Virtual Machines"),
+    "CONTAINER_ENGINE": ("Compute", "Containers"),
+    "FUNCTIONS": ("Compute", "Serverless Compute"),
+    "BLOCK_STORAGE": ("Storage", "Block Storage"),
+    "OBJECTSTORE": ("Storage", "Object Storage"),
+    "OBJECT_STORAGE": ("Storage", "Object Storage"),
+    "FILE_STORAGE": ("Storage", "File Storage"),
+    "DATABASE": ("Databases", "Relational Databases"),
+    "MYSQL": ("Databases", "Relational Databases"),
+    "NETWORK": ("Networking", "Network Connectivity"),
+    "LOAD_BALANCER": ("Networking", "Load Balancing"),
+    "DNS": ("Networking", "DNS"),
+    "TELEMETRY": ("Management and Governance", "Observability"),
+    "LOGGING": ("Management and Governance", "Observability"),
+}
+
+REQUIRED = ("lineItem/referenceNo", "lineItem/tenantId", "lineItem/intervalUsageStart", "cost/myCost",
+            "cost/currencyCode")
+
+
+def is_cost_report(header: Header) -> bool:
+    return header.has(*REQUIRED)
+
+
+def _true(expr: str) -> str:
+    return f"coalesce(lower(trim({expr})) IN ('true', 't', 'y', 'yes', '1'), false)"
+
+
+def _tags(header: Header) -> str:
+    pairs = [f"struct_pack(key := {lit(name.split('/', 1)[1])}, value := NULLIF(trim({q(name)}), ''))"
+             for name, _ in header.columns if name.lower().startswith("tags/") and len(name) > 5]
+    return tags_object(f"[{', '.join(pairs)}]") if pairs else "CAST(NULL AS VARCHAR)"
+
+
+def focus_sql(header: Header, reader: str) -> str:
+    """SQL turning cost-report rows read by ``reader`` into FOCUS 1.2 rows."""
+    correction = header.find("lineItem/isCorrection")
+    src = {
+        "reference": text(header, "lineItem/referenceNo"),
+        "back_reference": text(header, "lineItem/backreferenceNo", "lineItem/backReference"),
+        "is_correction": _true(q(correction)) if correction else "false",
+        "tenant": text(header, "lineItem/tenantId"),
+        "usage_start": timestamp(header, "lineItem/intervalUsageStart"),
+        "usage_end": timestamp(header, "lineItem/intervalUsageEnd"),
+        "service": text(header, "product/service"),
+        "resource": text(header, "product/resource"),
+        "compartment": text(header, "product/compartmentId"),
+        "compartment_name": text(header, "product/compartmentName"),
+        "region": text(header, "product/region"),
+        "domain": text(header, "product/availabilityDomain"),
+        "resource_id": text(header, "product/resourceId"),
+        "quantity": money(header, "usage/billedQuantity"),
+        "subscription": text(header, "cost/subscriptionId"),
+        "sku": text(header, "cost/productSku"),
+        "description": text(header, "product/Description"),
+        "unit_price": money(header, "cost/unitPrice"),
+        "cost": money(header, "cost/myCost"),
+        "currency": f"upper({text(header, 'cost/currencyCode')})",
+        "unit": text(header, "cost/billingUnitReadable", "cost/skuUnitDescription"),
+        "overage": text(header, "cost/overageFlag"),
+        "cost_overage": money(header, "cost/myCostOverage"),
+        "tags": _tags(header),
+    }
+    bp_start = "date_trunc('month', usage_start)"
+    row = {
+        "ProviderName": "'Oracle'",
+        "PublisherName": "'Oracle'",
+        "InvoiceIssuerName": "'Oracle'",
+        "BillingAccountId": "tenant",
+        "BillingAccountName": "tenant",
+        "BillingAccountType": "'Tenancy'",
+        "SubAccountId": "compartment",
+        "SubAccountName": "coalesce(compartment_name, compartment)",
+        "SubAccountType": "(CASE WHEN compartment IS NOT NULL THEN 'Compartment' END)",
+        "BillingCurrency": "currency",
+        "BillingPeriodStart": bp_start,
+        "BillingPeriodEnd": f"{bp_start} + INTERVAL 1 MONTH",
+        "ChargePeriodStart": "usage_start",
+        "ChargePeriodEnd": "coalesce(usage_end, usage_start + INTERVAL 1 HOUR)",
+        "ChargeCategory": "'Usage'",
+        "ChargeClass": "(CASE WHEN is_correction THEN 'Correction' END)",
+        "ChargeDescription": "coalesce(description, sku, service)",
+        "ChargeFrequency": "'Usage-Based'",
+        "PricingCategory": "'Standard'",
+        "BilledCost": "cost",
+        "EffectiveCost": "cost",
+        "ListCost": "cost",
+        "ContractedCost": "cost",
+        "ContractedUnitPrice": "unit_price",
+        "PricingQuantity": "quantity",
+        "PricingUnit": "unit",
+        "ConsumedQuantity": "quantity",
+        "ConsumedUnit": "unit",
+        "ServiceName": "coalesce(service, 'Oracle Cloud Infrastructure')",
+        **service_categories("service", SERVICES),
+        "RegionId": "region",
+        "RegionName": "region",
+        "AvailabilityZone": "domain",
+        "ResourceId": "resource_id",
+        "ResourceName": "resource_id",
+        "ResourceType": ("(CASE WHEN resource_id IS NOT NULL THEN coalesce(NULLIF(regexp_extract("
+                         "resource_id, '^ocid1\\.([^.]+)\\.', 1), ''), resource, service) END)"),
+        "SkuId": "sku",
+        "SkuPriceId": "sku",
+        "SkuMeter": "(CASE WHEN sku IS NOT NULL THEN coalesce(description, sku) END)",
+        "Tags": "tags",
+        "x_ReferenceNo": "reference",
+        "x_BackReferenceNo": "back_reference",
+        "x_IsCorrection": "CAST(is_correction AS VARCHAR)",
+        "x_SubscriptionId": "subscription",
+        "x_OverageFlag": "overage",
+        "x_CostOverage": "CAST(cost_overage AS VARCHAR)",
+    }
+    converted = f"WITH o AS (SELECT {row_select(src)} FROM {reader}) SELECT {row_select(row)} FROM o"
+    return focus_projection(converted, list(row))
+
+
+def problems(con, group) -> list[Problem]:
+    """Lines that cannot be converted without guessing: a cost that is not a number, a line without
+    its start time or currency, and the same line (referenceNo) delivered twice."""
+    header = group.header
+    found: list[Problem] = []
+    checks = []
+    cost = header.find("cost/myCost")
+    checks.append((cost, f"NULLIF(trim({q(cost)}), '') IS NOT NULL AND {money(header, cost)} IS NULL",
+                   "the cost is not a number; correct the value or export the report again"))
+    checks.append((cost, f"NULLIF(trim({q(cost)}), '') IS NULL",
+                   "the line has no cost; export the report again"))
+    start = header.find("lineItem/intervalUsageStart")
+    checks.append((start, f"{timestamp(header, start)} IS NULL",
+                   "the usage start is missing or not a date and time (e.g. 2025-01-31T00:00Z), so "
+                   "the line's month is unknown"))
+    currency = header.find("cost/currencyCode")
+    checks.append((currency, f"NULLIF(trim({q(currency)}), '') IS NULL",
+                   "the line has no currency; export the report again"))
+    for source in group.sources:
+        for column, condition, message in checks:
+            n, row, value = first_bad_row(con, source, condition, q(column))
+            if n:
+                found.append(Problem(source.label, message, row=row, column=column, value=value, count=n))
+    found.extend(_repeated_lines(con, group))
+    return found
+
+
+def _repeated_lines(con, group) -> list[Problem]:
+    """One Problem per file holding a line (referenceNo) that another row of the load also holds."""
+    ref = group.header.find("lineItem/referenceNo")
+    value = f"NULLIF(trim({q(ref)}), '')"
+    reader = reader_sql(list(group.sources), filename_column="__file")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __oci_repeated AS SELECT {value} AS ref, "
+                f"list(DISTINCT __file) AS files FROM {reader} WHERE {value} IS NOT NULL "
+                f"GROUP BY ALL HAVING count(*) > 1")
+    try:
+        files = {str(p) for (fs,) in con.sql("SELECT files FROM __oci_repeated").fetchall() for p in fs}
+        labels = {str(s.path): s.label for s in group.sources}
+        out = []
+        for source in group.sources:
+            if str(source.path) not in files:
+                continue
+            n, row, shown = first_bad_row(con, source, f"{value} IN (SELECT ref FROM __oci_repeated)", value)
+            others = sorted(labels[f] for f in files if f != str(source.path) and f in labels)
+            where = f" (also in {', '.join(others)})" if others else ""
+            out.append(Problem(source.label, (
+                f"the same line (lineItem/referenceNo) is given more than once{where}: loading it "
+                f"would count its cost twice. Give each cost report file once, and remove "
+                f"re-delivered copies"), row=row, column=ref, value=shown, count=n))
+        return out
+    finally:
+        con.execute("DROP TABLE IF EXISTS __oci_repeated")
