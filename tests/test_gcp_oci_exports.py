@@ -277,8 +277,8 @@ def test_oci_correction_is_added_to_the_line_it_corrects_not_counted_twice(store
     ingest([OCI_COST], CostStore(store_path))
     with CostStore(store_path).reader() as con:
         got = con.execute(
-            "SELECT x_ReferenceNo, ChargeClass, BilledCost, EffectiveCost FROM charges "
-            "WHERE x_ReferenceNo IN (?, ?) ORDER BY x_ReferenceNo",
+            "SELECT x_oci_ReferenceNumber, ChargeClass, BilledCost, EffectiveCost FROM charges "
+            "WHERE x_oci_ReferenceNumber IN (?, ?)",
             [orig["lineItem/referenceNo"], corr["lineItem/referenceNo"]]).fetchall()
         classes = con.execute("SELECT ChargeClass, count(*) FROM charges GROUP BY ALL ORDER BY 1").fetchall()
     assert sorted((r[0], r[1]) for r in got) == sorted([
@@ -379,3 +379,48 @@ def _sum_focus() -> dict:
     for r in _csv(OCI_FOCUS):
         out[(r["BillingPeriodStart"][:7], r["BillingCurrency"])] += D(r["BilledCost"])
     return out
+
+
+def test_oci_cost_and_focus_report_of_the_same_usage_in_one_load_are_refused(store_path):
+    """Both reports describe the same lines (lineItem/referenceNo = oci_ReferenceNumber): loading
+    both would double every cost, and their slices differ (tenancy vs numeric billing account)."""
+    refs = {r["lineItem/referenceNo"] for r in _csv(OCI_COST)}
+    assert refs == {r["oci_ReferenceNumber"] for r in _csv(OCI_FOCUS)}
+    with pytest.raises(IngestError) as err:
+        ingest([OCI_COST, OCI_FOCUS], CostStore(store_path))
+    got = {Path(p.file).name: p for p in err.value.problems}
+    assert set(got) == {OCI_COST.name, OCI_FOCUS.name}
+    assert got[OCI_COST.name].column == "lineItem/referenceNo"
+    assert got[OCI_FOCUS.name].column == "oci_ReferenceNumber"
+    assert got[OCI_COST.name].row == 1 and got[OCI_COST.name].value in refs
+    assert got[OCI_COST.name].count == len(refs)
+    assert OCI_FOCUS.name in got[OCI_COST.name].message
+
+
+@pytest.mark.parametrize("first,second", [(OCI_COST, OCI_FOCUS), (OCI_FOCUS, OCI_COST)],
+                         ids=["cost-then-focus", "focus-then-cost"])
+def test_oci_report_whose_lines_are_already_in_the_store_is_refused(first, second, store_path):
+    store = CostStore(store_path)
+    before = slices(ingest([first], store))
+    with pytest.raises(IngestError) as err:
+        ingest([second], store)
+    [p] = err.value.problems
+    assert Path(p.file).name == second.name and p.row == 1
+    assert "already in the store" in p.message and first.name in p.message
+    with store.reader() as con:
+        total = con.execute("SELECT sum(BilledCost) FROM charges").fetchall()[0][0]
+    assert total == sum(v[0] for v in before.values())
+
+
+def test_oci_restated_cost_report_replaces_its_months(tmp_path, store_path):
+    """The same lines again under the same tenancy are a restatement, not a double count."""
+    store = CostStore(store_path)
+    ingest([OCI_COST], store)
+    rows = _csv(OCI_COST)
+    rows[0]["cost/myCost"] = str(D(rows[0]["cost/myCost"]) + D("1.5"))
+    restated = _write(tmp_path / OCI_COST.name, rows)
+    report = ingest([restated], store)
+    assert slices(report) == oci_expected(rows)
+    with store.reader() as con:
+        total = con.execute("SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
+    assert total == (sum(D(r["cost/myCost"]) for r in rows), len(rows))

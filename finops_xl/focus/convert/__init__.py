@@ -198,6 +198,8 @@ def native_groups(
     for g in groups:  # values a converter cannot read, named before anything is converted
         check = getattr(_MODULES.get(g.format), "problems", None)
         problems.extend(check(con, g) if check is not None else [])
+    for across in dict.fromkeys(getattr(_MODULES.get(g.format), "problems_across", None) for g in groups):
+        problems.extend(across(con, groups) if across is not None else [])  # and across groups
     if problems:
         raise IngestError(problems)
     return focus, groups

@@ -16,9 +16,12 @@ Mapping:
   corrected line stays in the report it was delivered in. The correction carries the difference, so
   a month's cost is the sum of every line, corrections included (the same rule as FOCUS, whose
   ChargeClass Correction rows are added, never substituted). Converted rows keep both numbers
-  (``x_ReferenceNo``, ``x_BackReferenceNo``) and a correction has ChargeClass Correction. A line
-  delivered twice (the same referenceNo on two rows, e.g. an overlapping re-delivery of a report
-  file) would double count; it is refused, naming both.
+  (``x_oci_ReferenceNumber``, ``x_oci_BackReferenceNumber``, the names OCI's FOCUS report uses) and
+  a correction has ChargeClass Correction. A line given twice would double count, so it is refused,
+  naming file, row and line: twice in the files of one load (an overlapping re-delivery), in both
+  the cost report and the FOCUS report of the same usage, or already in the store under another
+  billing account (OCI's FOCUS report bills a tenancy under a numeric billing account, this report
+  under the tenancy, so the same month from the two reports lands in different slices).
 - **BillingAccountId** is ``lineItem/tenantId`` (the tenancy; the report has no tenancy name, so
   BillingAccountName repeats the id); **SubAccountId/Name** the compartment. **BillingPeriodStart**
   is the month of ``lineItem/intervalUsageStart`` (OCI invoices calendar months in UTC).
@@ -57,6 +60,9 @@ SERVICES = {
     "TELEMETRY": ("Management and Governance", "Observability"),
     "LOGGING": ("Management and Governance", "Observability"),
 }
+
+#: The store column holding OCI's line identifier (lineItem/referenceNo, oci_ReferenceNumber).
+LINE_COLUMN = "x_oci_ReferenceNumber"
 
 REQUIRED = ("lineItem/referenceNo", "lineItem/tenantId", "lineItem/intervalUsageStart", "cost/myCost",
             "cost/currencyCode")
@@ -148,12 +154,13 @@ def focus_sql(header: Header, reader: str) -> str:
         "SkuPriceId": "sku",
         "SkuMeter": "(CASE WHEN sku IS NOT NULL THEN coalesce(description, sku) END)",
         "Tags": "tags",
-        "x_ReferenceNo": "reference",
-        "x_BackReferenceNo": "back_reference",
-        "x_IsCorrection": "CAST(is_correction AS VARCHAR)",
-        "x_SubscriptionId": "subscription",
-        "x_OverageFlag": "overage",
-        "x_CostOverage": "CAST(cost_overage AS VARCHAR)",
+        # named as OCI's FOCUS report names them, so rows from either report carry the line in one column
+        LINE_COLUMN: "reference",
+        "x_oci_BackReferenceNumber": "back_reference",
+        "x_oci_IsCorrection": "CAST(is_correction AS VARCHAR)",
+        "x_oci_SubscriptionId": "subscription",
+        "x_oci_OverageFlag": "overage",
+        "x_oci_CostOverage": "CAST(cost_overage AS VARCHAR)",
     }
     converted = f"WITH o AS (SELECT {row_select(src)} FROM {reader}) SELECT {row_select(row)} FROM o"
     return focus_projection(converted, list(row))
@@ -211,3 +218,67 @@ def _repeated_lines(con, group) -> list[Problem]:
         return out
     finally:
         con.execute("DROP TABLE IF EXISTS __oci_repeated")
+
+
+def _line_columns(group) -> tuple[str, str] | None:
+    """(line identifier column, billing account column) of an OCI group's files."""
+    if group.format == "oci-cost":
+        return group.header.find("lineItem/referenceNo"), group.header.find("lineItem/tenantId")
+    if group.format == "oci-focus":
+        return group.header.find("oci_ReferenceNumber"), group.header.find("BillingAccountId")
+    return None
+
+
+def problems_across(con, groups) -> list[Problem]:
+    """OCI lines given twice across the groups of a load (the cost report and the FOCUS report of
+    the same usage), or already in the store under another billing account: either would count the
+    line's cost twice."""
+    mine = [(i, g, cols) for i, g in enumerate(groups) if (cols := _line_columns(g)) and all(cols)]
+    if not mine:
+        return []
+    parts = [f"SELECT {i} AS g, NULLIF(trim({q(ref)}), '') AS ref, NULLIF(trim(CAST({q(acct)} AS VARCHAR)), '') "
+             f"AS account FROM {reader_sql(list(g.sources), union_by_name=g.sources[0].format == 'parquet')}"
+             for i, g, (ref, acct) in mine]
+    stored = con.sql("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'charges' "
+                     f"AND column_name = {lit(LINE_COLUMN)}").fetchall()[0][0] > 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __oci_lines AS {' UNION ALL '.join(parts)}")
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE __oci_twice AS SELECT ref, list(DISTINCT g) AS gs, "
+                    "NULL::VARCHAR AS account, NULL::VARCHAR AS source FROM __oci_lines WHERE ref IS NOT NULL "
+                    "GROUP BY ref HAVING count(DISTINCT g) > 1")
+        if stored:
+            con.execute(f"INSERT INTO __oci_twice SELECT l.ref, [l.g], any_value(c.BillingAccountId), "
+                        f"any_value(c.x_SourceFile) FROM __oci_lines l JOIN charges c "
+                        f"ON c.{q(LINE_COLUMN)} = l.ref AND c.ProviderName = 'Oracle' "
+                        f"WHERE c.BillingAccountId IS DISTINCT FROM l.account GROUP BY l.ref, l.g")
+        others: dict[int, set[int]] = {}
+        in_store: dict[int, tuple[str, str]] = {}
+        for gs, account, source in con.sql("SELECT DISTINCT gs, account, source FROM __oci_twice").fetchall():
+            for g in gs:
+                if account is None:
+                    others.setdefault(g, set()).update(x for x in gs if x != g)
+                else:
+                    in_store.setdefault(g, (account, source))
+        found = [(i, others.get(i, set()), *in_store.get(i, (None, None)))
+                 for i in sorted(set(others) | set(in_store))]
+        out = []
+        by_index = {i: (g, cols) for i, g, cols in mine}
+        for i, others, account, source in found:
+            group, (ref, _) = by_index[i]
+            if others:
+                why = ("is also in " + ", ".join(by_index[o][0].label for o in sorted(others))
+                       + " (OCI's cost report and FOCUS report describe the same usage: load one of them)")
+            else:
+                why = (f"is already in the store under billing account {account} (loaded from {source}); "
+                       f"OCI's cost report and FOCUS report describe the same usage: keep one of them")
+            for s in group.sources:
+                n, row, value = first_bad_row(
+                    con, s, f"NULLIF(trim({q(ref)}), '') IN (SELECT ref FROM __oci_twice WHERE list_contains(gs, {i}))",
+                    f"NULLIF(trim({q(ref)}), '')")
+                if n:
+                    out.append(Problem(s.label, f"the line {why}; loading it would count its cost twice",
+                                       row=row, column=ref, value=value, count=n))
+        return out
+    finally:
+        con.execute("DROP TABLE IF EXISTS __oci_lines")
+        con.execute("DROP TABLE IF EXISTS __oci_twice")

@@ -13,9 +13,13 @@ columns, so it is read here (a report that has them all is read as the FOCUS exp
 - **ChargeClass** is Correction on a correction line (``oci_BackReferenceNumber`` names the line it
   corrects; its cost is the difference and is added, as in the cost report, see ``oci``);
 - **ContractedCost** is BilledCost (OCI has no negotiated price apart from the billed one in this
-  report; EffectiveCost equals BilledCost as well); BillingAccountType Tenancy, SubAccountType
-  Compartment; SkuMeter the charge description of a line with a SKU; ServiceSubcategory from the service (``oci.SERVICES``) or "Other (<category>)";
-- every other column (the ``oci_`` columns, ChargeSubcategory) is kept, prefixed ``x_``.
+  report; EffectiveCost equals BilledCost as well); BillingAccountType Billing Account and
+  SubAccountType Tenancy (OCI's FOCUS report bills tenancies under a numeric billing account; the
+  compartment is in oci_CompartmentId); an empty BillingAccountName (OCI leaves it empty) or
+  SubAccountName repeats the id; SkuMeter the charge description of a line with a SKU; ServiceSubcategory from the service (``oci.SERVICES``) or "Other (<category>)";
+- every other column (the ``oci_`` columns, ChargeSubcategory) is kept, prefixed ``x_``
+  (``x_oci_ReferenceNumber`` is the column the cost-report converter writes the line to as well: a
+  line given in both reports, or already in the store from the other, is refused, see ``oci``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from finops_xl.focus import schema
 from finops_xl.focus.convert.common import (
     Header, focus_projection, lit, money, q, row_select, text, timestamp,
 )
-from finops_xl.focus.convert.oci import SERVICES
+from finops_xl.focus.convert.oci import SERVICES, problems_across  # noqa: F401 (lines given twice)
 
 #: FOCUS 1.2 column → the name OCI's report uses for it.
 EARLIER_NAMES = {
@@ -71,8 +75,8 @@ def focus_sql(header: Header, reader: str) -> str:
         "ChargeClass": (f"(CASE WHEN {text(header, back)} IS NOT NULL THEN 'Correction' END)"
                         if back else "CAST(NULL AS VARCHAR)"),
         "ContractedCost": row.get("BilledCost", "NULL"),
-        "BillingAccountType": "'Tenancy'",
-        "SubAccountType": f"(CASE WHEN {row.get('SubAccountId', 'NULL')} IS NOT NULL THEN 'Compartment' END)",
+        "BillingAccountType": "'Billing Account'",
+        "SubAccountType": f"(CASE WHEN {row.get('SubAccountId', 'NULL')} IS NOT NULL THEN 'Tenancy' END)",
         "SkuMeter": (f"(CASE WHEN {row.get('SkuId', 'NULL')} IS NOT NULL "
                      f"THEN coalesce({row.get('ChargeDescription', 'NULL')}, {row.get('SkuId', 'NULL')}) END)"),
         "ServiceSubcategory": (f"(CASE {known} WHEN {category} IS NOT NULL "
@@ -80,6 +84,10 @@ def focus_sql(header: Header, reader: str) -> str:
     }
     for name, expr in derived.items():
         row.setdefault(name, expr)
+    # OCI leaves BillingAccountName empty (FOCUS requires a name): the id stands in, as in the cost report
+    for name, ident in (("BillingAccountName", "BillingAccountId"), ("SubAccountName", "SubAccountId")):
+        if ident in row:
+            row[name] = f"coalesce({row.get(name, 'NULL')}, {row[ident]})"
     for name, _ in header.columns:
         if name not in used:
             target = name if name.lower().startswith("x_") else f"x_{name}"

@@ -16,7 +16,9 @@ Column names follow Oracle's published column sets:
   alphabetical order, then the ``oci_`` extension columns: oci_ReferenceNumber, oci_CompartmentId,
   oci_CompartmentName, oci_OverageFlag, oci_UnitPriceOverage, oci_BilledQuantityOverage,
   oci_CostOverage, oci_AttributedUsage, oci_AttributedCost, oci_BackReferenceNumber), for the same
-  usage, timestamps written ``2025-01-31T00:00:00.000Z``.
+  usage, timestamps written ``2025-01-31T00:00:00.000Z``. As in the Oracle rows of the FinOps
+  Foundation's FOCUS sample data, BillingAccountId is a numeric billing account and SubAccountId
+  the tenancy (its name in SubAccountName); the compartment is in oci_CompartmentId / Name.
 
 Amounts are made up but consistent: cost = billed quantity × unit price on every line.
 """
@@ -34,6 +36,7 @@ TENANT = "ocid1.tenancy.oc1..aaaaaaaa5bqmbfcm6kzlsoxdvvwuzcuy4atexnvsfz3vwq2htnv
 PROD = ("ocid1.compartment.oc1..aaaaaaaawq2z7lbmh4pnwx7oyqcxyfkmkq3qfr4sw2lqaehafbmwa5vfw3hq", "prod")
 DEV = ("ocid1.compartment.oc1..aaaaaaaab3n5yq6ykgjxo2m4c6ztvdwvcjmbscfz2t2c2kwx3xq6ozyq7bqq", "dev")
 SUBSCRIPTION = "8812345"
+BILLING_ACCOUNT = "41238856"  # OCI's FOCUS report: a numeric billing account, the tenancy its sub account
 VM = "ocid1.instance.oc1.eu-frankfurt-1.antheljtnc4gpaqcd2vfsx4bf2x7v5tln3wddj6b5bfmsayrftm4c3bq6lsa"
 VOL = "ocid1.volume.oc1.eu-frankfurt-1.abtheljs2pxzgctcnlarbrfmyhfwpqq3tfhqx7w6cq6bvd5qrsm45fqujbka"
 BUCKET = "ocid1.bucket.oc1.eu-frankfurt-1.aaaaaaaaw3fxqsbdmcx6yv6t3yy2n4ryhn6rzmm4fgp7hxgmz4sk3tkmfpaa"
@@ -149,7 +152,7 @@ def focus_rows(cost: list[dict]) -> list[dict]:
         nxt = {"2025-01": "2025-02", "2025-02": "2025-03"}[month]
         out.append({
             "AvailabilityZone": r["product/availabilityDomain"], "BilledCost": r["cost/myCost"],
-            "BillingAccountId": TENANT, "BillingAccountName": "acme-tenancy", "BillingCurrency": "EUR",
+            "BillingAccountId": BILLING_ACCOUNT, "BillingAccountName": "", "BillingCurrency": "EUR",
             "BillingPeriodEnd": f"{nxt}-01T00:00:00.000Z", "BillingPeriodStart": f"{month}-01T00:00:00.000Z",
             "ChargeCategory": "Usage", "ChargeDescription": r["product/Description"],
             "ChargeFrequency": "Usage-Based", "ChargePeriodEnd": _focus_ts(r["lineItem/intervalUsageEnd"]),
@@ -162,7 +165,7 @@ def focus_rows(cost: list[dict]) -> list[dict]:
             "ResourceId": r["product/resourceId"], "ResourceName": "",
             "ResourceType": r["product/resourceId"].split(".")[1], "ServiceCategory": SERVICE_CATEGORY[r["product/service"]],
             "ServiceName": r["product/service"], "SkuId": r["cost/productSku"], "SkuPriceId": "",
-            "SubAccountId": r["product/compartmentId"], "SubAccountName": r["product/compartmentName"],
+            "SubAccountId": TENANT, "SubAccountName": "acme",
             "Tags": json.dumps(tags) if tags else "", "UsageQuantity": r["usage/billedQuantity"],
             "UsageUnit": r["cost/billingUnitReadable"], "oci_ReferenceNumber": r["lineItem/referenceNo"],
             "oci_CompartmentId": r["product/compartmentId"], "oci_CompartmentName": r["product/compartmentName"],
