@@ -221,10 +221,17 @@ def test_gcp_sample_as_nested_bigquery_table_ties(fmt, tmp_path, store_path):
     if fmt == "parquet":
         pq.write_table(pa.Table.from_pylist(nested, schema=GCP_SCHEMA), path)
     else:
-        path.write_text("".join(json.dumps(n, default=lambda t: t.isoformat()) + "\n" for n in nested))
+        # BigQuery writes a TIMESTAMP to JSON as "2020-11-09 23:00:00 UTC"
+        path.write_text("".join(json.dumps(n, default=lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC")) + "\n"
+                                for n in nested))
     report = ingest([path], CostStore(store_path))
     assert slices(report) == gcp_expected(rows)
     assert report.rows == len(rows)
+    import datetime as dt
+
+    with CostStore(store_path).reader() as con:
+        starts = sorted(r[0] for r in con.execute("SELECT ChargePeriodStart FROM charges").fetchall())
+    assert starts == sorted(dt.datetime.fromisoformat(r["usage_start_time"]).replace(tzinfo=None) for r in rows)
 
 
 def test_gcp_sample_passes_focus_validator(tmp_path):

@@ -31,7 +31,7 @@ from finops_xl.focus.convert.common import (
     Header, MONEY, focus_projection, is_text, lit, money, q, row_select,
     service_categories, tags_object, text, timestamp, unit_sql,
 )
-from finops_xl.focus.convert.locate import first_bad_row
+from finops_xl.focus.convert.locate import locate_all
 from finops_xl.store.errors import Problem
 
 #: service.description → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
@@ -140,7 +140,7 @@ def problems(con, group) -> list[Problem]:
             condition = (f"({condition}) OR coalesce(list_bool_or(list_transform("
                          f"{_list(group.header, name, struct_type)}, lambda c: {amount_bad})), false)")
         for source in group.sources:
-            n, row, value = first_bad_row(con, source, condition, q(col))
+            [(n, row, value)] = locate_all(con, source, [(condition, q(col))])
             if n:
                 line = f" (line {row + 1} of the file)" if source.format.startswith("csv") else ""
                 found.append(Problem(source.label, (

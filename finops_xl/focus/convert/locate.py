@@ -35,3 +35,21 @@ def first_bad_row(
         return 0, None, None
     n, row, shown = found[0]
     return int(n), int(row), shown
+
+
+def bad_counts(con: duckdb.DuckDBPyConnection, source: SourceFile, conditions: list[str]) -> list[int]:
+    """How many rows of ``source`` fail each of ``conditions``, in one parallel pass over the file
+    (so that the slower, single-threaded :func:`first_bad_row` runs only for a condition that fails)."""
+    if not conditions:
+        return []
+    counts = ", ".join(f"count_if(coalesce(({c}), false))" for c in conditions)
+    return [int(n) for n in con.sql(f"SELECT {counts} FROM {source.reader_sql()}").fetchall()[0]]
+
+
+def locate_all(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, checks: list[tuple[str, str]]
+) -> list[tuple[int, int | None, str | None]]:
+    """:func:`first_bad_row` for each (condition, value) of ``checks``; (0, None, None) where no row
+    fails, found with one parallel pass first."""
+    counts = bad_counts(con, source, [c for c, _ in checks])
+    return [first_bad_row(con, source, c, v) if n else (0, None, None) for n, (c, v) in zip(counts, checks)]

@@ -39,7 +39,7 @@ from finops_xl.focus.convert.common import (
     Header, focus_projection, lit, money, q, row_select, service_categories, tags_object,
     text, timestamp,
 )
-from finops_xl.focus.convert.locate import first_bad_row
+from finops_xl.focus.convert.locate import first_bad_row, locate_all
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import reader_sql
 
@@ -185,8 +185,8 @@ def problems(con, group) -> list[Problem]:
     checks.append((currency, f"NULLIF(trim({q(currency)}), '') IS NULL",
                    "the line has no currency; export the report again"))
     for source in group.sources:
-        for column, condition, message in checks:
-            n, row, value = first_bad_row(con, source, condition, q(column))
+        located = locate_all(con, source, [(condition, q(column)) for column, condition, _ in checks])
+        for (column, _, message), (n, row, value) in zip(checks, located):
             if n:
                 found.append(Problem(source.label, message, row=row, column=column, value=value, count=n))
     found.extend(_repeated_lines(con, group))
