@@ -431,3 +431,16 @@ def test_oci_restated_cost_report_replaces_its_months(tmp_path, store_path):
     with store.reader() as con:
         total = con.execute("SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
     assert total == (sum(D(r["cost/myCost"]) for r in rows), len(rows))
+
+
+def test_oci_usage_report_is_refused_pointing_to_the_cost_report(tmp_path, store_path):
+    """OCI's usage report has the same line columns but no cost: say so, not "not a FOCUS export"."""
+    rows = _csv(OCI_COST)
+    usage = [{**{k: v for k, v in r.items() if not k.startswith("cost/")},
+              "usage/consumedQuantity": r["usage/billedQuantity"]} for r in rows]
+    path = _write(tmp_path / "reports_usage-csv_0001000001234569.csv", usage)
+    with pytest.raises(IngestError) as err:
+        ingest([path], CostStore(store_path))
+    [p] = err.value.problems
+    assert "usage report" in p.message and "cost report" in p.message and p.column == "cost/myCost"
+    assert "not a FOCUS export" not in str(p)

@@ -68,8 +68,14 @@ REQUIRED = ("lineItem/referenceNo", "lineItem/tenantId", "lineItem/intervalUsage
             "cost/currencyCode")
 
 
+#: The columns every OCI cost or usage report starts with.
+_IDENTITY = ("lineItem/referenceNo", "lineItem/tenantId", "lineItem/intervalUsageStart")
+
+
 def is_cost_report(header: Header) -> bool:
-    return header.has(*REQUIRED)
+    """An OCI report: a cost report, or a usage report or damaged cost report that :func:`problems`
+    refuses with what is missing (rather than as "not a FOCUS export")."""
+    return header.has(*_IDENTITY) and (header.has("cost/myCost") or header.has("product/service"))
 
 
 def _true(expr: str) -> str:
@@ -170,6 +176,16 @@ def problems(con, group) -> list[Problem]:
     """Lines that cannot be converted without guessing: a cost that is not a number, a line without
     its start time or currency, and the same line (referenceNo) delivered twice."""
     header = group.header
+    missing = [c for c in REQUIRED if header.find(c) is None]
+    if missing:
+        if header.find("cost/myCost") is None and header.find("usage/consumedQuantity") is not None:
+            why = ("is an OCI usage report: it has quantities but no costs (no cost/myCost column). "
+                   "Load the cost report of the same period instead (reports/cost-csv in OCI's "
+                   "report bucket)")
+        else:
+            why = (f"looks like an OCI cost report but has no {', '.join(missing)} column: export "
+                   f"the report again, unedited")
+        return [Problem(s.label, why, column=missing[0]) for s in group.sources]
     found: list[Problem] = []
     checks = []
     cost = header.find("cost/myCost")
