@@ -444,3 +444,11 @@ def test_oci_usage_report_is_refused_pointing_to_the_cost_report(tmp_path, store
     [p] = err.value.problems
     assert "usage report" in p.message and "cost report" in p.message and p.column == "cost/myCost"
     assert "not a FOCUS export" not in str(p)
+
+
+def test_oci_corrections_are_reported_with_their_total(store_path):
+    rows = [r for r in _csv(OCI_COST) if r["lineItem/isCorrection"] == "true"]
+    report = ingest([OCI_COST], CostStore(store_path))
+    [notice] = [n for n in report.all_notices if "correction" in n.message]
+    assert notice.count == len(rows) and notice.currency == "EUR"
+    assert notice.amount == sum(D(r["cost/myCost"]) for r in rows)

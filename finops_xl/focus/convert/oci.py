@@ -40,7 +40,7 @@ from finops_xl.focus.convert.common import (
     text, timestamp,
 )
 from finops_xl.focus.convert.locate import first_bad_row, locate_all
-from finops_xl.store.errors import Problem
+from finops_xl.store.errors import Notice, Problem
 from finops_xl.store.sources import reader_sql
 
 #: product/service → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: Other / Other (Other).
@@ -298,3 +298,24 @@ def problems_across(con, groups) -> list[Problem]:
     finally:
         con.execute("DROP TABLE IF EXISTS __oci_lines")
         con.execute("DROP TABLE IF EXISTS __oci_twice")
+
+
+def notices(con, group) -> list[Notice]:
+    """Correction lines, said with their count and total per currency: Oracle adds a correction as a
+    new line carrying the difference, and it is loaded that way (added to the line it corrects)."""
+    correction = group.header.find("lineItem/isCorrection")
+    if group.format != "oci-cost" or correction is None:
+        return []
+    cost, currency = money(group.header, "cost/myCost"), text(group.header, "cost/currencyCode")
+    out = []
+    for source in group.sources:
+        rows = con.sql(f"SELECT upper({currency}), count(*), sum({cost}) FROM {source.reader_sql()} "
+                       f"WHERE {_true(q(correction))} GROUP BY ALL ORDER BY 1").fetchall()
+        for cur, n, total in rows:
+            out.append(Notice(source.label, (
+                f"{n:,} correction line{'s' if n != 1 else ''} (lineItem/isCorrection true) "
+                f"{'were' if n != 1 else 'was'} loaded as Oracle writes them: each carries the "
+                f"difference to the line its lineItem/backreferenceNo names and is added to it "
+                f"(ChargeClass Correction)"), column=correction, count=int(n),
+                amount=total, currency=cur))
+    return out
