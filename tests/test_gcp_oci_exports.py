@@ -452,3 +452,27 @@ def test_oci_corrections_are_reported_with_their_total(store_path):
     [notice] = [n for n in report.all_notices if "correction" in n.message]
     assert notice.count == len(rows) and notice.currency == "EUR"
     assert notice.amount == sum(D(r["cost/myCost"]) for r in rows)
+
+
+def test_gcp_python_style_lists_with_quotes_backslashes_and_unicode(tmp_path, store_path):
+    """Python prints a string holding ' with double quotes, and one holding both with escapes:
+    every such value reads back as ast.literal_eval reads it."""
+    tricky = ["o'brien", 'say "hi"', "both ' and \"", "back\\slash", "Zürich–Genève", "None", "[{'x'}]"]
+    rows = _csv(GCP_SAMPLE)
+    for i, r in enumerate(rows):
+        value = tricky[i % len(tricky)]
+        r["labels"] = repr([{"key": "owner", "value": value}, {"key": f"k{i}", "value": None}])
+        credits = ast.literal_eval(r["credits"]) if r["credits"] else []
+        r["credits"] = repr([{**c, "full_name": value} for c in credits])
+    path = tmp_path / "gcp-tricky.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    report = ingest([path], CostStore(store_path))
+    parsed = [{**r, "credits": ast.literal_eval(r["credits"]), "labels": ast.literal_eval(r["labels"])}
+              for r in rows]
+    assert slices(report) == gcp_expected(parsed)
+    with CostStore(store_path).reader() as con:
+        owners = sorted(v for (v,) in con.execute("SELECT Tags->>'owner' FROM charges").fetchall())
+    assert owners == sorted(tricky[i % len(tricky)] for i in range(len(rows)))
