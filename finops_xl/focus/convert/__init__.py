@@ -10,6 +10,9 @@ Formats (one module each):
 ``azure-amortized`` Azure cost details, amortized cost (EA or MCA column set)
 ``gcp-billing``     Google Cloud Billing BigQuery export, standard or detailed (CSV, JSON lines,
                     Parquet)
+``oci-cost``        Oracle Cloud Infrastructure cost report (``cost/myCost``; CSV, CSV.gz)
+``oci-focus``       Oracle Cloud Infrastructure FOCUS report (FOCUS 1.0 with OCI's names and
+                    ``oci_`` columns; CSV, CSV.gz)
 ==================  =====================================================================
 
 :func:`native_groups` sorts input files into FOCUS files and groups of native files that convert
@@ -27,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import schema
-from finops_xl.focus.convert import aws, azure, gcp
+from finops_xl.focus.convert import aws, azure, gcp, oci, oci_focus
 from finops_xl.focus.convert.common import Header
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
@@ -45,6 +48,10 @@ FORMATS = {
     "azure-amortized": ("Azure cost details (amortized cost)", "the same columns as the actual-cost export"),
     "gcp-billing": ("Google Cloud BigQuery billing export",
                     "billing_account_id, service.description, sku.id, usage_start_time, cost, credits"),
+    "oci-cost": ("Oracle Cloud (OCI) cost report",
+                 "lineItem/referenceNo, lineItem/tenantId, lineItem/intervalUsageStart, cost/myCost, "
+                 "cost/currencyCode"),
+    "oci-focus": ("Oracle Cloud (OCI) FOCUS report", "BilledCost, oci_ReferenceNumber, oci_CompartmentId"),
 }
 
 #: What a file that is neither FOCUS nor native is told was expected.
@@ -86,8 +93,8 @@ class NativeGroup:
         """SELECT producing the group's rows as canonical FOCUS 1.2 columns."""
         if self.format in ("aws-cur", "aws-cur-athena", "aws-cur2"):
             return aws.focus_sql(self.header, _reader(self.sources))
-        if self.format == "gcp-billing":
-            return gcp.focus_sql(self.header, _reader(self.sources))
+        if self.format in _SQL:
+            return _SQL[self.format].focus_sql(self.header, _reader(self.sources))
         actual = self.sources[: len(self.sources) - self.amortized]
         amortized = self.sources[len(self.sources) - self.amortized :]
         assert self.amortized_header is not None
@@ -123,6 +130,10 @@ def detect(con: duckdb.DuckDBPyConnection, source: SourceFile, header: Header) -
         return "aws-cur2"
     if gcp.is_billing_export(header):
         return "gcp-billing"
+    if oci.is_cost_report(header):
+        return "oci-cost"
+    if oci_focus.is_focus_report(header):
+        return "oci-focus"
     if azure.is_cost_details(header):
         return azure.dataset_kind(con, source, header)
     return None
@@ -190,6 +201,11 @@ def native_groups(
         groups.append(NativeGroup(
             "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
             amortized=len(amortized), amortized_header=amortized[0][1]))
+    for g in groups:  # values a converter cannot read, named before anything is converted
+        check = getattr(_MODULES.get(g.format), "problems", None)
+        problems.extend(check(con, g) if check is not None else [])
+    for across in dict.fromkeys(getattr(_MODULES.get(g.format), "problems_across", None) for g in groups):
+        problems.extend(across(con, groups) if across is not None else [])  # and across groups
     if problems:
         raise IngestError(problems)
     return focus, groups
@@ -226,7 +242,10 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 
 
 #: native format → the converter module that reads it.
-_MODULES = {"aws-cur": aws, "aws-cur-athena": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
+_MODULES = {"aws-cur": aws, "aws-cur-athena": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure,
+            "oci-cost": oci, "oci-focus": oci_focus}
+#: single-file formats whose module's ``focus_sql(header, reader)`` converts them.
+_SQL = {"gcp-billing": gcp, "oci-cost": oci, "oci-focus": oci_focus}
 
 
 def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:

@@ -48,6 +48,19 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "the export states cost in the billing currency only",
         "VIRTUAL_CURRENCY_SUPPORTED": "Google Cloud does not price in a virtual currency",
     },
+    "Oracle": {
+        "COMMITMENT_DISCOUNT_SUPPORTED":
+            "OCI cost reports carry no commitment discounts: a Universal Credits subscription is drawn "
+            "down as used, and its lines are ordinary usage",
+        "CAPACITY_RESERVATION_SUPPORTED": "the cost report does not identify capacity reservations",
+        "MULTIPLE_PRICING_CATEGORIES_SUPPORTED": "every line of a cost report is priced at the standard rate",
+        "MULTIPLE_SUB_ACCOUNT_TYPES_SUPPORTED": "every sub account is a compartment",
+        "MULTIPLE_BILLING_ACCOUNT_TYPES_SUPPORTED": "the billing account is always the tenancy",
+        "PUBLIC_PRICE_LIST_SUPPORTED": "the cost report states the price paid, not the list price",
+        "PRICING_BILLING_CURRENCY_DIFFERENCES_SUPPORTED":
+            "the report states cost and price in one currency (cost/currencyCode)",
+        "VIRTUAL_CURRENCY_SUPPORTED": "OCI does not price in a virtual currency",
+    },
 }
 
 
@@ -106,5 +119,9 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "prepayments for future charges, so EffectiveCost = BilledCost on the fee rows (Google's "
             "amortized cost is its billed cost); the rule model checks every Purchase row"),
         "EffectiveCost-C-000-M": "composite of EffectiveCost-C-005-C (see there)",
+    },
+    "Oracle": {
+        "InvoiceId-C-005-C": _INVOICE_PAIR + "; OCI's cost and FOCUS reports carry no invoice number, so "
+                             "InvoiceId is null",
     },
 }

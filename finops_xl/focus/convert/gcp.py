@@ -31,6 +31,8 @@ from finops_xl.focus.convert.common import (
     Header, MONEY, focus_projection, is_text, lit, money, q, row_select,
     service_categories, tags_object, text, timestamp, unit_sql,
 )
+from finops_xl.focus.convert.locate import locate_all
+from finops_xl.store.errors import Problem
 
 #: service.description → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
 SERVICES = {
@@ -91,14 +93,63 @@ def _number(header: Header, path: str) -> str:
             else f"TRY_CAST(NULLIF(trim(CAST({f} AS VARCHAR)), '') AS {MONEY})")
 
 
+#: Python's printed form of a list of records (``[{'name': 'x', 'amount': -1.2, 'id': None}]``), as
+#: tools that load the BigQuery table into pandas write it to CSV, rewritten as JSON text: the
+#: quoted strings are re-quoted, ``None``/``True``/``False`` outside them become JSON's words.
+_PY_TOKENS = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^'"]+"""
+_PY_TO_JSON = (
+    "array_to_string(list_transform(regexp_extract_all({v}, " + lit(_PY_TOKENS) + "), lambda t: "
+    r"""CASE WHEN t[1] = '''' THEN '"' || replace(replace(t[2:-2], '\''', ''''), '"', '\"') || '"' """
+    r"""WHEN t[1] = '"' THEN t ELSE regexp_replace(regexp_replace(regexp_replace(t, """
+    r"""'\bNone\b', 'null', 'g'), '\bTrue\b', 'true', 'g'), '\bFalse\b', 'false', 'g') END), '')"""
+)
+
+
+def _parsed_list(col: str, struct_type: str) -> str:
+    """A text column holding a repeated record as JSON or as a Python-style list → list of structs;
+    NULL when the text is empty or neither (:func:`problems` refuses the latter)."""
+    v = f"NULLIF(trim({col}), '')"
+    as_json = f"(CASE WHEN json_valid({v}) THEN {v} ELSE {_PY_TO_JSON.format(v=v)} END)"
+    return f"TRY_CAST((CASE WHEN json_valid({as_json}) THEN CAST({as_json} AS JSON) END) AS {struct_type})"
+
+
 def _list(header: Header, name: str, struct_type: str) -> str:
-    """A repeated record column as a DuckDB list of structs (JSON text in CSV is parsed)."""
+    """A repeated record column as a DuckDB list of structs (JSON or Python-style text is parsed)."""
     col = header.find(name)
     if col is None:
         return f"CAST([] AS {struct_type})"
     if is_text(header.type_of(col)):
-        return f"coalesce(TRY_CAST(CAST(NULLIF(trim({q(col)}), '') AS JSON) AS {struct_type}), [])"
+        return f"coalesce({_parsed_list(q(col), struct_type)}, [])"
     return f"coalesce({q(col)}, [])"
+
+
+def problems(con, group) -> list[Problem]:
+    """Rows whose credits (or labels) cannot be read, refused naming the first: reading them as
+    "no credits" would overstate the cost. A credit without a numeric amount is refused too."""
+    found: list[Problem] = []
+    amount_bad = f"c.amount IS NULL OR TRY_CAST(CAST(c.amount AS VARCHAR) AS {MONEY}) IS NULL"
+    for name, struct_type in (("credits", _CREDIT), ("labels", _LABEL)):
+        col = group.header.find(name)
+        if col is None:
+            continue
+        condition = "false"
+        if is_text(group.header.type_of(col)):
+            condition = (f"NULLIF(trim({q(col)}), '') IS NOT NULL "
+                         f"AND {_parsed_list(q(col), struct_type)} IS NULL")
+        if name == "credits":
+            condition = (f"({condition}) OR coalesce(list_bool_or(list_transform("
+                         f"{_list(group.header, name, struct_type)}, lambda c: {amount_bad})), false)")
+        for source in group.sources:
+            [(n, row, value)] = locate_all(con, source, [(condition, q(col))])
+            if n:
+                line = f" (line {row + 1} of the file)" if source.format.startswith("csv") else ""
+                found.append(Problem(source.label, (
+                    f"the {name}{line} cannot be read: Google's export writes them as a list of records, "
+                    f"as JSON ([{{\"name\": \"...\", \"amount\": -1.25, ...}}]) or as Python prints "
+                    f"the list ([{{'name': '...', 'amount': -1.25, ...}}]), every credit with a numeric "
+                    f"amount; without them the row's cost is unknown. Export the billing table again, "
+                    f"or correct the value"), row=row, column=col, value=value, count=n))
+    return found
 
 
 def focus_sql(header: Header, reader: str) -> str:
