@@ -16,6 +16,7 @@ in tests/data/provider-samples/azure-*/.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -26,6 +27,7 @@ import pytest
 from finops_xl.close.amortization import commitments_from_store
 from finops_xl.focus.convert import conformance
 from finops_xl.focus.convert.files import convert_exports
+from finops_xl.store.errors import IngestError
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests import focus_validator
@@ -148,11 +150,30 @@ def test_amortized_cost_export_loads_alone(path, store_path):
     assert _store_values(store, "SELECT DISTINCT x_CostBasis FROM charges") == [("amortized",)]
 
 
-def test_export_whose_name_and_rows_do_not_tell_loads_as_actual_cost(store_path):
+def _ea_sample_in_usd(tmp_path) -> Path:
+    """The real EA sample with its placeholder currency 'MC' (not an ISO 4217 code) written as USD,
+    the only edit."""
+    rows = EA_SAMPLE.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    assert all(",MC," in line for line in rows[1:])
+    copy = tmp_path / EA_SAMPLE.name
+    copy.write_text(rows[0] + "".join(line.replace(",MC,", ",USD,") for line in rows[1:]))
+    return copy
+
+
+def test_real_ea_sample_with_a_placeholder_currency_is_refused_naming_it(store_path):
+    with pytest.raises(IngestError) as err:
+        ingest([EA_SAMPLE], CostStore(store_path))
+    (problem,) = err.value.problems
+    assert problem.file.endswith("azure_version_2.csv") and problem.value == "MC"
+    assert "currency" in problem.message and problem.count == len(_csv(EA_SAMPLE))
+
+
+def test_export_whose_name_and_rows_do_not_tell_loads_as_actual_cost(tmp_path, store_path):
     """The real EA sample has no commitment rows and 'actual'/'amortized' nowhere in its name: it is
     loaded as the actual-cost export, and a notice says how to state otherwise."""
-    rows = _csv(EA_SAMPLE)
-    report = ingest([EA_SAMPLE], CostStore(store_path))
+    sample = _ea_sample_in_usd(tmp_path)
+    rows = _csv(sample)
+    report = ingest([sample], CostStore(store_path))
     assert _slices(report) == _totals(rows, _cost, _cost)
     (notice,) = [n for n in report.all_notices if "actual-cost export" in n.message]
     assert "'amortized'" in notice.message and notice.file.endswith("azure_version_2.csv")
@@ -196,12 +217,13 @@ def test_legacy_usage_export_loads(path, store_path):
 
 def test_camel_case_cost_details_headers_load(tmp_path, store_path):
     """An EA export with every header camelCased converts like the PascalCase one."""
+    sample = _ea_sample_in_usd(tmp_path)
     camel = tmp_path / "azure_version_2_camel.csv"
-    lines = EA_SAMPLE.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    lines = sample.read_text().splitlines(keepends=True)
     lines[0] = ",".join(c[:1].lower() + c[1:] for c in lines[0].rstrip("\r\n").split(",")) + "\n"
     camel.write_text("".join(lines))
     report = ingest([camel], CostStore(store_path))
-    assert _slices(report) == _totals(_csv(EA_SAMPLE), _cost, _cost)
+    assert _slices(report) == _totals(_csv(sample), _cost, _cost)
 
 
 # ---- defect 3: commitment terms ---------------------------------------------------------------------
@@ -220,8 +242,10 @@ def test_three_year_reservation_keeps_its_term(paths, store_path):
     assert commitment.upfront == _cost(purchase)
     (details,) = _store_values(store, "SELECT DISTINCT CAST(SkuPriceDetails AS VARCHAR) FROM charges "
                                       "WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL")
-    assert '"x_Term":"36 Months"' in details[0].replace(" ", "")
-    assert '"x_PaymentOption":"Upfront"' in details[0].replace(" ", "")
+    details = json.loads(details[0])
+    assert details["x_Term"] == "36 Months"
+    assert details["x_PaymentOption"] == "Upfront"  # Frequency OneTime: paid upfront
+    assert details["x_ServicePeriodStart"] == "2025-03-01"
 
 
 # ---- defect 4: pairs that do not match, row granularity ------------------------------------------------
@@ -263,6 +287,8 @@ SINGLES = [EA_SAMPLE, *LEGACY, EA[0], EA[1], MCA[0], MCA[1], THREE_YEAR[0], THRE
 def test_single_export_focus_output_passes_focus_validator(path, tmp_path):
     if focus_validator.executable() is None:
         pytest.skip("focus-validator is not installed: run .ci/run, or set $FOCUS_VALIDATOR")
+    if path == EA_SAMPLE:
+        path = _ea_sample_in_usd(tmp_path)
     written, _ = convert_exports([path], tmp_path / "focus")
     assert len(written) == 1
     results = focus_validator.validate(

@@ -7,14 +7,16 @@ Formats (one module each):
 ``aws-cur2``        AWS CUR 2.0 (``line_item_unblended_cost``; Parquet or CSV)
 ``azure-actual``    Azure cost details, actual cost (EA or MCA column set)
 ``azure-amortized`` Azure cost details, amortized cost (EA or MCA column set)
+``azure-usage-legacy`` Azure legacy (pay-as-you-go) usage export (``PreTaxCost``, ``UsageDateTime``)
 ``gcp-billing``     Google Cloud Billing BigQuery export, standard or detailed (CSV, JSON lines,
                     Parquet)
 ==================  =====================================================================
 
 :func:`native_groups` sorts input files into FOCUS files and groups of native files that convert
 together; :func:`convert` writes one FOCUS file per group. An Azure actual-cost export converts
-together with the amortized-cost export of the same month (BilledCost from the first,
-EffectiveCost from the second), so both must be given, covering the same billing accounts and months.
+together with the amortized-cost export of the same month when both are given (BilledCost from the
+first, EffectiveCost from the second; they must cover the same billing accounts and months); either
+one alone converts too, with notices on what it cannot tell (see ``azure``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ FORMATS = {
                      "ChargeType, PricingModel, Cost or CostInBillingCurrency, SubscriptionId or "
                      "SubscriptionGuid, Date"),
     "azure-amortized": ("Azure cost details (amortized cost)", "the same columns as the actual-cost export"),
+    "azure-usage-legacy": ("Azure legacy usage export",
+                           "PreTaxCost, UsageDateTime, SubscriptionGuid, MeterCategory"),
     "gcp-billing": ("Google Cloud BigQuery billing export",
                     "billing_account_id, service.description, sku.id, usage_start_time, cost, credits"),
 }
@@ -66,6 +70,8 @@ class NativeGroup:
       header: the columns of the first file.
       amortized: for Azure, how many of ``sources`` (from the end) are amortized-cost exports.
       amortized_header: for Azure, the columns of the first amortized-cost file.
+      guessed: for Azure, the files whose name and rows did not tell actual from amortized cost
+        (converted as actual cost; a notice says so).
     """
 
     format: str
@@ -73,6 +79,7 @@ class NativeGroup:
     header: Header
     amortized: int = 0
     amortized_header: Header | None = None
+    guessed: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -86,8 +93,8 @@ class NativeGroup:
             return gcp.focus_sql(self.header, _reader(self.sources))
         actual = self.sources[: len(self.sources) - self.amortized]
         amortized = self.sources[len(self.sources) - self.amortized :]
-        assert self.amortized_header is not None
-        return azure.focus_sql(self.header, _reader(actual), self.amortized_header, _reader(amortized))
+        return azure.focus_sql(self.header if actual else None, _reader(actual) if actual else None,
+                               self.amortized_header, _reader(amortized) if amortized else None)
 
 
 def _reader(sources) -> str:
@@ -127,8 +134,8 @@ def native_groups(
 ) -> tuple[list[SourceFile], list[NativeGroup]]:
     """Split input files into FOCUS exports and groups of native exports.
 
-    Raises IngestError naming every file that is neither (with what was expected), and every Azure
-    export that lacks its actual-cost or amortized-cost counterpart.
+    Raises IngestError naming every file that is neither (with what was expected), and Azure
+    actual-cost and amortized-cost exports given together that cover different months.
     """
     focus: list[SourceFile] = []
     native: dict[tuple, list[tuple[SourceFile, Header]]] = {}
@@ -150,9 +157,7 @@ def native_groups(
         elif fmt is None:
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
             problems.append(Problem(s.label, f"not a known export (columns: {shown}); {EXPECTED}"))
-        elif fmt == azure.UNKNOWN:
-            problems.append(Problem(s.label, azure.UNKNOWN_KIND))
-        elif fmt.startswith("azure"):
+        elif fmt.startswith("azure") and fmt != azure.LEGACY:
             azure_files.append((s, header, fmt))
         else:
             # files of one format, file type and column set convert with one reader
@@ -164,14 +169,16 @@ def native_groups(
     for m in azure_files:
         by_columns.setdefault((m[0].format, m[1].columns), []).append(m)
     for members in by_columns.values():
-        actual = [m for m in members if m[2] == "azure-actual"]
         amortized = [m for m in members if m[2] == "azure-amortized"]
-        if not actual or not amortized:
-            have, need = ("actual", "amortized") if actual else ("amortized", "actual")
-            problems.extend(Problem(m[0].label, (
-                f"Azure {have}-cost export given without the {need}-cost export of the same "
-                f"months: FOCUS needs both (BilledCost from actual cost, EffectiveCost from "
-                f"amortized cost); give both files in one command")) for m in members)
+        # a file the rows do not tell is taken as actual cost (what the invoice bills), with a notice
+        actual = [m for m in members if m[2] in (azure.ACTUAL, azure.UNKNOWN)]
+        guessed = tuple(m[0].label for m in actual if m[2] == azure.UNKNOWN)
+        if not actual or not amortized:  # one export alone: converted with what it determines
+            single = actual or amortized
+            groups.append(NativeGroup(
+                azure.ACTUAL if actual else azure.AMORTIZED, tuple(m[0] for m in single), single[0][1],
+                amortized=0 if actual else len(single), amortized_header=None if actual else single[0][1],
+                guessed=guessed))
             continue
         billed = azure.periods(con, actual[0][1], _reader(m[0] for m in actual))
         amortized_periods = azure.periods(con, amortized[0][1], _reader(m[0] for m in amortized))
@@ -183,7 +190,7 @@ def native_groups(
             continue
         groups.append(NativeGroup(
             "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
-            amortized=len(amortized), amortized_header=amortized[0][1]))
+            amortized=len(amortized), amortized_header=amortized[0][1], guessed=guessed))
     if problems:
         raise IngestError(problems)
     return focus, groups
@@ -220,7 +227,8 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 
 
 #: native format → the converter module that reads it.
-_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure}
+_MODULES = {"aws-cur": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure, azure.ACTUAL: azure,
+            azure.AMORTIZED: azure, azure.LEGACY: azure}
 
 
 def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:
