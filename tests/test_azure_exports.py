@@ -296,4 +296,9 @@ def test_single_export_focus_output_passes_focus_validator(path, tmp_path):
         criteria=conformance.criteria("Microsoft"))
     assert len([r for r, s in results.items() if s != "skipped"]) > 300
     failed = {r for r, status in results.items() if status == "failed"}
-    assert failed - set(conformance.EXCEPTIONS["Microsoft"]) == set()
+    excepted = set(conformance.EXCEPTIONS["Microsoft"])
+    if not any(r.get("invoiceid") for r in _csv(path)):
+        # the other half of the InvoiceId pair the rule model encodes without its condition (see
+        # conformance._INVOICE_PAIR): a dataset without invoice ids fails C-005 instead of C-004
+        excepted.add("InvoiceId-C-005-C")
+    assert failed - excepted == set()

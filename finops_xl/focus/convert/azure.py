@@ -322,6 +322,12 @@ def focus_sql(actual_header: Header | None, actual_reader: str | None, amortized
     category = case_map("charge_type", _CHARGE_CATEGORY, "'Adjustment'")
     other_row = f"{category} IN ('Purchase', 'Tax', 'Credit', 'Adjustment')"
     measured = f"{category} = 'Usage' AND NOT {is_unused} AND unit IS NOT NULL AND quantity IS NOT NULL"
+    # Azure writes "1 /Month" and bare block sizes ("100000000"): FOCUS "Months", "100000000 Units"
+    unit = unit_sql("(CASE WHEN regexp_full_match(unit, '\\d+') THEN unit || ' Units' "
+                    "ELSE regexp_replace(unit, '\\s+/', '/') END)")
+    # a commitment purchase's SKU and price: its product order (the reservation or savings plan bought)
+    commitment_sku = ("(CASE WHEN sku_price_details IS NOT NULL THEN coalesce(product_order_id, "
+                      "NULLIF(regexp_extract(benefit_id, '(?i)orders/([^/]+)', 1), ''), benefit_id) END)")
     row = {
         "ProviderName": "'Microsoft'",
         "PublisherName": "(CASE WHEN publisher_type = 'Marketplace' THEN coalesce(publisher, 'Marketplace') "
@@ -362,9 +368,9 @@ def focus_sql(actual_header: Header | None, actual_reader: str | None, amortized
                            f"ELSE coalesce(contracted_cost, list_cost, billed) END)"),
         # quantities only with their unit (the legacy usage export may have none)
         "PricingQuantity": f"(CASE WHEN {measured} THEN quantity END)",
-        "PricingUnit": f"(CASE WHEN {measured} THEN {unit_sql('unit')} END)",
+        "PricingUnit": f"(CASE WHEN {measured} THEN {unit} END)",
         "ConsumedQuantity": f"(CASE WHEN {measured} THEN quantity END)",
-        "ConsumedUnit": f"(CASE WHEN {measured} THEN {unit_sql('unit')} END)",
+        "ConsumedUnit": f"(CASE WHEN {measured} THEN {unit} END)",
         "CommitmentDiscountId": f"(CASE WHEN {commitment} THEN benefit_id END)",
         "CommitmentDiscountName": f"(CASE WHEN {commitment} THEN benefit_name END)",
         "CommitmentDiscountCategory": (f"(CASE WHEN NOT ({commitment}) OR benefit_id IS NULL THEN NULL "
@@ -382,11 +388,11 @@ def focus_sql(actual_header: Header | None, actual_reader: str | None, amortized
         "ResourceName": "coalesce(resource_name, regexp_extract(resource_id, '[^/]+$'))",
         "ResourceType": ("(CASE WHEN resource_id IS NOT NULL THEN coalesce(NULLIF(regexp_extract("
                          "resource_id, '(?i)/providers/([^/]+/[^/]+)', 1), ''), meter_category, 'Resource') END)"),
-        "SkuId": f"(CASE WHEN {category} <> 'Tax' THEN meter_id END)",
-        "SkuMeter": f"(CASE WHEN {category} <> 'Tax' AND meter_id IS NOT NULL THEN coalesce(meter_name, meter_id) END)",
+        "SkuId": f"(CASE WHEN {category} <> 'Tax' THEN coalesce(meter_id, {commitment_sku}) END)",
+        "SkuMeter": (f"(CASE WHEN {category} <> 'Tax' AND meter_id IS NOT NULL THEN coalesce(meter_name, meter_id) "
+                     f"WHEN {commitment_sku} IS NOT NULL THEN coalesce(product_order_name, product, benefit_name) END)"),
         # the commitment's price (its order) where SkuPriceDetails states its term
-        "SkuPriceId": ("(CASE WHEN sku_price_details IS NOT NULL THEN coalesce(product_order_id, "
-                       "NULLIF(regexp_extract(benefit_id, '(?i)orders/([^/]+)', 1), ''), benefit_id) END)"),
+        "SkuPriceId": f"(CASE WHEN sku_price_details IS NOT NULL THEN coalesce(meter_id, {commitment_sku}) END)",
         "SkuPriceDetails": "sku_price_details",
         "Tags": "tags",
         "x_ChargeType": "charge_type",

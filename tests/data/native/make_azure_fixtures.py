@@ -36,7 +36,7 @@ COLUMNS = [
     "ProductOrderName", "Term", "PublisherType", "PublisherName", "ChargeType", "Frequency",
     "PricingModel", "BillingAccountId", "BillingAccountName", "BillingCurrencyCode",
     "BillingPeriodStartDate", "BillingPeriodEndDate", "BillingProfileId", "BillingProfileName",
-    "PayGPrice", "ServicePeriodStartDate", "ServicePeriodEndDate", "AdditionalInfo",
+    "PayGPrice", "ServicePeriodStartDate", "ServicePeriodEndDate", "AdditionalInfo", "InvoiceId",
 ]
 
 SUB = "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -57,7 +57,7 @@ def _row(**kw) -> dict:
         "BillingPeriodStartDate": "2025-03-01", "BillingPeriodEndDate": "2025-03-31",
         "BillingProfileId": "7700123", "BillingProfileName": "Contoso enrollment",
         "PublisherType": "Azure", "PublisherName": "Microsoft", "ChargeType": "Usage",
-        "Frequency": "UsageBased", "PricingModel": "OnDemand",
+        "Frequency": "UsageBased", "PricingModel": "OnDemand", "InvoiceId": "G098765432",
     })
     base.update(kw)
     return base
