@@ -39,8 +39,8 @@ LEGACY = (
     "calendar month of the usage")
 
 
-def _fmt(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+def _fmt(n: int, one: str) -> str:
+    return f"{n:,} {one if n == 1 else one + 's'}"
 
 
 def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
@@ -74,16 +74,16 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
         if group.format == azure.ACTUAL and (covered or purchases):
             out.append(Notice(group.label, (
                 f"an actual-cost export alone: {_fmt(covered, 'row')} of usage covered by a reservation "
-                f"or savings plan have an unknown EffectiveCost (Azure bills them 0; written as 0), and "
-                f"{_fmt(purchases, 'commitment purchase')} billed for the amount shown have EffectiveCost "
-                f"0 as FOCUS requires, so EffectiveCost lacks the part of those purchases used this month. "
+                f"or savings plan: EffectiveCost unknown (Azure bills them 0; written as 0), and "
+                f"{_fmt(purchases, 'commitment purchase')} billed for the amount shown: EffectiveCost "
+                f"0, as FOCUS requires, so EffectiveCost lacks the part of those purchases used this month. "
                 f"Load this month's amortized-cost export together with this file (one command) to "
                 f"complete EffectiveCost; that load replaces this one"),
                 count=covered, amount=Decimal(bought), **money))
         if group.format == azure.AMORTIZED and spread:
             out.append(Notice(group.label, (
                 f"an amortized-cost export alone: {_fmt(spread, 'row')} of reservation or savings-plan "
-                f"cost spread onto usage or unused commitment, for the amount shown, have BilledCost 0 "
+                f"cost spread onto usage or unused commitment, for the amount shown: BilledCost 0 "
                 f"(the invoice bills the commitment purchases instead, and this export leaves them "
                 f"out), so BilledCost lacks this month's commitment purchases. Load this month's "
                 f"actual-cost export together with this file (one command) to complete BilledCost; "
@@ -91,21 +91,21 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
                 count=spread, amount=Decimal(spread_cost), **money))
         if group.format == azure.PAIR and actual_only:
             out.append(Notice(group.label, (
-                f"{_fmt(actual_only, 'row')} of the actual-cost export, for the amount shown, have no "
+                f"{_fmt(actual_only, 'row')} of the actual-cost export, for the amount shown, with no "
                 f"matching row in the amortized-cost export (same date, subscription, resource, meter, "
-                f"charge type, pricing model, benefit and tags) and are not commitment purchases: their "
+                f"charge type, pricing model, benefit and tags) that are not commitment purchases: their "
                 f"EffectiveCost is written as 0. Check both exports cover the same scope and days"),
                 count=actual_only, amount=Decimal(actual_only_cost), **money))
         if group.format == azure.PAIR and amortized_only:
             out.append(Notice(group.label, (
-                f"{_fmt(amortized_only, 'row')} of the amortized-cost export, for the amount shown, have "
+                f"{_fmt(amortized_only, 'row')} of the amortized-cost export, for the amount shown, with "
                 f"no matching row in the actual-cost export (same date, subscription, resource, meter, "
-                f"charge type, pricing model, benefit and tags) and are not unused commitment: their "
+                f"charge type, pricing model, benefit and tags) that are not unused commitment: their "
                 f"BilledCost is written as 0. Check both exports cover the same scope and days"),
                 count=amortized_only, amount=Decimal(amortized_only_cost), **money))
         if no_term:
             out.append(Notice(group.label, (
-                f"{_fmt(no_term, 'commitment purchase')} state no term (no Term column value and none in "
+                f"{_fmt(no_term, 'commitment purchase')}: no term stated (no Term column value and none in "
                 f"the product order name): the close assumes its default term for them; check the "
                 f"reservation or savings plan in the Azure portal"), count=no_term))
     return out
