@@ -302,3 +302,22 @@ def test_single_export_focus_output_passes_focus_validator(path, tmp_path):
         # conformance._INVOICE_PAIR): a dataset without invoice ids fails C-005 instead of C-004
         excepted.add("InvoiceId-C-005-C")
     assert failed - excepted == set()
+
+
+def test_pair_in_two_column_layouts_is_still_a_pair(tmp_path, store_path):
+    """An amortized-cost export whose columns come in another order (another export definition) still
+    completes the actual-cost export of its month: never two single exports added up in one slice."""
+    rows = _csv(EA[1])
+    with EA[1].open(newline="") as fh:
+        columns = list(csv.DictReader(fh).fieldnames)
+    reordered = tmp_path / "ea-amortized-cost-2025-01-reordered.csv"
+    with reordered.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns[::-1])
+        w.writeheader()
+        with EA[1].open(newline="") as src:
+            w.writerows(csv.DictReader(src))
+    report = ingest([EA[0], reordered], CostStore(store_path))
+    actual = _totals(_csv(EA[0]), _cost, _cost)
+    amortized = _totals(rows, _cost, _cost)
+    assert _slices(report) == {k: (actual[k][0], amortized[k][1]) for k in actual}
+    assert [f.native_format for f in report.files] == ["azure"]
