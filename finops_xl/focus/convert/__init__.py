@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import schema
-from finops_xl.focus.convert import aws, azure, gcp
+from finops_xl.focus.convert import aws, azure, azure_pairs, gcp
 from finops_xl.focus.convert.common import Header
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
@@ -164,33 +164,8 @@ def native_groups(
             native.setdefault((fmt, s.format, header.columns), []).append((s, header))
     groups = [NativeGroup(key[0], tuple(m[0] for m in members), members[0][1])
               for key, members in native.items()]
-    # Azure: per file type and column set (EA and MCA files differ), actual + amortized together
-    by_columns: dict[tuple, list[tuple[SourceFile, Header, str]]] = {}
-    for m in azure_files:
-        by_columns.setdefault((m[0].format, m[1].columns), []).append(m)
-    for members in by_columns.values():
-        amortized = [m for m in members if m[2] == "azure-amortized"]
-        # a file the rows do not tell is taken as actual cost (what the invoice bills), with a notice
-        actual = [m for m in members if m[2] in (azure.ACTUAL, azure.UNKNOWN)]
-        guessed = tuple(m[0].label for m in actual if m[2] == azure.UNKNOWN)
-        if not actual or not amortized:  # one export alone: converted with what it determines
-            single = actual or amortized
-            groups.append(NativeGroup(
-                azure.ACTUAL if actual else azure.AMORTIZED, tuple(m[0] for m in single), single[0][1],
-                amortized=0 if actual else len(single), amortized_header=None if actual else single[0][1],
-                guessed=guessed))
-            continue
-        billed = azure.periods(con, actual[0][1], _reader(m[0] for m in actual))
-        amortized_periods = azure.periods(con, amortized[0][1], _reader(m[0] for m in amortized))
-        if billed != amortized_periods:
-            problems.extend(Problem(m[0].label, (
-                f"the Azure actual-cost and amortized-cost exports cover different billing accounts or "
-                f"months (actual only: {_show_periods(billed - amortized_periods)}; amortized only: "
-                f"{_show_periods(amortized_periods - billed)}); give both exports of every month")) for m in members)
-            continue
-        groups.append(NativeGroup(
-            "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
-            amortized=len(amortized), amortized_header=amortized[0][1], guessed=guessed))
+    # Azure: actual + amortized cost together where both are given, either alone otherwise
+    groups.extend(azure_pairs.azure_groups(con, azure_files, problems))
     if problems:
         raise IngestError(problems)
     return focus, groups
