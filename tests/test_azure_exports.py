@@ -321,3 +321,33 @@ def test_pair_in_two_column_layouts_is_still_a_pair(tmp_path, store_path):
     amortized = _totals(rows, _cost, _cost)
     assert _slices(report) == {k: (actual[k][0], amortized[k][1]) for k in actual}
     assert [f.native_format for f in report.files] == ["azure"]
+
+
+def test_exports_of_one_month_in_several_layouts_are_refused(tmp_path, store_path):
+    """Two amortized-cost exports of January in two column layouts beside one actual-cost export:
+    which pairs with which is not clear, so nothing is loaded and every file is named."""
+    with EA[1].open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = list(reader.fieldnames), list(reader)
+    reordered = tmp_path / "ea-amortized-cost-2025-01-b.csv"
+    with reordered.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns[::-1])
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(IngestError) as err:
+        ingest([EA[0], EA[1], reordered], CostStore(store_path))
+    named = {p.file for p in err.value.problems}
+    assert named == {str(EA[0]), str(EA[1]), str(reordered)}
+    assert all("separate command" in p.message for p in err.value.problems)
+
+
+def test_monthly_paid_commitments_say_so(store_path):
+    """The EA fixture's reservation and savings plan are paid monthly (Frequency Recurring)."""
+    store = CostStore(store_path)
+    ingest(list(EA), store)
+    purchases = [r for r in _csv(EA[0]) if _is_commitment_purchase(r)]
+    assert {r["frequency"] for r in purchases} == {"Recurring"}
+    got = _store_values(store, "SELECT DISTINCT CAST(SkuPriceDetails AS VARCHAR) FROM charges "
+                               "WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL")
+    assert [json.loads(d)["x_PaymentOption"] for (d,) in got] == ["Monthly"]
+    assert {json.loads(d)["x_Term"] for (d,) in got} == {f"{r['term']} Months" for r in purchases}
