@@ -165,7 +165,8 @@ def test_real_ea_sample_with_a_placeholder_currency_is_refused_naming_it(store_p
         ingest([EA_SAMPLE], CostStore(store_path))
     (problem,) = err.value.problems
     assert problem.file.endswith("azure_version_2.csv") and problem.value == "MC"
-    assert "currency" in problem.message and problem.count == len(_csv(EA_SAMPLE))
+    assert (problem.column, problem.row) == ("BillingCurrencyCode", 1)  # as the file names it
+    assert "ISO 4217" in problem.message and problem.count == len(_csv(EA_SAMPLE))
 
 
 def test_export_whose_name_and_rows_do_not_tell_loads_as_actual_cost(tmp_path, store_path):
@@ -351,3 +352,19 @@ def test_monthly_paid_commitments_say_so(store_path):
                                "WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT NULL")
     assert [json.loads(d)["x_PaymentOption"] for (d,) in got] == ["Monthly"]
     assert {json.loads(d)["x_Term"] for (d,) in got} == {f"{r['term']} Months" for r in purchases}
+
+
+def test_bad_currency_is_located_by_its_data_row(tmp_path, store_path):
+    with EA[0].open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = list(reader.fieldnames), list(reader)
+    rows[2]["BillingCurrencyCode"] = "DOLLARS"
+    bad = tmp_path / "ea-actual-cost-2025-01.csv"
+    with bad.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns)
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(IngestError) as err:
+        ingest([bad], CostStore(store_path))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.value, problem.count) == (3, "BillingCurrencyCode", "DOLLARS", 1)

@@ -1,4 +1,4 @@
-"""Azure cost details (EA and MCA column sets), actual cost + amortized cost → FOCUS 1.2.
+"""Azure cost details (EA and MCA column sets, any casing) and the legacy usage export → FOCUS 1.2.
 
 Azure publishes one month's cost details as two datasets with the same columns:
 

@@ -109,3 +109,28 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
                 f"the product order name): the close assumes its default term for them; check the "
                 f"reservation or savings plan in the Azure portal"), count=no_term))
     return out
+
+
+def currency_problems(con: duckdb.DuckDBPyConnection, source, header) -> list:
+    """A billing currency that is not an ISO 4217 code, named as the file names it: column, first
+    data row (1-based, in file order), value and how many rows have it. The store keeps money per
+    currency, so such rows cannot load."""
+    from finops_xl.focus.convert.common import q
+    from finops_xl.focus.reader import iso_currency_codes
+    from finops_xl.store.errors import Problem
+    from finops_xl.store.sources import sql_literal
+
+    column = header.find("BillingCurrency", "BillingCurrencyCode", "Currency")
+    if column is None:
+        return []
+    codes = ", ".join(sql_literal(c) for c in sorted(iso_currency_codes()))
+    value = f"NULLIF(trim(CAST({q(column)} AS VARCHAR)), '')"
+    rows = con.sql(f"""
+        SELECT v, min(n), count(*) FROM (
+            SELECT {value} AS v, row_number() OVER () AS n FROM {source.reader_sql()})
+        WHERE v IS NOT NULL AND upper(v) NOT IN ({codes})
+        GROUP BY v ORDER BY min(n)""").fetchall()
+    return [Problem(source.label, (
+        "is not an ISO 4217 currency code (Azure writes the billing currency here, e.g. USD or EUR); "
+        "correct the value, or export the cost details again"), row=int(first), column=column,
+        value=str(v), count=int(n)) for v, first, n in rows]

@@ -23,7 +23,11 @@ def azure_groups(con: duckdb.DuckDBPyConnection, files: list, problems: list[Pro
     cannot be grouped is appended to ``problems``."""
     from finops_xl.focus.convert import NativeGroup, _reader, _show_periods
 
+    from finops_xl.focus.convert import azure_checks
+
     by_set: dict[tuple, list] = {}
+    for source, header, _ in files:
+        problems.extend(azure_checks.currency_problems(con, source, header))
     for source, header, kind in files:
         side = azure.AMORTIZED if kind == azure.AMORTIZED else azure.ACTUAL
         by_set.setdefault((side, source.format, header.columns), []).append((source, header, kind))
