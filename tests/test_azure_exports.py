@@ -368,3 +368,67 @@ def test_bad_currency_is_located_by_its_data_row(tmp_path, store_path):
         ingest([bad], CostStore(store_path))
     (problem,) = err.value.problems
     assert (problem.row, problem.column, problem.value, problem.count) == (3, "BillingCurrencyCode", "DOLLARS", 1)
+
+
+# ---- property: any actual / amortized row mix pairs one to one, totals carried exactly once ----------
+
+
+def _fixture_rows():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_azure_fixtures", AZ.parent / "make_azure_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.COLUMNS, module.rows()
+
+
+def _write(path: Path, columns, rows) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_any_mix_of_rows_pairs_one_to_one(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from finops_xl.focus.convert import group_notices, native_groups
+    from finops_xl.store.sources import discover
+    from finops_xl.store.store import connect
+
+    columns, (actual_rows, amortized_rows) = _fixture_rows()
+
+    def picks(rows):
+        return st.lists(st.sampled_from(range(len(rows))), min_size=1, max_size=14)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(a_idx=picks(actual_rows), m_idx=picks(amortized_rows))
+    def check(a_idx, m_idx):
+        folder = tmp_path_factory.mktemp("mix")
+        actual = [actual_rows[i] for i in a_idx]
+        amortized = [amortized_rows[i] for i in m_idx]
+        paths = [_write(folder / "x-actual-cost.csv", columns, actual),
+                 _write(folder / "x-amortized-cost.csv", columns, amortized)]
+        low = lambda rows: [{k.lower(): v for k, v in r.items()} for r in rows]  # noqa: E731
+        a, m = Counter(map(_description, low(actual))), Counter(map(_description, low(amortized)))
+        con = connect(":memory:", read_only=False)
+        try:
+            _, (group,) = native_groups(con, discover([str(p) for p in paths]))
+            n, billed, effective = con.sql(
+                f"SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM ({group.focus_sql()})").fetchall()[0]
+            notices = group_notices(con, group)
+        finally:
+            con.close()
+        assert n == sum((a | m).values())
+        assert billed == sum((_cost(r) for r in low(actual)), ZERO)
+        assert effective == sum((_cost(r) for r in low(amortized)), ZERO)
+        by_description = {_description(r): r for r in low(actual + amortized)}
+        only_m = sum(c for d, c in (m - a).items() if not _is_unused(by_description[d]))
+        only_a = sum(c for d, c in (a - m).items() if not _is_commitment_purchase(by_description[d]))
+        counts = {("amortized" if "of the amortized-cost" in x.message else "actual"): x.count
+                  for x in notices if "no matching row" in x.message}
+        assert counts == {k: v for k, v in (("actual", only_a), ("amortized", only_m)) if v}
+
+    check()

@@ -11,7 +11,7 @@ Azure publishes one month's cost details as two datasets with the same columns:
 FOCUS wants both measures (BilledCost from the first, EffectiveCost from the second) in one row
 set. Both files are read into the same normalized columns and paired **row by row**: rows with the
 same descriptive columns (date, billing account and period, subscription, resource, meter, charge
-type, pricing model, benefit, tags, …) are numbered in quantity order within each file and joined on
+type, pricing model, benefit, tags, …) and quantity are numbered within each file and joined on
 those columns and that number with a full outer join, so a source row stays one FOCUS row. A row in
 both gets BilledCost from actual and EffectiveCost from amortized; a row only in actual (a commitment
 purchase) gets EffectiveCost 0; a row only in amortized (unused commitment) gets BilledCost 0. Each
@@ -106,12 +106,13 @@ _CHARGE_CATEGORY = {
 }
 _FREQUENCY = {"UsageBased": "Usage-Based", "Recurring": "Recurring", "OneTime": "One-Time"}
 
-#: Descriptive columns: the join key of the actual and amortized rows (text; '' for null).
+#: Descriptive columns and the quantity: the join key of the actual and amortized rows (text; '' for
+#: null).
 _KEY = ("billing_account", "billing_account_name", "billing_profile", "bp_start", "bp_end", "date",
         "subscription", "subscription_name", "resource_group", "resource_id", "resource_name",
         "location", "meter_id", "meter_category", "meter_subcategory", "meter_name", "product",
         "charge_type", "pricing_model", "frequency", "benefit_id", "benefit_name", "unit", "currency",
-        "publisher", "publisher_type", "pricing_currency", "tags")
+        "publisher", "publisher_type", "pricing_currency", "tags", "quantity_key")
 
 
 def is_legacy_usage(header: Header) -> bool:
@@ -223,6 +224,8 @@ def _normalized(header: Header, reader: str) -> str:
         "publisher_type": text(header, "PublisherType"),
         "pricing_currency": f"upper({text(header, 'PricingCurrency', 'PricingCurrencyCode')})",
         "tags": _tags(header),
+        # the same charge has the same quantity in both exports (only its cost differs)
+        "quantity_key": f"CAST({quantity} AS VARCHAR)",
     }
     items = {k: f"coalesce({v}, '')" for k, v in keys.items()}
     items.update({

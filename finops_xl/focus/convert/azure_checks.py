@@ -26,6 +26,9 @@ _COMMITMENT = "x_PricingModel IN ('Reservation', 'SavingsPlan')"
 _COVERED = f"(x_ChargeType = 'Usage' AND {_COMMITMENT})"
 _UNUSED = "x_ChargeType IN ('UnusedReservation', 'UnusedSavingsPlan')"
 _PURCHASE = f"(x_ChargeType = 'Purchase' AND {_COMMITMENT})"
+#: what a matching row shares (azure._KEY, in words)
+_SAME = ("same date, subscription, resource, meter, quantity, charge type, pricing model, benefit "
+         "and tags")
 
 GUESSED = (
     "Azure cost details whose name and rows do not tell whether it is the actual-cost or the "
@@ -92,16 +95,14 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
         if group.format == azure.PAIR and actual_only:
             out.append(Notice(group.label, (
                 f"{_fmt(actual_only, 'row')} of the actual-cost export, for the amount shown, with no "
-                f"matching row in the amortized-cost export (same date, subscription, resource, meter, "
-                f"charge type, pricing model, benefit and tags) that are not commitment purchases: their "
-                f"EffectiveCost is written as 0. Check both exports cover the same scope and days"),
+                f"matching row in the amortized-cost export ({_SAME}) that are not commitment purchases: "
+                f"their EffectiveCost is written as 0. Check both exports cover the same scope and days"),
                 count=actual_only, amount=Decimal(actual_only_cost), **money))
         if group.format == azure.PAIR and amortized_only:
             out.append(Notice(group.label, (
                 f"{_fmt(amortized_only, 'row')} of the amortized-cost export, for the amount shown, with "
-                f"no matching row in the actual-cost export (same date, subscription, resource, meter, "
-                f"charge type, pricing model, benefit and tags) that are not unused commitment: their "
-                f"BilledCost is written as 0. Check both exports cover the same scope and days"),
+                f"no matching row in the actual-cost export ({_SAME}) that are not unused commitment: "
+                f"their BilledCost is written as 0. Check both exports cover the same scope and days"),
                 count=amortized_only, amount=Decimal(amortized_only_cost), **money))
         if no_term:
             out.append(Notice(group.label, (
