@@ -432,3 +432,20 @@ def test_any_mix_of_rows_pairs_one_to_one(tmp_path_factory):
         assert counts == {k: v for k, v in (("actual", only_a), ("amortized", only_m)) if v}
 
     check()
+
+
+def test_commitment_purchase_without_a_term_is_noticed(tmp_path, store_path):
+    """No Term value and no "n Years" in the product names: the close would assume its default term,
+    so a notice names the purchases instead of letting it pass silently."""
+    with EA[0].open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = list(reader.fieldnames), list(reader)
+    for r in rows:
+        r["Term"] = ""
+        r["ProductName"] = r["ProductName"].replace(", 1 Year", "")
+    path = _write(tmp_path / "ea-actual-cost-2025-01.csv", columns, rows)
+    purchases = [r for r in _csv(path) if _is_commitment_purchase(r)]
+    assert purchases and not any("year" in r["productname"].lower() for r in purchases)
+    report = ingest([path], CostStore(store_path))
+    (notice,) = [n for n in report.all_notices if "no term" in n.message]
+    assert notice.count == len(purchases)
