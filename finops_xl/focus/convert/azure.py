@@ -254,8 +254,8 @@ _COMMITMENT_PURCHASE = "(charge_type = 'Purchase' AND pricing_model IN ('Reserva
 
 
 def _numbered(normalized: str) -> str:
-    """Each row numbered within its identical descriptive columns, in quantity order, so rows of the
-    two exports pair one to one (the same usage has the same quantity in both)."""
+    """Each row numbered within its identical descriptive columns and quantity (the same charge has
+    the same quantity in both exports), so rows of the two exports pair one to one."""
     keys = ", ".join(q(k) for k in _KEY)
     return (f"SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY quantity NULLS FIRST, "
             f"list_cost NULLS FIRST, contracted_cost NULLS FIRST, cost) AS rn FROM ({normalized})")
