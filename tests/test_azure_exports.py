@@ -449,3 +449,17 @@ def test_commitment_purchase_without_a_term_is_noticed(tmp_path, store_path):
     report = ingest([path], CostStore(store_path))
     (notice,) = [n for n in report.all_notices if "no term" in n.message]
     assert notice.count == len(purchases)
+
+
+def test_unnamed_export_with_rows_of_both_kinds_loads_as_actual_cost(tmp_path, store_path):
+    """Commitment purchases (actual cost) and unused-reservation rows (amortized cost) in one unnamed
+    file: undecidable, so it loads as the actual-cost export with the notice."""
+    with EA[0].open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = list(reader.fieldnames), list(reader)
+    with EA[1].open(newline="") as fh:
+        rows += [r for r in csv.DictReader(fh) if r["ChargeType"] == "UnusedReservation"]
+    path = _write(tmp_path / "cost-export.csv", columns, rows)
+    report = ingest([path], CostStore(store_path))
+    assert [s.billed_cost for s in report.slices] == [sum((_cost(r) for r in _csv(path)), ZERO)]
+    assert [n.file for n in report.all_notices if "loaded as the actual-cost export" in n.message] == [str(path)]

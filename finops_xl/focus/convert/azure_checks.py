@@ -32,7 +32,7 @@ _SAME = ("same date, subscription, resource, meter, quantity, charge type, prici
 
 GUESSED = (
     "Azure cost details whose name and rows do not tell whether it is the actual-cost or the "
-    "amortized-cost export (no reservation or savings-plan rows that differ between the two): loaded "
+    "amortized-cost export (its reservation and savings-plan rows, if any, fit neither or both): loaded "
     "as the actual-cost export, what the invoice bills. If it is the amortized-cost export, put "
     "'amortized' in the file name (or 'actual' to confirm this) and load it again; the new load "
     "replaces this one")
