@@ -463,3 +463,10 @@ def test_unnamed_export_with_rows_of_both_kinds_loads_as_actual_cost(tmp_path, s
     report = ingest([path], CostStore(store_path))
     assert [s.billed_cost for s in report.slices] == [sum((_cost(r) for r in _csv(path)), ZERO)]
     assert [n.file for n in report.all_notices if "loaded as the actual-cost export" in n.message] == [str(path)]
+
+
+def test_legacy_usage_export_bills_each_subscription(store_path):
+    store = CostStore(store_path)
+    ingest(LEGACY, store)
+    expected = {(r["subscriptionguid"], "Subscription") for p in LEGACY for r in _csv(p)}
+    assert set(_store_values(store, "SELECT DISTINCT BillingAccountId, BillingAccountType FROM charges")) == expected

@@ -338,7 +338,9 @@ def focus_sql(actual_header: Header | None, actual_reader: str | None, amortized
         "InvoiceIssuerName": "'Microsoft'",
         "BillingAccountId": "coalesce(billing_profile, billing_account)",
         "BillingAccountName": "coalesce(billing_account_name, billing_profile, billing_account)",
+        # the legacy usage export bills each (pay-as-you-go) subscription on its own
         "BillingAccountType": "(CASE WHEN billing_profile IS NOT NULL THEN 'Billing Profile' "
+                              "WHEN billing_account = subscription THEN 'Subscription' "
                               "ELSE 'Billing Account' END)",
         "SubAccountId": "subscription",
         "SubAccountName": "coalesce(subscription_name, subscription)",
