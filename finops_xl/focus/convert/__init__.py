@@ -7,7 +7,6 @@ Formats (one module each):
 ``aws-cur2``        AWS CUR 2.0 (``line_item_unblended_cost``; Parquet or CSV)
 ``azure-actual``    Azure cost details, actual cost (EA or MCA column set)
 ``azure-amortized`` Azure cost details, amortized cost (EA or MCA column set)
-``azure-usage-legacy`` Azure legacy (pay-as-you-go) usage export (``PreTaxCost``, ``UsageDateTime``)
 ``gcp-billing``     Google Cloud Billing BigQuery export, standard or detailed (CSV, JSON lines,
                     Parquet)
 ==================  =====================================================================
@@ -17,6 +16,8 @@ together; :func:`convert` writes one FOCUS file per group. An Azure actual-cost 
 together with the amortized-cost export of the same month when both are given (BilledCost from the
 first, EffectiveCost from the second; they must cover the same billing accounts and months); either
 one alone converts too, with notices on what it cannot tell (see ``azure``).
+``azure-usage-legacy``, the Azure legacy (pay-as-you-go) usage export (``PreTaxCost``,
+``UsageDateTime``, ``SubscriptionGuid``), converts with the ``azure`` module too.
 """
 
 from __future__ import annotations
