@@ -17,8 +17,11 @@ Formats (one module each):
 
 :func:`native_groups` sorts input files into FOCUS files and groups of native files that convert
 together; :func:`convert` writes one FOCUS file per group. An Azure actual-cost export converts
-together with the amortized-cost export of the same month (BilledCost from the first,
-EffectiveCost from the second), so both must be given, covering the same billing accounts and months.
+together with the amortized-cost export of the same month when both are given (BilledCost from the
+first, EffectiveCost from the second; they must cover the same billing accounts and months); either
+one alone converts too, with notices on what it cannot tell (see ``azure``).
+``azure-usage-legacy``, the Azure legacy (pay-as-you-go) usage export (``PreTaxCost``,
+``UsageDateTime``, ``SubscriptionGuid``), converts with the ``azure`` module too.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import schema
-from finops_xl.focus.convert import aws, azure, gcp, oci, oci_focus
+from finops_xl.focus.convert import aws, azure, azure_pairs, gcp, oci, oci_focus
 from finops_xl.focus.convert.common import Header
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
@@ -46,6 +49,8 @@ FORMATS = {
                      "ChargeType, PricingModel, Cost or CostInBillingCurrency, SubscriptionId or "
                      "SubscriptionGuid, Date"),
     "azure-amortized": ("Azure cost details (amortized cost)", "the same columns as the actual-cost export"),
+    "azure-usage-legacy": ("Azure legacy usage export",
+                           "PreTaxCost, UsageDateTime, SubscriptionGuid, MeterCategory"),
     "gcp-billing": ("Google Cloud BigQuery billing export",
                     "billing_account_id, service.description, sku.id, usage_start_time, cost, credits"),
     "oci-cost": ("Oracle Cloud (OCI) cost report",
@@ -77,6 +82,8 @@ class NativeGroup:
       header: the columns of the first file.
       amortized: for Azure, how many of ``sources`` (from the end) are amortized-cost exports.
       amortized_header: for Azure, the columns of the first amortized-cost file.
+      guessed: for Azure, the files whose name and rows did not tell actual from amortized cost
+        (converted as actual cost; a notice says so).
     """
 
     format: str
@@ -84,6 +91,7 @@ class NativeGroup:
     header: Header
     amortized: int = 0
     amortized_header: Header | None = None
+    guessed: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -97,8 +105,8 @@ class NativeGroup:
             return _SQL[self.format].focus_sql(self.header, _reader(self.sources))
         actual = self.sources[: len(self.sources) - self.amortized]
         amortized = self.sources[len(self.sources) - self.amortized :]
-        assert self.amortized_header is not None
-        return azure.focus_sql(self.header, _reader(actual), self.amortized_header, _reader(amortized))
+        return azure.focus_sql(self.header if actual else None, _reader(actual) if actual else None,
+                               self.amortized_header, _reader(amortized) if amortized else None)
 
 
 def _reader(sources) -> str:
@@ -144,8 +152,8 @@ def native_groups(
 ) -> tuple[list[SourceFile], list[NativeGroup]]:
     """Split input files into FOCUS exports and groups of native exports.
 
-    Raises IngestError naming every file that is neither (with what was expected), and every Azure
-    export that lacks its actual-cost or amortized-cost counterpart.
+    Raises IngestError naming every file that is neither (with what was expected), and Azure
+    actual-cost and amortized-cost exports given together that cover different months.
     """
     focus: list[SourceFile] = []
     native: dict[tuple, list[tuple[SourceFile, Header]]] = {}
@@ -167,40 +175,15 @@ def native_groups(
         elif fmt is None:
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
             problems.append(Problem(s.label, f"not a known export (columns: {shown}); {EXPECTED}"))
-        elif fmt == azure.UNKNOWN:
-            problems.append(Problem(s.label, azure.UNKNOWN_KIND))
-        elif fmt.startswith("azure"):
+        elif fmt.startswith("azure") and fmt != azure.LEGACY:
             azure_files.append((s, header, fmt))
         else:
             # files of one format, file type and column set convert with one reader
             native.setdefault((fmt, s.format, header.columns), []).append((s, header))
     groups = [NativeGroup(key[0], tuple(m[0] for m in members), members[0][1])
               for key, members in native.items()]
-    # Azure: per file type and column set (EA and MCA files differ), actual + amortized together
-    by_columns: dict[tuple, list[tuple[SourceFile, Header, str]]] = {}
-    for m in azure_files:
-        by_columns.setdefault((m[0].format, m[1].columns), []).append(m)
-    for members in by_columns.values():
-        actual = [m for m in members if m[2] == "azure-actual"]
-        amortized = [m for m in members if m[2] == "azure-amortized"]
-        if not actual or not amortized:
-            have, need = ("actual", "amortized") if actual else ("amortized", "actual")
-            problems.extend(Problem(m[0].label, (
-                f"Azure {have}-cost export given without the {need}-cost export of the same "
-                f"months: FOCUS needs both (BilledCost from actual cost, EffectiveCost from "
-                f"amortized cost); give both files in one command")) for m in members)
-            continue
-        billed = azure.periods(con, actual[0][1], _reader(m[0] for m in actual))
-        amortized_periods = azure.periods(con, amortized[0][1], _reader(m[0] for m in amortized))
-        if billed != amortized_periods:
-            problems.extend(Problem(m[0].label, (
-                f"the Azure actual-cost and amortized-cost exports cover different billing accounts or "
-                f"months (actual only: {_show_periods(billed - amortized_periods)}; amortized only: "
-                f"{_show_periods(amortized_periods - billed)}); give both exports of every month")) for m in members)
-            continue
-        groups.append(NativeGroup(
-            "azure", tuple(m[0] for m in actual + amortized), actual[0][1],
-            amortized=len(amortized), amortized_header=amortized[0][1]))
+    # Azure: actual + amortized cost together where both are given, either alone otherwise
+    groups.extend(azure_pairs.azure_groups(con, azure_files, problems))
     for g in groups:  # values a converter cannot read, named before anything is converted
         check = getattr(_MODULES.get(g.format), "problems", None)
         problems.extend(check(con, g) if check is not None else [])
@@ -243,6 +226,7 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 
 #: native format → the converter module that reads it.
 _MODULES = {"aws-cur": aws, "aws-cur-athena": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure,
+            azure.ACTUAL: azure, azure.AMORTIZED: azure, azure.LEGACY: azure,
             "oci-cost": oci, "oci-focus": oci_focus}
 #: single-file formats whose module's ``focus_sql(header, reader)`` converts them.
 _SQL = {"gcp-billing": gcp, "oci-cost": oci, "oci-focus": oci_focus}
