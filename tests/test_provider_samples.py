@@ -122,9 +122,6 @@ FILES = sorted(p for p in SAMPLES.glob("*/*") if p.suffix.lower() in {".csv", ".
 NOT_YET = {
     "test_cur.csv": "rows one field short: CSV reading",
     "azure_version_2.csv": "a single Azure export is refused",
-    "azure_camelCased.csv": "Azure legacy usage export not recognised",
-    "costreport_a243c6f2-199f-4074-9a2c-40e671cf1584.csv": "Azure legacy usage export not recognised",
-    "202011_30c31bca571d9b7f3b2c8459dd8bc34a_2020-11-08:2020-11-11.csv": "Python-style credits",
 }
 
 
