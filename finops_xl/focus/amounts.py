@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from finops_xl.store.errors import Problem
+import duckdb
+
+from finops_xl.focus import locate
+from finops_xl.focus.csvfiles import needs_one_thread, serial
+from finops_xl.store.errors import IngestError, Problem
+from finops_xl.store.sources import SourceFile, sql_identifier
 
 #: A number as spreadsheets format it: optional sign or accounting parentheses, optional currency
 #: sign, thousands separators in groups of three, decimal point. Only read when a plain number fails.
@@ -57,10 +62,10 @@ def _bare(src: str) -> str:
 
 
 #: What a value's separators say about the decimal mark (SQL regexes over :func:`_bare`).
-_ONLY_COMMA = (r"^[-+]?([0-9]+,[0-9]{1,2}|[0-9]+,[0-9]{4,}|[0-9]{4,},[0-9]+|,[0-9]+"
+_ONLY_COMMA = (r"^[-+]?([0-9]+,[0-9]{1,2}|[0-9]+,[0-9]{4,}|[0-9]{4,},[0-9]+|0?,[0-9]+"
                r"|[0-9]{1,3}(\.[0-9]{3})+,[0-9]+)$")
 _GROUPS_COMMA = r"^[-+]?[0-9]{1,3}(,[0-9]{3})+$"  # 1,250: thousands, or a decimal comma
-_ONLY_POINT = (r"^[-+]?([0-9]*\.[0-9]{1,2}|[0-9]*\.[0-9]{4,}|[0-9]{4,}\.[0-9]+|\.[0-9]+"
+_ONLY_POINT = (r"^[-+]?([0-9]*\.[0-9]{1,2}|[0-9]*\.[0-9]{4,}|[0-9]{4,}\.[0-9]+|0?\.[0-9]+"
                r"|[0-9]{1,3}(,[0-9]{3})+\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _GROUPS_POINT = r"^[-+]?[0-9]{1,3}(\.[0-9]{3})+$"  # 1.250: a decimal point, or thousands
 
@@ -109,3 +114,73 @@ def decide(counts: tuple[int, int, int, int], delimiter: str) -> str:
     if not point and groups_point and delimiter == ";":
         return "ambiguous"
     return "point"
+
+
+def decimal_comma(con: duckdb.DuckDBPyConnection, source: SourceFile, columns: list[str]) -> tuple[bool, SourceFile]:
+    """(whether ``source``'s numbers use a decimal comma, the source as it must be read).
+
+    ``columns`` are the file's numeric text columns. Only CSVs not separated by commas are looked
+    at, in one pass over those columns. Raises IngestError naming the first value of the minority
+    mark if the file uses both, or a ``1.250``-like value in a ``;`` file that nothing else explains.
+    """
+    if source.format not in ("csv", "csv.gz") or source.delimiter == "," or not columns:
+        return False, source
+    names = [sql_identifier(c) for c in columns]
+    probes = ", ".join(mark_probes(names))
+    try:
+        try:
+            counts = con.sql(f"SELECT {probes} FROM {source.reader_sql()}").fetchall()[0]
+        except duckdb.Error as exc:
+            if not needs_one_thread(source, exc):
+                raise
+            source = serial(source)
+            counts = con.sql(f"SELECT {probes} FROM {source.reader_sql()}").fetchall()[0]
+    except duckdb.Error:
+        return False, source  # unreadable: validation names what is wrong with the file
+    counts = tuple(int(c or 0) for c in counts)
+    mark = decide(counts, source.delimiter)
+    if mark in ("comma", "point"):
+        return mark == "comma", source
+    only_comma, groups_comma, only_point, _ = counts
+    commas = only_comma + groups_comma
+    if mark == "ambiguous":
+        kind, message = "groups", (
+            "could be read two ways (a decimal point, or a dot between thousands), and no other "
+            "number in this file tells which; export the file with a decimal comma and no "
+            "thousands separator (1250,00), or with comma separated fields")
+    elif only_point <= commas:
+        kind, message = "point", (
+            f"uses a decimal point, but {commas:,} other numbers in this file use a decimal comma "
+            f"(e.g. 1,25): one file must use one decimal mark; export it again with one number format")
+    else:
+        kind, message = "comma", (
+            f"uses a decimal comma, but {only_point:,} other numbers in this file use a decimal point "
+            f"(e.g. 1.25): one file must use one decimal mark; export it again with one number format")
+    found = []
+    for column, name in zip(columns, names):
+        row, value = locate.first(con, source, f"CAST({name} AS VARCHAR)", conditions([name])[kind])
+        if row is not None:
+            found.append((row, column, value))
+    row, column, value = min(found)
+    raise IngestError([Problem(source.label, message, row=row, column=column, value=value)])
+
+
+def beyond_limit(con: duckdb.DuckDBPyConnection, source: SourceFile, column: str, target: str,
+                 expression: str) -> Problem:
+    """The problem of a money column whose total over the file does not fit DECIMAL(38,12), at the
+    row where the running total of magnitudes (so that every subtotal fits too) reaches the limit.
+
+    Args:
+      column: the column as the file names it.  target: as the store names it.
+      expression: SQL of its value (a decimal).
+    """
+    x = f"abs(TRY_CAST({expression} AS DOUBLE))"
+    sql = (f"SELECT __row, __value FROM (SELECT __row, __value, sum(__x) OVER (ORDER BY __row) AS __run "
+           f"FROM ({locate.numbered(source, f'CAST({sql_identifier(column)} AS VARCHAR)', x)})) "
+           f"WHERE __run >= {STORE_LIMIT} ORDER BY __row LIMIT 1")
+    row, value = locate.first_of(con, sql)
+    return Problem(source.label, (
+        f"the total of {target} reaches {STORE_LIMIT:.0e} at this row, more than the store holds "
+        f"(26 digits before the decimal point): the value is wrong (a unit, an id or a date typed "
+        f"into the cost column?); correct it and export again"),
+        row=row, column=column, value=value)

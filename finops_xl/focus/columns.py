@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import duckdb
 import pycountry
 
 from finops_xl.focus import schema
 from finops_xl.focus.schema import FocusColumn, Kind
 from finops_xl.store.errors import Problem
+from finops_xl.store.sources import SourceFile, duplicate_columns, sql_literal
 
 NUMERIC_KINDS = (Kind.MONEY, Kind.UNIT_PRICE, Kind.QUANTITY)
 TEXT_TYPES = ("VARCHAR", "JSON")
@@ -171,3 +173,29 @@ def type_problems(label: str, maps: tuple[ColumnMap, ...]) -> list[Problem]:
                 f"holds {shape} ({m.source_type}) in each row, but {col.name} takes one value per row; "
                 f"export one value per row (one row per value, or the value as text)"), column=m.source))
     return problems
+
+
+def repeated_parquet_columns(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Problem]:
+    """Columns a Parquet file names twice (the engine would rename the second ``BilledCost_1``, and
+    the first would silently win)."""
+    if source.format != "parquet":
+        return []
+    try:
+        tree = con.sql(f"SELECT name, coalesce(num_children, 0) FROM parquet_schema("
+                       f"{sql_literal(str(source.path))})").fetchall()
+    except duckdb.Error:
+        return []  # unreadable: the reader names what is wrong
+    # the schema is a tree in depth-first order: the root, then each top-level column and its children
+    names, i = [], 1
+
+    def skip(k: int) -> int:
+        children = int(tree[k][1])
+        k += 1
+        for _ in range(children):
+            k = skip(k)
+        return k
+
+    while i < len(tree):
+        names.append(tree[i][0])
+        i = skip(i)
+    return duplicate_columns(source.label, names)

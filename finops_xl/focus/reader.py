@@ -15,6 +15,11 @@ Steps, in order, for one file:
    ``Usage-Based``, an empty string where the spec means null, ``usd`` → ``USD``) and count them.
 5. **Type**: a SELECT producing the canonical columns with DECIMAL money and UTC TIMESTAMPs; columns the
    file lacks are null (the upgrade to the 1.2 canonical form); 1.3 columns and extras pass through.
+
+Before step 3 a file is refused whose columns would lose values or cannot hold them
+(``columns``: a column named twice, ``Foo`` beside ``x_Foo``, a BOOLEAN cost, a list of ids), and a
+CSV not separated by commas has its decimal mark decided (``amounts``). Reading a CSV and what
+can go wrong with it is ``csvfiles``; finding the row that holds a value is ``locate``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ import difflib
 
 import duckdb
 
-from finops_xl.focus import amounts, schema
+from finops_xl.focus import amounts, locate, schema
 from finops_xl.focus.amounts import STORE_LIMIT, number_from_text
 from finops_xl.focus.columns import (
     NUMERIC_KINDS, ColumnMap, Normalization, colliding_columns, is_float, is_text, iso_currency_codes,
-    map_columns, type_problems, value_map,
+    map_columns, repeated_parquet_columns, type_problems, value_map,
 )
 from finops_xl.focus.csvfiles import needs_one_thread, padding_notice, read_failure, serial
 from finops_xl.focus.schema import Kind
@@ -108,7 +113,7 @@ class FocusFile:
             raise IngestError([Problem(
                 source.label, f"not a FOCUS export: {exc}. {NATIVE_FORMATS_EXPECTED}")]) from None
         self.maps, self.column_normalizations = map_columns(self.header)
-        refused = (_repeated_parquet_columns(con, source) + colliding_columns(source.label, self.maps)
+        refused = (repeated_parquet_columns(con, source) + colliding_columns(source.label, self.maps)
                    + type_problems(source.label, self.maps))
         if refused:
             raise IngestError(refused)
@@ -328,7 +333,8 @@ class FocusFile:
         last_nulls = counts[-1] if tail else 0
         for m, total in zip(money, totals):
             if total is not None and total >= STORE_LIMIT:
-                found.append(self._beyond_limit(m))
+                found.append(amounts.beyond_limit(self.con, self.source, m.source, m.target,
+                                                  self.expression(m)))
         normalized = [m for (m, _), n in zip(probes, probe_counts) if n]
         failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
         for m, distinct in zip(sets, distincts):
@@ -354,110 +360,16 @@ class FocusFile:
                                  value=value, count=n))
         return found
 
-    def _beyond_limit(self, m: ColumnMap) -> Problem:
-        """The problem of a money column whose total over the file does not fit DECIMAL(38,12):
-        the row where the running total (of magnitudes, so that every subtotal fits too) passes it."""
-        x = f"abs(TRY_CAST({self.expression(m)} AS DOUBLE))"
-        check = _Check(m.source, "", f"CAST({_q(m.source)} AS VARCHAR)", "")
-        sql = (f"SELECT __row, __value FROM (SELECT __row, __value, sum(__x) OVER (ORDER BY __row) AS __run "
-               f"FROM ({self._numbered(check.value, x)})) WHERE __run >= {STORE_LIMIT} ORDER BY __row LIMIT 1")
-        row, value = self._first(sql)
-        return Problem(self.source.label, (
-            f"the total of {m.target} reaches {STORE_LIMIT:.0e} at this row, more than the store holds "
-            f"(26 digits before the decimal point): the value is wrong (a unit, an id or a date typed "
-            f"into the cost column?); correct it and export again"),
-            row=row, column=m.source, value=value)
-
-    def _numbered(self, value: str, condition: str) -> str:
-        """SELECT of (data row number, ``value``, ``condition``) over the file, in file order.
-        With a CSV, run it through ``_first`` (one thread, so rows are numbered in file order)."""
-        if self.source.format == "parquet":
-            reader = f"read_parquet({sql_literal(str(self.source.path))}, file_row_number=true)"
-            return f"SELECT file_row_number + 1 AS __row, {value} AS __value, {condition} AS __x FROM {reader}"
-        return (f"SELECT row_number() OVER () AS __row, {value} AS __value, {condition} AS __x "
-                f"FROM {self.source.reader_sql()}")
-
-    def _first(self, sql: str) -> tuple[int | None, str | None]:
-        self.con.execute("SET threads = 1")
-        try:
-            row = next(iter(self.con.sql(sql).fetchall()), None)
-        finally:
-            self.con.execute("RESET threads")
-        if row is None:
-            return None, None
-        return int(row[0]), (None if row[1] is None else str(row[1]))
-
     def _decimal_comma(self) -> bool:
-        """Whether this file's numbers use a decimal comma (see ``amounts``); raises IngestError
-        naming a value if they do not agree on one mark. Only files not separated by commas are
-        looked at (one pass over their number columns)."""
-        if self.source.format not in ("csv", "csv.gz") or self.source.delimiter == ",":
-            return False
-        numeric = [m for m in self.maps if m.focus is not None and m.focus.kind in NUMERIC_KINDS
+        """Whether this file's numbers use a decimal comma (``amounts.decimal_comma``)."""
+        numeric = [m.source for m in self.maps if m.focus is not None and m.focus.kind in NUMERIC_KINDS
                    and is_text(m.source_type)]
-        if not numeric:
-            return False
-        names = [_q(m.source) for m in numeric]
-        probes = ", ".join(amounts.mark_probes(names))
-        try:
-            try:
-                counts = self.con.sql(f"SELECT {probes} FROM {self.source.reader_sql()}").fetchall()[0]
-            except duckdb.Error as exc:
-                if not needs_one_thread(self.source, exc):
-                    raise
-                self.source = serial(self.source)
-                counts = self.con.sql(f"SELECT {probes} FROM {self.source.reader_sql()}").fetchall()[0]
-        except duckdb.Error:
-            return False  # unreadable: validation names what is wrong with the file
-        mark = amounts.decide(tuple(int(c or 0) for c in counts), self.source.delimiter)
-        if mark in ("comma", "point"):
-            return mark == "comma"
-        only_comma, groups_comma, only_point, _ = counts
-        commas = only_comma + groups_comma
-        if mark == "ambiguous":
-            kind, message = "groups", (
-                "could be read two ways (a decimal point, or a dot between thousands), and no other "
-                "number in this file tells which; export the file with a decimal comma and no "
-                "thousands separator (1250,00), or with comma separated fields")
-        elif only_point <= commas:
-            kind, message = "point", (
-                f"uses a decimal point, but {commas:,} other numbers in this file use a decimal comma "
-                f"(e.g. 1,25): one file must use one decimal mark; export it again with one number format")
-        else:
-            kind, message = "comma", (
-                f"uses a decimal comma, but {only_point:,} other numbers in this file use a decimal point "
-                f"(e.g. 1.25): one file must use one decimal mark; export it again with one number format")
-        found = []
-        for m in numeric:
-            cond = amounts.conditions([_q(m.source)])[kind]
-            row, value = self._first(
-                f"SELECT __row, __value FROM ({self._numbered(f'CAST({_q(m.source)} AS VARCHAR)', cond)}) "
-                f"WHERE __x ORDER BY __row LIMIT 1")
-            if row is not None:
-                found.append((row, m.source, value))
-        row, column, value = min(found)
-        raise IngestError([Problem(self.source.label, message, row=row, column=column, value=value)])
+        comma, self.source = amounts.decimal_comma(self.con, self.source, numeric)
+        return comma
 
     def _locate(self, check: _Check) -> tuple[int | None, str | None]:
         """First row (1-based, header excluded) failing ``check``, and its value."""
-        if self.source.format == "parquet":
-            reader = f"read_parquet({sql_literal(str(self.source.path))}, file_row_number=true)"
-            sql = (f"SELECT file_row_number + 1, {check.value} FROM {reader} "
-                   f"WHERE {check.condition} ORDER BY file_row_number LIMIT 1")
-            row = next(iter(self.con.sql(sql).fetchall()), None)
-        else:
-            # one thread reads the CSV in file order, so row_number() is the data row number
-            self.con.execute("SET threads = 1")
-            try:
-                sql = (f"SELECT __row, __value FROM (SELECT row_number() OVER () AS __row, "
-                       f"{check.value} AS __value, {check.condition} AS __bad "
-                       f"FROM {self.source.reader_sql()}) WHERE __bad ORDER BY __row LIMIT 1")
-                row = next(iter(self.con.sql(sql).fetchall()), None)
-            finally:
-                self.con.execute("RESET threads")
-        if row is None:
-            return None, None
-        return int(row[0]), (None if row[1] is None else str(row[1]))
+        return locate.first(self.con, self.source, check.value, check.condition)
 
     # ---- normalization ---------------------------------------------------------------------------
 
@@ -613,32 +525,3 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
 #: (month/day or day/month?), is refused rather than guessed.
 _ISO_8601 = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
              r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
-
-
-
-def _repeated_parquet_columns(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[Problem]:
-    """Columns a Parquet file names twice (the engine would rename the second ``BilledCost_1``, and
-    the first would silently win)."""
-    if source.format != "parquet":
-        return []
-    from finops_xl.store.sources import duplicate_columns
-
-    try:
-        tree = con.sql(f"SELECT name, coalesce(num_children, 0) FROM parquet_schema("
-                       f"{sql_literal(str(source.path))})").fetchall()
-    except duckdb.Error:
-        return []  # unreadable: the reader names what is wrong
-    # the schema is a tree in depth-first order: the root, then each top-level column and its children
-    names, i = [], 1
-
-    def skip(k: int) -> int:
-        children = int(tree[k][1])
-        k += 1
-        for _ in range(children):
-            k = skip(k)
-        return k
-
-    while i < len(tree):
-        names.append(tree[i][0])
-        i = skip(i)
-    return duplicate_columns(source.label, names)
