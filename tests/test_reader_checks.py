@@ -322,3 +322,13 @@ def test_a_native_export_with_short_rows_and_line_breaks_in_quoted_values_reads(
     path = _write(tmp_path / "cur.csv", header, rows)
     report = ingest([path], tmp_path / "s.duckdb")
     assert report.rows == len(rows)
+
+
+def test_two_files_whose_total_is_beyond_the_store_precision_are_refused(sample_csv, tmp_path, capsys):
+    header, rows = _sample_rows(sample_csv, 10)
+    b = header.index("BilledCost")
+    huge = "60000000000000000000000000"
+    first, second = [list(r) for r in rows[:5]], [list(r) for r in rows[5:]]
+    first[0][b] = second[1][b] = huge
+    paths = [_write(tmp_path / "a.csv", header, first), _write(tmp_path / "b.csv", header, second)]
+    _refused_by_both(paths, tmp_path, capsys, "b.csv", "row 2", "column BilledCost", huge)

@@ -166,21 +166,23 @@ def decimal_comma(con: duckdb.DuckDBPyConnection, source: SourceFile, columns: l
 
 
 def beyond_limit(con: duckdb.DuckDBPyConnection, source: SourceFile, column: str, target: str,
-                 expression: str) -> Problem:
+                 expression: str, offset: float = 0.0) -> Problem:
     """The problem of a money column whose total over the file does not fit DECIMAL(38,12), at the
     row where the running total of magnitudes (so that every subtotal fits too) reaches the limit.
 
     Args:
       column: the column as the file names it.  target: as the store names it.
       expression: SQL of its value (a decimal).
+      offset: the total of the files of the same load read before this one.
     """
     x = f"abs(TRY_CAST({expression} AS DOUBLE))"
     sql = (f"SELECT __row, __value FROM (SELECT __row, __value, sum(__x) OVER (ORDER BY __row) AS __run "
            f"FROM ({locate.numbered(source, f'CAST({sql_identifier(column)} AS VARCHAR)', x)})) "
-           f"WHERE __run >= {STORE_LIMIT} ORDER BY __row LIMIT 1")
+           f"WHERE __run + {offset!r} >= {STORE_LIMIT} ORDER BY __row LIMIT 1")
     row, value = locate.first_of(con, sql)
+    together = " (with the files before it in this load)" if offset else ""
     return Problem(source.label, (
-        f"the total of {target} reaches {STORE_LIMIT:.0e} at this row, more than the store holds "
+        f"the total of {target}{together} reaches {STORE_LIMIT:.0e} at this row, more than the store holds "
         f"(26 digits before the decimal point): the value is wrong (a unit, an id or a date typed "
         f"into the cost column?); correct it and export again"),
         row=row, column=column, value=value)

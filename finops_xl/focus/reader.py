@@ -124,6 +124,7 @@ class FocusFile:
         self._normalized_columns: tuple[ColumnMap, ...] = ()
         self._verified = False  # True once problems() found none: clean columns pass through
         self.notices: tuple[Notice, ...] = ()  # what reading the file did (e.g. short rows padded)
+        self.money_totals: dict[str, float] = {}  # store column → Σ |amount|, known after problems()
 
     # ---- mapping ---------------------------------------------------------------------------------
 
@@ -331,6 +332,7 @@ class FocusFile:
         distincts = counts[start : start + len(sets)]
         totals = counts[start + len(sets) : start + len(sets) + len(money)]
         last_nulls = counts[-1] if tail else 0
+        self.money_totals = {m.target: float(t or 0) for m, t in zip(money, totals)}
         for m, total in zip(money, totals):
             if total is not None and total >= STORE_LIMIT:
                 found.append(amounts.beyond_limit(self.con, self.source, m.source, m.target,
@@ -517,7 +519,26 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
         by_path = {r[0]: tuple(r[1:]) for r in rows}
         for i in members:
             results[i] = files[i]._absorb(by_path.get(str(files[i].source.path)))
+    _beyond_limit_together(files, results)
     return [results[i] for i in range(len(files))]
+
+
+def _beyond_limit_together(files: list[FocusFile], results: dict[int, list[Problem]]) -> None:
+    """Files that each fit the store's DECIMAL(38,12) may not together (one load sums them per slice):
+    the file, row and value where the running total of a money column passes the limit."""
+    if any(results[i] for i in range(len(files))):
+        return
+    running: dict[str, float] = {}
+    for i, f in enumerate(files):
+        for target, total in f.money_totals.items():
+            before = running.get(target, 0.0)
+            running[target] = before + total
+            if running[target] >= STORE_LIMIT:
+                m = f._map_for(target)
+                assert m is not None
+                results[i].append(amounts.beyond_limit(f.con, f.source, m.source, target, f.expression(m),
+                                                       offset=before))
+                return
 
 
 #: ISO 8601 date-time as FOCUS writes it (``2024-09-01T00:00:00Z``), also with a space for ``T``,
