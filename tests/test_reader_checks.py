@@ -332,3 +332,18 @@ def test_two_files_whose_total_is_beyond_the_store_precision_are_refused(sample_
     first[0][b] = second[1][b] = huge
     paths = [_write(tmp_path / "a.csv", header, first), _write(tmp_path / "b.csv", header, second)]
     _refused_by_both(paths, tmp_path, capsys, "b.csv", "row 2", "column BilledCost", huge)
+
+
+@pytest.mark.parametrize("delimiter, value", [("\t", "1,250"), ("\t", "1.250"), (";", "1.250")])
+def test_a_value_that_reads_two_ways_is_refused(delimiter, value, sample_csv, tmp_path, capsys):
+    """Nothing else in the file tells the decimal mark: 1.25 or 1250?"""
+    header, rows = _sample_rows(sample_csv, 20)
+    cols = [header.index(c) for c in _NUMERIC if c in header]
+    for r in rows:
+        for i in cols:
+            if r[i] not in ("", "NULL"):
+                r[i] = str(int(D(r[i])))  # whole numbers: no decimal mark at all
+    rows[11][header.index("BilledCost")] = value
+    path = _write(tmp_path / "twoways.csv", header, rows, delimiter=delimiter)
+    _refused_by_both(path, tmp_path, capsys, "twoways.csv", "row 12", "column BilledCost", repr(value),
+                     "two ways")

@@ -4,11 +4,11 @@ largest total the store can hold.
 **Decimal mark, per file.** A European spreadsheet saves CSV with ``;`` between fields and a decimal
 comma (``1,25`` is one and a quarter, ``1.250,50`` is twelve hundred and fifty and a half). Read as
 a US number, ``1,250`` would be 1250: a thousand times too much. So a file that is not
-comma-separated has its numbers looked at first (:func:`decimal_mark`): a value only a decimal
+comma-separated has its numbers looked at first (:func:`decimal_comma`): a value only a decimal
 comma explains (``1,25``, ``0,5``, ``1.234,50``) makes the comma the file's decimal mark, as does a
 ``1,250`` in a ``;`` file (the European Excel export); a value only a decimal point explains
-(``1.25``, ``1,234.50``) makes it the point. A file with both kinds, or a ``;`` file whose only
-separators are groups of three after a point (``1.250``: 1.25 or 1250?), is refused naming the
+(``1.25``, ``1,234.50``) makes it the point. A file with both kinds, or one whose only separators
+are groups of three digits that read two ways (``1.250``: 1.25 or 1250?), is refused naming the
 value. A comma-separated file keeps the decimal point: its commas separate fields.
 """
 
@@ -98,12 +98,13 @@ def conditions(sources: list[str]) -> dict[str, str]:
     def any_of(pattern: str) -> str:
         return " OR ".join(f"regexp_full_match({_bare(s)}, '{pattern}')" for s in sources)
     return {"comma": f"({any_of(_ONLY_COMMA)}) OR ({any_of(_GROUPS_COMMA)})",
-            "point": any_of(_ONLY_POINT), "groups": any_of(_GROUPS_POINT)}
+            "point": any_of(_ONLY_POINT), "groups": f"({any_of(_GROUPS_POINT)}) OR ({any_of(_GROUPS_COMMA)})"}
 
 
 def decide(counts: tuple[int, int, int, int], delimiter: str) -> str:
-    """``comma``, ``point``, ``mixed`` (both marks) or ``ambiguous`` (only ``1.250``-like values
-    in a ``;`` file), from :func:`mark_probes`' counts."""
+    """``comma``, ``point``, ``mixed`` (both marks) or ``ambiguous`` (only values that read two
+    ways: ``1.250`` in a ``;`` file, ``1.250`` or ``1,250`` in a tab or bar separated one), from
+    :func:`mark_probes`' counts."""
     only_comma, groups_comma, only_point, groups_point = counts
     comma = only_comma > 0 or (groups_comma > 0 and delimiter == ";")
     point = only_point > 0
@@ -111,7 +112,9 @@ def decide(counts: tuple[int, int, int, int], delimiter: str) -> str:
         return "mixed"
     if comma:
         return "comma"
-    if not point and groups_point and delimiter == ";":
+    if point:
+        return "point"
+    if groups_point or (groups_comma and delimiter != ";"):
         return "ambiguous"
     return "point"
 
@@ -145,9 +148,9 @@ def decimal_comma(con: duckdb.DuckDBPyConnection, source: SourceFile, columns: l
     commas = only_comma + groups_comma
     if mark == "ambiguous":
         kind, message = "groups", (
-            "could be read two ways (a decimal point, or a dot between thousands), and no other "
-            "number in this file tells which; export the file with a decimal comma and no "
-            "thousands separator (1250,00), or with comma separated fields")
+            "could be read two ways (1.250 and 1,250 are 1.25 with one decimal mark, 1250 with the "
+            "other), and no other number in this file tells which mark it uses; export the file "
+            "without thousands separators (1250,00 or 1250.00)")
     elif only_point <= commas:
         kind, message = "point", (
             f"uses a decimal point, but {commas:,} other numbers in this file use a decimal comma "
