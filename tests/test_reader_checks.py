@@ -295,11 +295,15 @@ def test_a_repeated_parquet_column_is_refused(sample_csv, tmp_path, capsys):
     _refused_by_both(path, tmp_path, capsys, "twice.parquet", "'BilledCost'", "2 times")
 
 
-def test_refusals_keep_the_store_unchanged(sample_csv, tmp_path):
+def test_a_refused_file_leaves_the_store_as_it_was(sample_csv, tmp_path):
     header, rows = _sample_rows(sample_csv, 20)
+    good = _write(tmp_path / "good.csv", header, rows)
+    ingest([good], tmp_path / "s.duckdb")
     path = _write(tmp_path / "twin.csv", header + ["Foo", "x_Foo"], [r + ["a", "b"] for r in rows])
-    with pytest.raises(IngestError):
+    with pytest.raises(IngestError) as err:
         ingest([path], tmp_path / "s.duckdb")
+    assert all(p.file == str(path) for p in err.value.problems)
+    assert store_totals(tmp_path / "s.duckdb") == csv_totals(good)
 
 
 def test_short_rows_in_a_file_with_line_breaks_inside_quoted_values(sample_csv, tmp_path, capsys):
