@@ -70,8 +70,6 @@ _OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class _Check:
     column: str  # the file's column name (or names, for a pair)
