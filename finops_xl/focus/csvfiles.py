@@ -103,42 +103,46 @@ def _is_csv(source: SourceFile) -> bool:
     return source.format in ("csv", "csv.gz")
 
 
-def padded_rows(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[int, int | None]:
+def padded_rows(con: duckdb.DuckDBPyConnection, source: SourceFile, nulls: int | None = None) -> tuple[int, int | None]:
     """(how many rows of a CSV lack trailing fields, the data row of the first one).
 
     The reader pads such rows with null. To tell a missing field from an empty one the file is
     read once more with no null string: then only a missing field is null. That pass runs only if
-    the last column holds a null at all.
+    the last column holds a null at all (``nulls``: how many, when the caller counted them).
     """
     if not _is_csv(source) or not source.columns:
         return 0, None
     last = sql_identifier(source.columns[-1])
-    try:
-        nulls = con.sql(f"SELECT count_if({last} IS NULL) FROM {source.reader_sql()}").fetchall()[0][0]
-    except duckdb.Error as exc:
-        if not needs_one_thread(source, exc):
-            raise
-        source = serial(source)
-        nulls = con.sql(f"SELECT count_if({last} IS NULL) FROM {source.reader_sql()}").fetchall()[0][0]
+    if nulls is None:
+        try:
+            nulls = con.sql(f"SELECT count_if({last} IS NULL) FROM {source.reader_sql()}").fetchall()[0][0]
+        except duckdb.Error as exc:
+            if not needs_one_thread(source, exc):
+                raise
+            source = serial(source)
+            nulls = con.sql(f"SELECT count_if({last} IS NULL) FROM {source.reader_sql()}").fetchall()[0][0]
     if not nulls:
+        return 0, None
+    reader = reader_sql([source], keep_empty=True)
+    n = int(con.sql(f"SELECT count_if({last} IS NULL) FROM {reader}").fetchall()[0][0])
+    if not n:
         return 0, None
     con.execute("SET threads = 1")  # rows in file order, so row_number() is the data row
     try:
-        n, first = con.sql(
-            f"SELECT count_if({last} IS NULL), min(__row) FILTER (WHERE {last} IS NULL) FROM "
-            f"(SELECT {last}, row_number() OVER () AS __row FROM {reader_sql([source], keep_empty=True)})"
-        ).fetchall()[0]
+        first = con.sql(f"SELECT __row FROM (SELECT {last}, row_number() OVER () AS __row FROM {reader}) "
+                        f"WHERE {last} IS NULL LIMIT 1").fetchall()[0][0]
     finally:
         con.execute("RESET threads")
-    return int(n), (int(first) if first is not None else None)
+    return n, int(first)
 
 
-def padding_notice(con: duckdb.DuckDBPyConnection, source: SourceFile, label: str | None = None) -> list[Notice]:
-    """A notice if rows of ``source`` have fewer fields than its header (read with nulls)."""
-    n, first = padded_rows(con, source)
+def padding_notice(con: duckdb.DuckDBPyConnection, source: SourceFile, nulls: int | None = None) -> list[Notice]:
+    """A notice if rows of ``source`` have fewer fields than its header (read with nulls); ``nulls``
+    as for :func:`padded_rows`."""
+    n, first = padded_rows(con, source, nulls)
     if not n:
         return []
-    return [Notice(label or source.label, (
+    return [Notice(source.label, (
         f"{n:,} rows have fewer fields than the header's {len(source.columns)} columns (the first is "
         f"shown); their missing trailing fields were read as empty, as a spreadsheet reads them"),
         row=first, count=1)]

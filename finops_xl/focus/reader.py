@@ -346,7 +346,7 @@ class FocusFile:
         self._normalized_columns = tuple(normalized)
         self._verified = not failing and not found
         if self._verified and last_nulls:
-            self.notices = tuple(padding_notice(self.con, self.source))
+            self.notices = tuple(padding_notice(self.con, self.source, int(last_nulls)))
         for check, n in failing:
             row, value = self._locate(check)
             if n is None:
