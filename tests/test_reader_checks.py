@@ -351,3 +351,19 @@ def test_a_value_that_reads_two_ways_is_refused(delimiter, value, sample_csv, tm
     path = _write(tmp_path / "twoways.csv", header, rows, delimiter=delimiter)
     _refused_by_both(path, tmp_path, capsys, "twoways.csv", "row 12", "column BilledCost", repr(value),
                      "two ways")
+
+
+def test_columns_differing_only_in_letter_case_are_both_kept(tmp_path):
+    """AWS tag keys are case-sensitive: resourceTags/user:Name and resourceTags/user:name may both
+    be columns of one CUR. Neither is refused, neither is lost."""
+    header, rows = _cur_rows()
+    rows = [r + [""] for r in rows]
+    header = header + ["resourceTags/user:Name", "resourceTags/user:name"]
+    rows = [r + ["upper", "lower"] for r in rows]
+    path = _write(tmp_path / "tags.csv", header, rows)
+    assert ingest([path], tmp_path / "s.duckdb").rows == len(rows)
+    from finops_xl.store.store import CostStore
+
+    with CostStore(tmp_path / "s.duckdb").reader() as con:
+        tags = con.execute("SELECT DISTINCT CAST(Tags AS VARCHAR) FROM charges").fetchall()
+    assert any("upper" in (t or "") and "lower" in (t or "") for (t,) in tags), tags

@@ -289,8 +289,9 @@ def _header(label: str, fh, delimiter: str) -> tuple[str, ...]:
     """The column names of a CSV header, read with the file's dialect.
 
     An empty name becomes ``column<N>`` (N its 0-based position). Raises IngestError if two columns
-    share a name (also when the names differ only in letter case, which a SQL engine cannot tell
-    apart): one column's values would be lost.
+    share a name: one column's values would be lost. Names that differ only in letter case (AWS tag
+    columns ``resourceTags/user:Name`` and ``resourceTags/user:name``), which a SQL engine cannot
+    tell apart, are both kept: the later one gets a ``_1`` (``_2``, …) suffix, as the engine names it.
     """
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
     names = next(csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False), [])
@@ -298,14 +299,23 @@ def _header(label: str, fh, delimiter: str) -> tuple[str, ...]:
     problems = duplicate_columns(label, names)
     if problems:
         raise IngestError(problems)
-    return tuple(names)
+    taken: set[str] = set()
+    unique = []
+    for n in names:
+        name, k = n, 0
+        while name.lower() in taken:
+            k += 1
+            name = f"{n}_{k}"
+        taken.add(name.lower())
+        unique.append(name)
+    return tuple(unique)
 
 
 def duplicate_columns(label: str, names: list[str]) -> list[Problem]:
-    """A problem for every column name a file's header repeats (ignoring letter case)."""
+    """A problem for every column name a file's header repeats."""
     seen: dict[str, list[int]] = {}
     for i, n in enumerate(names):
-        seen.setdefault(n.lower(), []).append(i)
+        seen.setdefault(n, []).append(i)
     problems = []
     for positions in seen.values():
         if len(positions) > 1:
