@@ -367,3 +367,12 @@ def test_columns_differing_only_in_letter_case_are_both_kept(tmp_path):
     with CostStore(tmp_path / "s.duckdb").reader() as con:
         tags = con.execute("SELECT DISTINCT CAST(Tags AS VARCHAR) FROM charges").fetchall()
     assert any("upper" in (t or "") and "lower" in (t or "") for (t,) in tags), tags
+
+
+def test_an_azure_export_with_a_row_too_long_names_its_line(tmp_path, capsys):
+    source = SAMPLES / "azure-ea-actual" / "azure_version_2.csv"
+    with source.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    rows[2] = rows[2] + ["surplus"]
+    path = _write(tmp_path / "azure.csv", rows[0], rows[1:])
+    _refused_by_both(path, tmp_path, capsys, "azure.csv", "line 3", f"{len(rows[0]) + 1} fields")

@@ -186,6 +186,24 @@ def one_thread_where_needed(con: duckdb.DuckDBPyConnection, sources) -> tuple[So
     return tuple(out) if changed else None
 
 
+def reading(con: duckdb.DuckDBPyConnection, source: SourceFile, fn):
+    """``(fn(source), the source as it must be read)``: run a query over a file's rows; a file the
+    parallel reader cannot pad is read again by one thread, and a file that cannot be read raises
+    IngestError naming its line and why, never the engine's error."""
+    try:
+        return fn(source), source
+    except duckdb.Error as exc:
+        if _is_csv(source) and needs_one_thread(source, exc):
+            source = serial(source)
+            try:
+                return fn(source), source
+            except duckdb.Error as again:
+                exc = again
+        if not _is_csv(source):
+            raise
+        raise IngestError(read_problems(con, [source]) or [Problem(source.label, read_failure(source, exc))]) from None
+
+
 def check_readable(con: duckdb.DuckDBPyConnection, sources) -> None:
     """Raise IngestError naming every CSV among ``sources`` that cannot be read (see read_problems)."""
     problems = read_problems(con, sources)

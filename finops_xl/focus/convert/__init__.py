@@ -144,7 +144,11 @@ def native_groups(
                 focus.append(s)  # the FOCUS reader names what is wrong with the file
             continue
         names = [n for n, _ in header.columns]
-        fmt = detect(con, s, header)
+        try:
+            fmt, s = csvfiles.reading(con, s, lambda src, h=header: detect(con, src, h))
+        except IngestError as exc:
+            problems.extend(exc.problems)
+            continue
         if fmt is None and s.format != "jsonl":
             focus.append(s)  # FOCUS, or refused by the FOCUS reader with what was expected
         elif fmt is None:
