@@ -78,11 +78,20 @@ def _shown(delimiter: str) -> str:
         delimiter, repr(delimiter))
 
 
+#: Reader options the engine's messages advise, which a user cannot set.
+_OPTIONS = ("strict_mode", "null_padding", "ignore_errors", "all_varchar", "auto_detect", "store_rejects",
+            "max_line_size", "parallel", "sample_size", "allow_quoted_nulls", "nullstr", "delim", "quote",
+            "escape", "header", "columns", "compression", "new_line", "skip", "comment", "encoding",
+            "rejects_table", "rejects_scan", "union_by_name", "filename")
+
+
 def _first_sentence(text: str) -> str:
     """The engine's message without its error class, its advice on options, or its settings dump."""
     text = text.split("Possible fixes:")[0].split("Possible Solution")[0]
     text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text.strip())
-    text = re.sub(r"\b\w+=\w+\b|\b[a-z]+(_[a-z]+)+\b", "", text)  # option names and settings
+    text = re.sub(r"\(?\b(" + "|".join(_OPTIONS) + r")\b(\s*=\s*\w+)?\)?", "", text)  # the engine's options
+    text = re.sub(r"__finops_xl\w*", "", text)  # the reader's own columns
+    text = _LINE.sub("", text)  # the line is named by the caller
     text = re.sub(r'"[^"]*/[^"]*"', "the file", text)  # the absolute path
     text = " ".join(text.split())
     return text[:200].rstrip(" .") or "the file is not valid CSV"
