@@ -376,3 +376,12 @@ def test_an_azure_export_with_a_row_too_long_names_its_line(tmp_path, capsys):
     rows[2] = rows[2] + ["surplus"]
     path = _write(tmp_path / "azure.csv", rows[0], rows[1:])
     _refused_by_both(path, tmp_path, capsys, "azure.csv", "line 3", f"{len(rows[0]) + 1} fields")
+
+
+def test_bytes_that_are_not_utf8_name_their_line(sample_csv, tmp_path, capsys):
+    header, rows = _sample_rows(sample_csv, 200)
+    rows[150][header.index("ChargeDescription")] = "caf\N{LATIN SMALL LETTER E WITH ACUTE}"
+    path = _write(tmp_path / "latin1.csv", header, rows)
+    path.write_bytes(path.read_bytes().replace("é".encode(), "é".encode("latin-1")))
+    assert len(path.read_bytes().split(b"\xe9")[0]) > 4096, "beyond the part the format check reads"
+    _refused_by_both(path, tmp_path, capsys, "latin1.csv", "line 152", "UTF-8")
