@@ -215,7 +215,12 @@ def _large(header, rows):
     return out
 
 
-@pytest.mark.parametrize("fmt", [_comma, _grouped], ids=["decimal comma", "dot thousands"])
+def _euro(value: Decimal) -> str:
+    """1234.5 → 1.234,5 € (as a spreadsheet formatted as currency saves it)."""
+    return _grouped(value) + " €"
+
+
+@pytest.mark.parametrize("fmt", [_comma, _grouped, _euro], ids=["decimal comma", "dot thousands", "euro sign"])
 def test_a_semicolon_file_with_decimal_commas_loads_at_its_value(fmt, sample_csv, tmp_path, capsys):
     header, rows = _sample_rows(sample_csv)
     rows = _large(header, rows)

@@ -24,11 +24,12 @@ from finops_xl.store.errors import IngestError, Problem
 from finops_xl.store.sources import SourceFile, sql_identifier
 
 #: A number as spreadsheets format it: optional sign or accounting parentheses, optional currency
-#: sign, thousands separators in groups of three, decimal point. Only read when a plain number fails.
-_FORMATTED_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\)?$"
+#: sign before or after it (``$12.50``, ``12.50 €``), thousands separators in groups of three, decimal
+#: point. Only read when a plain number fails.
+_FORMATTED_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?( ?[$€£¥])?\)?$"
 
 #: The same with a decimal comma and dots (or nothing) between groups of three: ``1.234,50``.
-_COMMA_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?\)?$"
+_COMMA_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?( ?[$€£¥])?\)?$"
 
 #: The largest magnitude a DECIMAL(38,12) holds (26 digits before the point).
 STORE_LIMIT = 10**26
@@ -44,14 +45,14 @@ def number_from_text(src: str, sql_type: str, decimal_comma: bool = False) -> st
         plain = f"CASE WHEN NOT contains({t}, '.') THEN TRY_CAST(NULLIF({t}, '') AS {sql_type}) END"
         formatted = (
             f"CASE WHEN regexp_full_match({t}, '{_COMMA_NUMBER}') AND {parens} "
-            f"THEN TRY_CAST(replace(regexp_replace({t}, '[$€£¥.()]', '', 'g'), ',', '.') AS {sql_type}) "
+            f"THEN TRY_CAST(replace(regexp_replace({t}, '[$€£¥.() ]', '', 'g'), ',', '.') AS {sql_type}) "
             f"* {sign} END"
         )
         return f"coalesce({plain}, {formatted})"
     plain = f"TRY_CAST(NULLIF({t}, '') AS {sql_type})"
     formatted = (
         f"CASE WHEN regexp_full_match({t}, '{_FORMATTED_NUMBER}') AND {parens} "
-        f"THEN TRY_CAST(regexp_replace({t}, '[$€£¥,()]', '', 'g') AS {sql_type}) * {sign} END"
+        f"THEN TRY_CAST(regexp_replace({t}, '[$€£¥,() ]', '', 'g') AS {sql_type}) * {sign} END"
     )
     return f"coalesce({plain}, {formatted})"
 
