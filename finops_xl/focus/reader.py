@@ -15,20 +15,29 @@ Steps, in order, for one file:
    ``Usage-Based``, an empty string where the spec means null, ``usd`` → ``USD``) and count them.
 5. **Type**: a SELECT producing the canonical columns with DECIMAL money and UTC TIMESTAMPs; columns the
    file lacks are null (the upgrade to the 1.2 canonical form); 1.3 columns and extras pass through.
+
+Before step 3 a file is refused whose columns would lose values or cannot hold them
+(``columns``: a column named twice, ``Foo`` beside ``x_Foo``, a BOOLEAN cost, a list of ids), and a
+CSV not separated by commas has its decimal mark decided (``amounts``). Reading a CSV and what
+can go wrong with it is ``csvfiles``; finding the row that holds a value is ``locate``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 
 import duckdb
-import pycountry
 
-from finops_xl.focus import schema
-from finops_xl.focus.schema import FocusColumn, Kind
-from finops_xl.store.errors import IngestError, Problem
+from finops_xl.focus import amounts, locate, schema
+from finops_xl.focus.amounts import STORE_LIMIT, number_from_text
+from finops_xl.focus.columns import (
+    NUMERIC_KINDS, ColumnMap, Normalization, colliding_columns, is_float, is_text, iso_currency_codes,
+    map_columns, repeated_parquet_columns, type_problems, value_map,
+)
+from finops_xl.focus.csvfiles import needs_one_thread, padding_notice, read_failure, serial
+from finops_xl.focus.schema import Kind
+from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_literal
 
 #: Columns that must hold a value on every row for the store to key, date and total it
@@ -60,51 +69,6 @@ _OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 #: Pairs whose end must not be before their start.
 PERIODS = (("ChargePeriodStart", "ChargePeriodEnd"), ("BillingPeriodStart", "BillingPeriodEnd"))
 
-_NUMERIC_KINDS = (Kind.MONEY, Kind.UNIT_PRICE, Kind.QUANTITY)
-_TEXT_TYPES = ("VARCHAR", "JSON")
-
-
-@functools.cache
-def iso_currency_codes() -> frozenset[str]:
-    """Active ISO 4217 alphabetic codes (from pycountry's copy of the ISO 4217 tables)."""
-    return frozenset(c.alpha_3 for c in pycountry.currencies)
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnMap:
-    """How one column of the file becomes one column of the store.
-
-    Attributes:
-      source: the column's name in the file.
-      target: its name in the store (canonical FOCUS spelling, or ``x_``-prefixed extra).
-      source_type: the DuckDB type it is read as (VARCHAR for every CSV column).
-      focus: the FOCUS column definition, or None for an extra column.
-    """
-
-    source: str
-    target: str
-    source_type: str
-    focus: FocusColumn | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Normalization:
-    """A deviation from the spec that was repaired rather than rejected.
-
-    Attributes:
-      column: the store column concerned.
-      original: the value (or column name) as it arrived; None for a null.
-      normalized: what it became.
-      rows: how many rows it concerned.
-      note: what kind of repair it was.
-    """
-
-    column: str
-    original: str | None
-    normalized: str | None
-    rows: int
-    note: str
-
 
 @dataclasses.dataclass(frozen=True)
 class _Check:
@@ -117,22 +81,6 @@ class _Check:
 
 def _q(name: str) -> str:
     return sql_identifier(name)
-
-
-def _is_text(source_type: str) -> bool:
-    return source_type.upper() in _TEXT_TYPES or source_type.upper().startswith("VARCHAR")
-
-
-def _is_numeric(source_type: str) -> bool:
-    t = source_type.upper()
-    return t.startswith(("DECIMAL", "NUMERIC")) or t in {
-        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-        "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL",
-    }
-
-
-def _is_float(source_type: str) -> bool:
-    return source_type.upper() in {"FLOAT", "DOUBLE", "REAL"}
 
 
 class FocusFile:
@@ -152,7 +100,7 @@ class FocusFile:
         try:
             described = con.sql(f"DESCRIBE SELECT * FROM {source.reader_sql()}").fetchall()
         except duckdb.Error as exc:
-            raise IngestError([Problem(source.label, _read_failure(source, exc))]) from None
+            raise IngestError([Problem(source.label, read_failure(source, exc))]) from None
         self.header: tuple[tuple[str, str], ...] = tuple((r[0], r[1]) for r in described)
         names = [n for n, _ in self.header]
         try:
@@ -162,12 +110,19 @@ class FocusFile:
 
             raise IngestError([Problem(
                 source.label, f"not a FOCUS export: {exc}. {NATIVE_FORMATS_EXPECTED}")]) from None
-        self.maps, self.column_normalizations = _map_columns(self.header)
+        self.maps, self.column_normalizations = map_columns(self.header)
+        refused = (repeated_parquet_columns(con, source) + colliding_columns(source.label, self.maps)
+                   + type_problems(source.label, self.maps))
+        if refused:
+            raise IngestError(refused)
+        self.decimal_comma = self._decimal_comma()
         mapped = {m.target for m in self.maps}
         self.missing = tuple(c for c in schema.mandatory_columns(self.version) if c not in mapped)
         self.rows: int | None = None  # known after problems()
         self._normalized_columns: tuple[ColumnMap, ...] = ()
         self._verified = False  # True once problems() found none: clean columns pass through
+        self.notices: tuple[Notice, ...] = ()  # what reading the file did (e.g. short rows padded)
+        self.money_totals: dict[str, float] = {}  # store column → Σ |amount|, known after problems()
 
     # ---- mapping ---------------------------------------------------------------------------------
 
@@ -194,16 +149,16 @@ class FocusFile:
         """SQL producing the store value of one mapped column from the raw file column."""
         src = _q(m.source)
         col = m.focus
-        text = _is_text(m.source_type)
+        text = is_text(m.source_type)
         if col is None:
             return src if m.source_type.upper() == "VARCHAR" else f"CAST({src} AS VARCHAR)"
         kind = col.kind
         sql_type = schema.SQL_TYPES[kind]
         if m.source_type.upper() == sql_type and kind is not Kind.STRING:
             return src  # already the store's type: pass through untouched (fast for Parquet)
-        if kind in _NUMERIC_KINDS:
+        if kind in NUMERIC_KINDS:
             if text:
-                return _number_from_text(src, sql_type)
+                return number_from_text(src, sql_type, self.decimal_comma)
             return f"TRY_CAST({src} AS {sql_type})"
         if kind is Kind.DATETIME:
             t = m.source_type.upper()
@@ -230,7 +185,7 @@ class FocusFile:
             return f"NULLIF(upper(trim({as_text})), '')"
         if col.allowed_values:
             cases = " ".join(
-                f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in _value_map(col).items()
+                f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in value_map(col).items()
             )
             return f"(CASE lower(trim({as_text})) {cases} ELSE NULL END)"
         return f"NULLIF({as_text}, '')"
@@ -247,14 +202,14 @@ class FocusFile:
             col, src = m.focus, _q(m.source)
             if col is None:
                 continue
-            text = _is_text(m.source_type)
+            text = is_text(m.source_type)
             raw = f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
             expr = self.expression(m)
-            if col.kind in _NUMERIC_KINDS:
+            if col.kind in NUMERIC_KINDS:
                 if text:
                     checks.append(_Check(m.source, f"{raw} IS NOT NULL AND {expr} IS NULL", raw,
                                          "is not a number"))
-                elif _is_float(m.source_type):
+                elif is_float(m.source_type):
                     checks.append(_Check(m.source, f"{src} IS NOT NULL AND NOT isfinite({src})",
                                          f"CAST({src} AS VARCHAR)", "is not a finite number"))
                 if not text:
@@ -275,7 +230,7 @@ class FocusFile:
             for name in REQUIRED_VALUES:
                 m = self._map_for(name)
                 if m is not None:
-                    empty = (f"NULLIF(trim({_q(m.source)}), '') IS NULL" if _is_text(m.source_type)
+                    empty = (f"NULLIF(trim({_q(m.source)}), '') IS NULL" if is_text(m.source_type)
                              else f"{_q(m.source)} IS NULL")
                     checks.append(_Check(m.source, empty, "NULL",
                                          "is empty, but every row needs a value here"))
@@ -308,7 +263,16 @@ class FocusFile:
             + [f"count_if({c.condition})" for c in self._checks()]
             + [f"count_if({cond})" for _, cond in self._normalization_probes()]
             + [f"array_agg(DISTINCT CAST({_q(m.source)} AS VARCHAR))" for m in self._value_sets()]
+            + [f"sum(abs(TRY_CAST({self.expression(m)} AS DOUBLE)))" for m in self._money()]
+            + ([f"count_if({_q(self.source.columns[-1])} IS NULL)"] if self._csv_columns() else [])
         )
+
+    def _money(self) -> list[ColumnMap]:
+        """Money columns, whose total over the file must fit the store's DECIMAL(38,12)."""
+        return [m for m in self.maps if m.focus is not None and m.focus.kind is Kind.MONEY]
+
+    def _csv_columns(self) -> bool:
+        return self.source.format in ("csv", "csv.gz") and bool(self.source.columns)
 
     def validation_sql(self) -> str:
         """The aggregate list that validates this file in one pass over its rows (any engine runs
@@ -326,7 +290,7 @@ class FocusFile:
         col = m.focus
         assert col is not None
         if col.allowed_values:
-            lookup, exact = _value_map(col), set(col.allowed_values)
+            lookup, exact = value_map(col), set(col.allowed_values)
             fold = str.lower
             values = col.allowed_values
             allowed = (", ".join(values) if len(values) <= 12
@@ -353,14 +317,24 @@ class FocusFile:
         checks = self._checks()
         probes = self._normalization_probes()
         sets = self._value_sets()
+        money = self._money()
         n_checks, n_probes = len(checks), len(probes)
-        counts = counts or (0,) + (0,) * (n_checks + n_probes) + ([],) * len(sets)
+        tail = (0,) if self._csv_columns() else ()
+        counts = counts or (0,) + (0,) * (n_checks + n_probes) + ([],) * len(sets) + (0,) * len(money) + tail
         self.rows = int(counts[0])
         if self.rows == 0:
             found.append(Problem(label, "file has a header but no data rows"))
         check_counts = counts[1 : 1 + n_checks]
         probe_counts = counts[1 + n_checks : 1 + n_checks + n_probes]
-        distincts = counts[1 + n_checks + n_probes :]
+        start = 1 + n_checks + n_probes
+        distincts = counts[start : start + len(sets)]
+        totals = counts[start + len(sets) : start + len(sets) + len(money)]
+        last_nulls = counts[-1] if tail else 0
+        self.money_totals = {m.target: float(t or 0) for m, t in zip(money, totals)}
+        for m, total in zip(money, totals):
+            if total is not None and total >= STORE_LIMIT:
+                found.append(amounts.beyond_limit(self.con, self.source, m.source, m.target,
+                                                  self.expression(m)))
         normalized = [m for (m, _), n in zip(probes, probe_counts) if n]
         failing = [(c, int(n)) for c, n in zip(checks, check_counts) if n]
         for m, distinct in zip(sets, distincts):
@@ -371,6 +345,8 @@ class FocusFile:
                 failing.append((check, None))
         self._normalized_columns = tuple(normalized)
         self._verified = not failing and not found
+        if self._verified and last_nulls:
+            self.notices = tuple(padding_notice(self.con, self.source, int(last_nulls)))
         for check, n in failing:
             row, value = self._locate(check)
             if n is None:
@@ -384,26 +360,16 @@ class FocusFile:
                                  value=value, count=n))
         return found
 
+    def _decimal_comma(self) -> bool:
+        """Whether this file's numbers use a decimal comma (``amounts.decimal_comma``)."""
+        numeric = [m.source for m in self.maps if m.focus is not None and m.focus.kind in NUMERIC_KINDS
+                   and is_text(m.source_type)]
+        comma, self.source = amounts.decimal_comma(self.con, self.source, numeric)
+        return comma
+
     def _locate(self, check: _Check) -> tuple[int | None, str | None]:
         """First row (1-based, header excluded) failing ``check``, and its value."""
-        if self.source.format == "parquet":
-            reader = f"read_parquet({sql_literal(str(self.source.path))}, file_row_number=true)"
-            sql = (f"SELECT file_row_number + 1, {check.value} FROM {reader} "
-                   f"WHERE {check.condition} ORDER BY file_row_number LIMIT 1")
-            row = next(iter(self.con.sql(sql).fetchall()), None)
-        else:
-            # one thread reads the CSV in file order, so row_number() is the data row number
-            self.con.execute("SET threads = 1")
-            try:
-                sql = (f"SELECT __row, __value FROM (SELECT row_number() OVER () AS __row, "
-                       f"{check.value} AS __value, {check.condition} AS __bad "
-                       f"FROM {self.source.reader_sql()}) WHERE __bad ORDER BY __row LIMIT 1")
-                row = next(iter(self.con.sql(sql).fetchall()), None)
-            finally:
-                self.con.execute("RESET threads")
-        if row is None:
-            return None, None
-        return int(row[0]), (None if row[1] is None else str(row[1]))
+        return locate.first(self.con, self.source, check.value, check.condition)
 
     # ---- normalization ---------------------------------------------------------------------------
 
@@ -414,22 +380,23 @@ class FocusFile:
             col = m.focus
             if col is None:
                 continue
-            if col.kind in _NUMERIC_KINDS and _is_text(m.source_type):
+            if col.kind in NUMERIC_KINDS and is_text(m.source_type):
                 raw = f"NULLIF(trim({_q(m.source)}), '')"
-                probes.append((m, f"{raw} IS NOT NULL AND TRY_CAST({raw} AS DOUBLE) IS NULL "
-                                  f"AND {self.expression(m)} IS NOT NULL"))
+                unusual = (f"regexp_matches({raw}, '[.,]')" if self.decimal_comma
+                           else f"TRY_CAST({raw} AS DOUBLE) IS NULL")
+                probes.append((m, f"{raw} IS NOT NULL AND {unusual} AND {self.expression(m)} IS NOT NULL"))
             elif col.allowed_values or (col.kind is Kind.CURRENCY and col.currency_iso_only):
                 continue  # judged on distinct values: see _value_set_check
             elif col.kind is Kind.CURRENCY:
-                src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+                src = _q(m.source) if is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
                 probes.append((m, f"{src} IS NOT NULL AND {src} IS DISTINCT FROM {self.expression(m)}"))
             elif col.kind is Kind.STRING:
-                src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+                src = _q(m.source) if is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
                 if m.target in TRIMMED:
                     probes.append((m, f"{src} <> trim({src})"))
                 else:
                     probes.append((m, f"{src} = ''"))
-            elif col.kind is Kind.DATETIME and m.target in WALL_CLOCK and _is_text(m.source_type):
+            elif col.kind is Kind.DATETIME and m.target in WALL_CLOCK and is_text(m.source_type):
                 t = f"trim({_q(m.source)})"
                 probes.append((m, f"regexp_matches({t}, '[+-][0-9]{{2}}(:?[0-9]{{2}})?$') "
                                   f"AND NOT regexp_matches({t}, '[+-]00(:?00)?$')"))
@@ -447,9 +414,9 @@ class FocusFile:
             exact = m.focus.allowed_values or tuple(sorted(iso_currency_codes()))
             probes[m.target] = f"{src} IS NOT NULL AND {src} NOT IN ({', '.join(sql_literal(v) for v in exact)})"
         for m in self._normalized_columns:
-            src = _q(m.source) if _is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
+            src = _q(m.source) if is_text(m.source_type) else f"CAST({_q(m.source)} AS VARCHAR)"
             expr = f"CAST({self.expression(m)} AS VARCHAR)"
-            if m.focus is not None and m.focus.kind in _NUMERIC_KINDS:
+            if m.focus is not None and m.focus.kind in NUMERIC_KINDS:
                 # many distinct amounts: one line per column, with the first example
                 select = f"min({src}) AS original, arg_min({expr}, {src}) AS normalized, 'number'"
                 group = ""
@@ -465,7 +432,10 @@ class FocusFile:
         rows = self.con.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchall()
         out = []
         for col, original, normalized, what, n in rows:
-            if what == "number":
+            if what == "number" and self.decimal_comma:
+                note = ("decimal comma read: the file writes numbers the European way (1.234,50 is "
+                        "1234.50), so its commas were read as decimal marks")
+            elif what == "number":
                 note = "formatted number (currency sign, thousands separators) read as a plain number"
             elif col in WALL_CLOCK:
                 note = "UTC offset of a billing period date ignored (billing periods are calendar days)"
@@ -480,7 +450,7 @@ class FocusFile:
 
     def plan_key(self) -> tuple:
         """Files with equal keys are read and typed by the same SQL (one reader over all of them)."""
-        return (self.source.format, self.source.delimiter, self.header,
+        return (self.source.format, self.source.delimiter, self.source.parallel, self.header, self.decimal_comma,
                 tuple(m.target for m in self._normalized_columns), self._verified)
 
     def select_sql(
@@ -522,7 +492,8 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
     results: dict[int, list[Problem]] = {}
     groups: dict[tuple, list[int]] = {}
     for i, f in enumerate(files):
-        groups.setdefault((f.source.format, f.source.delimiter, f.header, f.partial), []).append(i)
+        groups.setdefault((f.source.format, f.source.delimiter, f.source.parallel, f.header,
+                           f.decimal_comma, f.partial), []).append(i)
     for members in groups.values():
         first = files[members[0]]
         src = "__finops_xl_source_path"
@@ -534,7 +505,11 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
         except duckdb.Error as exc:
             if len(members) == 1:
                 f = files[members[0]]
-                results[members[0]] = [Problem(f.source.label, _read_failure(f.source, exc))]
+                if needs_one_thread(f.source, exc):
+                    f.source = serial(f.source)
+                    results[members[0]] = check_files(con, [f])[0]
+                    continue
+                results[members[0]] = [Problem(f.source.label, read_failure(f.source, exc))]
             else:  # find which file cannot be read
                 for i in members:
                     results[i] = check_files(con, [files[i]])[0]
@@ -542,7 +517,26 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
         by_path = {r[0]: tuple(r[1:]) for r in rows}
         for i in members:
             results[i] = files[i]._absorb(by_path.get(str(files[i].source.path)))
+    _beyond_limit_together(files, results)
     return [results[i] for i in range(len(files))]
+
+
+def _beyond_limit_together(files: list[FocusFile], results: dict[int, list[Problem]]) -> None:
+    """Files that each fit the store's DECIMAL(38,12) may not together (one load sums them per slice):
+    the file, row and value where the running total of a money column passes the limit."""
+    if any(results[i] for i in range(len(files))):
+        return
+    running: dict[str, float] = {}
+    for i, f in enumerate(files):
+        for target, total in f.money_totals.items():
+            before = running.get(target, 0.0)
+            running[target] = before + total
+            if running[target] >= STORE_LIMIT:
+                m = f._map_for(target)
+                assert m is not None
+                results[i].append(amounts.beyond_limit(f.con, f.source, m.source, target, f.expression(m),
+                                                       offset=before))
+                return
 
 
 #: ISO 8601 date-time as FOCUS writes it (``2024-09-01T00:00:00Z``), also with a space for ``T``,
@@ -550,69 +544,3 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
 #: (month/day or day/month?), is refused rather than guessed.
 _ISO_8601 = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
              r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
-
-#: A number as spreadsheets format it: optional sign or accounting parentheses, optional currency
-#: sign, thousands separators in groups of three, decimal point. Only read when a plain number fails.
-_FORMATTED_NUMBER = r"^\(?[-+]?[$€£¥]?[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\)?$"
-
-
-def _number_from_text(src: str, sql_type: str) -> str:
-    """SQL reading a decimal from text: plain (``1234.5``, ``1E-7``) or formatted (``$1,234.50``,
-    ``(12.00)`` for -12.00)."""
-    t = f"trim({src})"
-    plain = f"TRY_CAST(NULLIF({t}, '') AS {sql_type})"
-    formatted = (
-        f"CASE WHEN regexp_full_match({t}, '{_FORMATTED_NUMBER}') "
-        f"AND ({t} LIKE '(%)') = ({t} LIKE '(%') "
-        f"THEN TRY_CAST(regexp_replace({t}, '[$€£¥,()]', '', 'g') AS {sql_type}) "
-        f"* (CASE WHEN {t} LIKE '(%)' THEN -1 ELSE 1 END) END"
-    )
-    return f"coalesce({plain}, {formatted})"
-
-
-def _value_map(col: FocusColumn) -> dict[str, str]:
-    """lower-case spelling → canonical value, for a column with a closed value set."""
-    mapping = {v.lower(): v for v in col.allowed_values or ()}
-    mapping.update(schema.VALUE_ALIASES.get(col.name, {}))
-    return mapping
-
-
-def _map_columns(header: tuple[tuple[str, str], ...]) -> tuple[tuple[ColumnMap, ...], tuple[Normalization, ...]]:
-    """Match a file's columns to FOCUS columns; see the module docstring, step 1."""
-    by_lower = {c.name.lower(): c for c in schema.COLUMNS}
-    maps: list[ColumnMap] = []
-    notes: list[Normalization] = []
-    taken: set[str] = set()
-    for name, source_type in header:
-        known = by_lower.get(name.lower())
-        if known is not None and known.name not in taken:
-            if known.name != name:
-                notes.append(Normalization(known.name, name, known.name, 0,
-                                           "column name spelling normalized"))
-            maps.append(ColumnMap(name, known.name, source_type, known))
-            taken.add(known.name)
-            continue
-        target = name if name.lower().startswith("x_") else f"x_{name}"
-        if target != name:
-            notes.append(Normalization(target, name, target, 0,
-                                       "non-FOCUS column kept with the x_ prefix"))
-        maps.append(ColumnMap(name, target, source_type, None))
-    # a 1.3 file that omits a deprecated 1.2 column gets it filled from its successor
-    for canonical, successor in schema.LEGACY_FILL.items():
-        m = next((x for x in maps if x.target == successor), None)
-        if m is not None and canonical not in taken:
-            maps.append(ColumnMap(m.source, canonical, m.source_type, schema.column(canonical)))
-            taken.add(canonical)
-            notes.append(Normalization(canonical, successor, canonical, 0,
-                                       f"deprecated {canonical} filled from {successor}"))
-    return tuple(maps), tuple(notes)
-
-
-def _read_failure(source: SourceFile, exc: duckdb.Error) -> str:
-    text = str(exc).strip()
-    lower = text.lower()
-    if source.format == "csv.gz" and ("gzip" in lower or "compress" in lower):
-        return f"gzip file is truncated or corrupt; re-download it ({text.splitlines()[0]})"
-    if source.format == "parquet":
-        return f"cannot be read as Parquet; the file is damaged or not Parquet ({text.splitlines()[0]})"
-    return f"cannot be read as CSV ({' '.join(text.split())[:400]})"

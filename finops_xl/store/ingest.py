@@ -430,7 +430,7 @@ def _validate_all(
         native_format, size, notices, paths = (origins or {}).get(s.path, (None, s.size, (), (str(s.path),)))
         reports.append(FileReport(
             s.label, native_format or s.format, size, f.version, rows,
-            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices, paths,
+            hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices + f.notices, paths,
         ))
     if problems:
         raise IngestError(problems)

@@ -8,8 +8,10 @@ Nothing here loads a file into Python memory: DuckDB streams every read.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import gzip
+import io
 import hashlib
 import os
 from pathlib import Path
@@ -42,7 +44,12 @@ class SourceFile:
       format: ``"csv"``, ``"csv.gz"``, ``"parquet"`` or ``"jsonl"`` (JSON lines, read only as a
         native export such as Google Cloud's billing export).
       size: size in bytes.
-      delimiter: the CSV field separator, from the header line (comma unless it has none).
+      delimiter: the CSV field separator, from the header line (the most frequent of comma,
+        semicolon, tab and bar).
+      columns: a CSV's column names, from its header line (read with Python's csv module, so the
+        file is read with this explicit dialect and never guessed at by a sniffer).
+      parallel: False for a CSV that must be read by one thread (one with short rows and line
+        breaks inside quoted values, which the parallel reader cannot pad).
     """
 
     path: Path
@@ -50,6 +57,8 @@ class SourceFile:
     format: str
     size: int
     delimiter: str = ","
+    columns: tuple[str, ...] = ()
+    parallel: bool = True
 
     def reader_sql(self) -> str:
         """A DuckDB table expression that streams the file's rows.
@@ -61,8 +70,13 @@ class SourceFile:
         return reader_sql([self])
 
 
+#: Stands in for "no null string" in a reader that must tell an empty field from a missing one.
+_NO_NULL = "\x01finops-xl: no null string\x01"
+
+
 def reader_sql(
-    sources: list[SourceFile], filename_column: str | None = None, *, union_by_name: bool = False
+    sources: list[SourceFile], filename_column: str | None = None, *, union_by_name: bool = False,
+    keep_empty: bool = False,
 ) -> str:
     """A DuckDB table expression streaming the rows of several files of one format and dialect.
 
@@ -70,6 +84,13 @@ def reader_sql(
     With ``filename_column``, each row also carries its file's absolute path in that column.
     With ``union_by_name``, Parquet and JSON files with different column sets are read together
     (columns matched by name, null where a file lacks one).
+
+    CSV is read as a spreadsheet reads it: the dialect is explicit (the file's delimiter, ``"`` quotes
+    doubled inside a value, any line ending) and the columns are the header line's, so no sniffer
+    guesses. A row with fewer fields than the header has its missing trailing fields read as null
+    (generators of AWS CUR files write such rows); a row with more fields is refused. With
+    ``keep_empty``, empty fields are read as empty text, so only a missing field is null (to count
+    the padded rows).
     """
     first = sources[0]
     paths = "[" + ", ".join(sql_literal(str(s.path)) for s in sources) + "]"
@@ -81,10 +102,18 @@ def reader_sql(
     if first.format == "jsonl":
         return f"read_json({paths}, format='newline_delimited'{extra})"
     compression = "gzip" if first.format == "csv.gz" else "none"
+    nulls = sql_literal(_NO_NULL) if keep_empty else "['NULL', 'null', '']"
+    if first.columns:
+        columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in first.columns) + "}"
+        dialect = f"auto_detect=false, columns={columns}"
+    else:
+        dialect = "all_varchar=true"
+    if not all(s.parallel for s in sources):
+        dialect += ", parallel=false"
     return (
-        f"read_csv({paths}, header=true, all_varchar=true, nullstr=['NULL', 'null', ''], "
+        f"read_csv({paths}, header=true, {dialect}, nullstr={nulls}, "
         f"allow_quoted_nulls=false, compression='{compression}', delim={sql_literal(first.delimiter)}, "
-        f"quote='\"', escape='\"', strict_mode=true, null_padding=false{extra})"
+        f"quote='\"', escape='\"', strict_mode=true, null_padding=true{extra})"
     )
 
 
@@ -224,10 +253,12 @@ def sniff(path: Path, label: str | None = None) -> SourceFile:
         try:
             with gzip.open(path, "rb") as gz:
                 first_line = gz.readline(65536).decode("utf-8-sig", errors="replace")
+            delimiter = _delimiter(first_line) or ","
+            with gzip.open(path, "rb") as gz:
+                columns = _header(label, gz, delimiter)
         except (OSError, EOFError) as exc:
             raise IngestError([Problem(label, f"gzip file is truncated or corrupt; re-download it ({exc})")]) from None
-        delimiter = next((d for d in (",", "\t", ";", "|") if d in first_line), ",")
-        return SourceFile(path.absolute(), label, "csv.gz", size, delimiter)
+        return SourceFile(path.absolute(), label, "csv.gz", size, delimiter, columns)
     for magic, what in _OTHER_MAGICS.items():
         if head.startswith(magic):
             raise IngestError([Problem(label, f"not a CSV or Parquet file: it is {what}")])
@@ -245,10 +276,65 @@ def sniff(path: Path, label: str | None = None) -> SourceFile:
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise IngestError([Problem(label, "file has no header line (it is blank)")])
-    delimiter = next((d for d in (",", "\t", ";", "|") if d in first_line), None)
+    delimiter = _delimiter(first_line)
     if delimiter is None:
         raise IngestError([Problem(label, "not a CSV file: its first line has no column separator", value=first_line[:80])])
-    return SourceFile(path.absolute(), label, "csv", size, delimiter)
+    with path.open("rb") as fh:
+        columns = _header(label, fh, delimiter)
+    return SourceFile(path.absolute(), label, "csv", size, delimiter, columns)
+
+
+#: Field separators a CSV header line may use, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(first_line: str) -> str | None:
+    """The separator the header line uses most often (None if it has none)."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else None
+
+
+def _header(label: str, fh, delimiter: str) -> tuple[str, ...]:
+    """The column names of a CSV header, read with the file's dialect.
+
+    An empty name becomes ``column<N>`` (N its 0-based position). Raises IngestError if two columns
+    share a name: one column's values would be lost. Names that differ only in letter case (AWS tag
+    columns ``resourceTags/user:Name`` and ``resourceTags/user:name``), which a SQL engine cannot
+    tell apart, are both kept: the later one gets a ``_1`` (``_2``, …) suffix, as the engine names it.
+    """
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+    names = next(csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False), [])
+    names = [n if n.strip() else f"column{i}" for i, n in enumerate(names)]
+    problems = duplicate_columns(label, names)
+    if problems:
+        raise IngestError(problems)
+    taken: set[str] = set()
+    unique = []
+    for n in names:
+        name, k = n, 0
+        while name.lower() in taken:
+            k += 1
+            name = f"{n}_{k}"
+        taken.add(name.lower())
+        unique.append(name)
+    return tuple(unique)
+
+
+def duplicate_columns(label: str, names: list[str]) -> list[Problem]:
+    """A problem for every column name a file's header repeats."""
+    seen: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        seen.setdefault(n, []).append(i)
+    problems = []
+    for positions in seen.values():
+        if len(positions) > 1:
+            spelled = " and ".join(f"{names[i]!r} (column {i + 1})" for i in positions)
+            problems.append(Problem(label, (
+                f"the header names one column {len(positions)} times: {spelled}; the values of all but "
+                f"one would be lost. Rename or remove the repeated column and export again"),
+                column=names[positions[0]]))
+    return problems
 
 
 def content_hash(path: Path, chunk: int = 1 << 20) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from finops_xl.focus import schema
+from finops_xl.focus import csvfiles, schema
 from finops_xl.focus.convert import aws, azure, azure_pairs, gcp, oci, oci_focus
 from finops_xl.focus.convert.common import Header
 from finops_xl.store.errors import IngestError, Notice, Problem
@@ -169,7 +169,11 @@ def native_groups(
                 focus.append(s)  # the FOCUS reader names what is wrong with the file
             continue
         names = [n for n, _ in header.columns]
-        fmt = detect(con, s, header)
+        try:
+            fmt, s = csvfiles.reading(con, s, lambda src, h=header: detect(con, src, h))
+        except IngestError as exc:
+            problems.extend(exc.problems)
+            continue
         if fmt is None and s.format != "jsonl":
             focus.append(s)  # FOCUS, or refused by the FOCUS reader with what was expected
         elif fmt is None:
@@ -215,6 +219,10 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
     try:
         con.execute(copy)
     except duckdb.Error as exc:
+        retry = csvfiles.one_thread_where_needed(con, group.sources)
+        if retry is not None:  # short rows and line breaks in quoted values: read by one thread
+            return convert_group(con, dataclasses.replace(group, sources=retry), out, fmt)
+        csvfiles.check_readable(con, group.sources)  # a CSV that cannot be read: its line and why
         # a value the converter did not foresee: name the files and what failed, never a traceback
         reason = " ".join(str(exc).split("\n")[0].split())
         what = FORMATS.get(group.format, ("Azure cost details",))[0]
@@ -238,7 +246,7 @@ def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[No
     each converter module may define ``notices(con, group)``. The load goes on; the notices are
     printed and recorded on the slices they concern."""
     fn = getattr(_MODULES.get(group.format), "notices", None)
-    return list(fn(con, group)) if fn is not None else []
+    return csvfiles.padding_notices(con, group.sources) + (list(fn(con, group)) if fn is not None else [])
 
 
 def group_hash(hashes: list[str]) -> str:
