@@ -159,10 +159,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 SAMPLE_FILES = sorted(SAMPLES.glob("aws-*/*.csv"))
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, id=f"{p.parent.name}/{p.name}", marks=[pytest.mark.xfail(
-        strict=True, reason="short rows: CSV reading")] if p == NISE else [])
-    for p in SAMPLE_FILES])
+@pytest.mark.parametrize("path", [pytest.param(p, id=f"{p.parent.name}/{p.name}") for p in SAMPLE_FILES])
 def test_each_aws_sample_loads_alone_and_ties(path, store_path):
     ingest([path], store_path)
     assert_ties(stored(store_path), expected(path))

@@ -246,7 +246,17 @@ def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[No
     each converter module may define ``notices(con, group)``. The load goes on; the notices are
     printed and recorded on the slices they concern."""
     fn = getattr(_MODULES.get(group.format), "notices", None)
-    return csvfiles.padding_notices(con, group.sources) + (list(fn(con, group)) if fn is not None else [])
+    padded = csvfiles.padding_notices(con, group.sources)
+    if fn is None:
+        return padded
+    try:
+        return padded + list(fn(con, group))
+    except duckdb.Error:
+        retry = csvfiles.one_thread_where_needed(con, group.sources)
+        if retry is None:  # the conversion itself names what it cannot read
+            csvfiles.check_readable(con, group.sources)
+            raise
+        return padded + list(fn(con, dataclasses.replace(group, sources=retry)))
 
 
 def group_hash(hashes: list[str]) -> str:

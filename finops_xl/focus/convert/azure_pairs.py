@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from finops_xl.focus.convert import azure
-from finops_xl.store.errors import Problem
+from finops_xl.store.errors import IngestError, Problem
 from finops_xl.store.sources import SourceFile
 
 
@@ -31,8 +31,7 @@ def azure_groups(con: duckdb.DuckDBPyConnection, files: list, problems: list[Pro
     for source, header, kind in files:
         side = azure.AMORTIZED if kind == azure.AMORTIZED else azure.ACTUAL
         by_set.setdefault((side, source.format, header.columns), []).append((source, header, kind))
-    sets = [(key, members, azure.periods(con, members[0][1], _reader(m[0] for m in members)))
-            for key, members in by_set.items()]
+    sets = [(key, members, _periods(con, members)) for key, members in by_set.items()]
     actual_sets = [s for s in sets if s[0][0] == azure.ACTUAL]
     amortized_sets = [s for s in sets if s[0][0] == azure.AMORTIZED]
 
@@ -76,3 +75,18 @@ def azure_groups(con: duckdb.DuckDBPyConnection, files: list, problems: list[Pro
             groups.append(NativeGroup(azure.AMORTIZED, tuple(x[0] for x in m[1]), m[1][0][1],
                                       amortized=len(m[1]), amortized_header=m[1][0][1]))
     return groups
+
+
+def _periods(con: duckdb.DuckDBPyConnection, members: list) -> set:
+    """The billing accounts and months of a set of Azure files; a file that cannot be read is named
+    with its line (IngestError), never the engine's error."""
+    from finops_xl.focus.convert import _reader
+
+    try:
+        return azure.periods(con, members[0][1], _reader(m[0] for m in members))
+    except duckdb.Error as exc:
+        from finops_xl.focus import csvfiles
+
+        csvfiles.check_readable(con, [m[0] for m in members])  # raises naming the file and line
+        raise IngestError([Problem(" + ".join(m[0].label for m in members),
+                                   f"cannot be read as an Azure cost export: {str(exc).splitlines()[0]}")]) from None
