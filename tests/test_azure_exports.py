@@ -470,3 +470,40 @@ def test_legacy_usage_export_bills_each_subscription(store_path):
     ingest(LEGACY, store)
     expected = {(r["subscriptionguid"], "Subscription") for p in LEGACY for r in _csv(p)}
     assert set(_store_values(store, "SELECT DISTINCT BillingAccountId, BillingAccountType FROM charges")) == expected
+
+
+# ---- the companion export completes a month loaded from one export ----------------------------------
+
+
+def _pair_expected():
+    pair = _csv(EA[0]), _csv(EA[1])
+    return {k: (v, _totals(pair[1], _cost, _cost)[k][1]) for k, (v, _) in _totals(pair[0], _cost, _cost).items()}
+
+
+@pytest.mark.parametrize("first", [0, 1], ids=["actual first", "amortized first"])
+def test_the_companion_loaded_later_completes_the_month(first, tmp_path, store_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    files = [Path(shutil.copyfile(p, folder / p.name)) for p in EA]
+    store = CostStore(store_path)
+    ingest([files[first]], store)
+    report = ingest([files[1 - first]], store)  # the other export alone, days later
+    assert _slices(report) == _pair_expected()  # both measures, each counted once
+    notes = [str(n) for n in report.all_notices]
+    assert any("completed with" in n and files[first].name in n for n in notes), notes
+    ((bases,),) = _store_values(store, "SELECT list(DISTINCT x_CostBasis) FROM charges")
+    assert set(bases) <= {"actual+amortized", "actual", "amortized"} and "actual+amortized" in bases
+
+
+def test_a_companion_no_longer_on_disk_is_said_to_be_replaced(tmp_path, store_path, capsys):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    actual, amortized = (Path(shutil.copyfile(p, folder / p.name)) for p in EA)
+    store = CostStore(store_path)
+    ingest([actual], store)
+    actual.unlink()  # the earlier export is gone
+    report = ingest([amortized], store)
+    notes = [str(n) for n in report.all_notices]
+    assert any(actual.name in n and "no longer" in n and "both" in n for n in notes), notes
+    amortized_only = {k: v for k, v in _slices(report).items()}
+    assert {k: v[1] for k, v in amortized_only.items()} == {k: v[1] for k, v in _pair_expected().items()}

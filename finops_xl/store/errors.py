@@ -41,7 +41,7 @@ class Problem:
         if self.value is not None:
             text += f" (value {self.value!r})"
         if self.count > 1:
-            text += f" [{self.count:,} rows; first shown]"
+            text += f" [{self.count:,} rows; first shown]" if self.row is not None else f" [{self.count:,} rows]"
         return text
 
 

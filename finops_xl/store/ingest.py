@@ -37,7 +37,7 @@ import duckdb
 
 from finops_xl.focus import convert
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
-from finops_xl.store import opencost
+from finops_xl.store import companions, opencost
 from finops_xl.store.errors import IngestError, Notice, Problem
 from finops_xl.store.sources import (
     Inputs, Skipped, SourceFile, content_hash, find_inputs, reader_sql, sql_identifier, sql_literal,
@@ -273,6 +273,8 @@ def ingest(
             k8s_sources, sources = opencost.split(sources)
             k8s = opencost.stage(con, k8s_sources, hashes, kubernetes)
             groups = convert.native_groups(con, sources)
+            # an Azure export alone: the companion the month was loaded from completes it
+            sources, hashes, groups = companions.complete(con, sources, hashes, groups)
             group_hashes = _group_hashes(groups, hashes)
             if not group_hashes or _already_current(con, sorted(group_hashes)):
                 if k8s is None or k8s.unchanged:

@@ -84,6 +84,8 @@ class NativeGroup:
       amortized_header: for Azure, the columns of the first amortized-cost file.
       guessed: for Azure, the files whose name and rows did not tell actual from amortized cost
         (converted as actual cost; a notice says so).
+      notes: notices the load adds about the group (e.g. the earlier companion export that completes
+        a one-sided Azure month: ``store.companions``).
     """
 
     format: str
@@ -92,6 +94,7 @@ class NativeGroup:
     amortized: int = 0
     amortized_header: Header | None = None
     guessed: tuple[str, ...] = ()
+    notes: tuple[Notice, ...] = ()
 
     @property
     def label(self) -> str:
@@ -246,7 +249,7 @@ def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[No
     each converter module may define ``notices(con, group)``. The load goes on; the notices are
     printed and recorded on the slices they concern."""
     fn = getattr(_MODULES.get(group.format), "notices", None)
-    padded = csvfiles.padding_notices(con, group.sources)
+    padded = csvfiles.padding_notices(con, group.sources) + list(group.notes)
     if fn is None:
         return padded
     try:
