@@ -37,6 +37,7 @@ from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests import focus_validator
 from tests.conftest import DATA
+from tests.test_native_convert import aws_amortized
 
 SAMPLES = DATA / "provider-samples"
 ATHENA = SAMPLES / "aws-cur-legacy-athena" / "2022-07-01-alt-columns.csv"
@@ -74,22 +75,7 @@ def _rows(path: Path) -> list:
     return [(lambda name, r=r: r.get(_snake(name))) for r in rows]
 
 
-def amortized(get) -> Decimal:
-    t = get("lineItem/LineItemType")
-    if t == "DiscountedUsage":
-        return _d(get("reservation/EffectiveCost"))
-    if t == "RIFee":
-        return (_d(get("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"))
-                + _d(get("reservation/UnusedRecurringFee")))
-    if t == "SavingsPlanCoveredUsage":
-        return _d(get("savingsPlan/SavingsPlanEffectiveCost"))
-    if t == "SavingsPlanRecurringFee":
-        return _d(get("savingsPlan/TotalCommitmentToDate")) - _d(get("savingsPlan/UsedCommitment"))
-    if t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
-        return ZERO
-    if t == "Fee" and get("reservation/ReservationARN"):
-        return ZERO
-    return _d(get("lineItem/UnblendedCost"))
+amortized = aws_amortized  # AWS's amortized cost of one line item, as the CUR tests read it
 
 
 def expected(path: Path) -> dict[tuple[str, str, str], tuple[Decimal, Decimal, int]]:
