@@ -106,7 +106,7 @@ def read(con: duckdb.DuckDBPyConnection, s: SourceFile, raw: str) -> tuple[list[
     con.execute("SET threads = 1")  # one thread reads in file order: row_number() is the data row
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS "
-                    f"SELECT row_number() OVER () AS __row, * FROM {reader_sql([s])}")
+                    f"SELECT row_number() OVER () AS __row, * FROM {reader_sql([s], pad_short_rows=False)}")
     except duckdb.Error:
         return [_unreadable(s)], []
     finally:

@@ -76,7 +76,7 @@ _NO_NULL = "\x01finops-xl: no null string\x01"
 
 def reader_sql(
     sources: list[SourceFile], filename_column: str | None = None, *, union_by_name: bool = False,
-    keep_empty: bool = False,
+    keep_empty: bool = False, pad_short_rows: bool = True,
 ) -> str:
     """A DuckDB table expression streaming the rows of several files of one format and dialect.
 
@@ -90,7 +90,8 @@ def reader_sql(
     guesses. A row with fewer fields than the header has its missing trailing fields read as null
     (generators of AWS CUR files write such rows); a row with more fields is refused. With
     ``keep_empty``, empty fields are read as empty text, so only a missing field is null (to count
-    the padded rows).
+    the padded rows). Without ``pad_short_rows`` a short row is an error too (a format whose last
+    columns are money cannot lose them).
     """
     first = sources[0]
     paths = "[" + ", ".join(sql_literal(str(s.path)) for s in sources) + "]"
@@ -113,7 +114,7 @@ def reader_sql(
     return (
         f"read_csv({paths}, header=true, {dialect}, nullstr={nulls}, "
         f"allow_quoted_nulls=false, compression='{compression}', delim={sql_literal(first.delimiter)}, "
-        f"quote='\"', escape='\"', strict_mode=true, null_padding=true{extra})"
+        f"quote='\"', escape='\"', strict_mode=true, null_padding={'true' if pad_short_rows else 'false'}{extra})"
     )
 
 
