@@ -68,13 +68,8 @@ from finops_xl.focus.convert.common import (
     Header, case_map, focus_projection, money, q, row_select, service_categories, tags_object, text,
     timestamp, unit_sql,
 )
+from finops_xl.focus.convert.azure_kinds import ACTUAL, AMORTIZED, LEGACY, PAIR, UNKNOWN  # noqa: F401 (the kinds)
 from finops_xl.store.sources import SourceFile
-
-ACTUAL, AMORTIZED, PAIR = "azure-actual", "azure-amortized", "azure"
-#: the legacy (pay-as-you-go, "v1") usage export: PreTaxCost, UsageDateTime, SubscriptionGuid, …
-LEGACY = "azure-usage-legacy"
-#: a cost-details file whose name and rows do not tell actual from amortized (loaded as actual)
-UNKNOWN = "azure-unknown"
 
 #: MeterCategory → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
 SERVICES = {

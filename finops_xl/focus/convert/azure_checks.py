@@ -49,7 +49,7 @@ def _fmt(n: int, one: str) -> str:
 def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
     """Notices for one Azure group (``NativeGroup`` of format azure, azure-actual, azure-amortized
     or azure-usage-legacy)."""
-    from finops_xl.focus.convert import azure
+    from finops_xl.focus.convert import azure_kinds as azure
 
     out = [Notice(label, GUESSED) for label in getattr(group, "guessed", ())]
     if group.format == azure.LEGACY:
@@ -117,7 +117,7 @@ def currency_problems(con: duckdb.DuckDBPyConnection, source, header) -> list:
     data row (1-based, in file order), value and how many rows have it. The store keeps money per
     currency, so such rows cannot load."""
     from finops_xl.focus.convert.common import q
-    from finops_xl.focus.reader import iso_currency_codes
+    from finops_xl.focus.columns import iso_currency_codes
     from finops_xl.store.errors import Problem
     from finops_xl.store.sources import sql_literal
 
