@@ -150,6 +150,20 @@ def test_an_os_error_during_the_copy_is_one_line_and_leaves_no_partial_copy(samp
     assert _totals(store) == before
 
 
+def test_an_os_error_while_duckdb_writes_the_copy_is_one_line_and_leaves_nothing(sample_csv, tmp_path):
+    store = tmp_path / "finops.duckdb"
+    ingest([sample_csv], store)
+    before = _totals(store)
+    done = _cli("ingest", "--quiet", "--store", str(store), str(_restated(sample_csv, tmp_path)),
+                preexec_fn=_limit_file_size(store.stat().st_size + 65536))  # the copy fits, the load not
+    assert done.returncode == 1, done.stderr
+    line = _one_line(done.stderr)
+    assert str(store) in line and "File too large" in line and ".next-" not in line
+    assert "unexpected error" not in line and "FATAL" not in line
+    assert _leftovers(tmp_path) == []
+    assert _totals(store) == before
+
+
 def test_disk_full_names_the_folder_and_the_space_a_load_needs(sample_csv, tmp_path, monkeypatch):
     store = tmp_path / "finops.duckdb"
     ingest([sample_csv], store)

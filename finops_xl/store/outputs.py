@@ -15,6 +15,7 @@ from pathlib import Path
 from finops_xl.store.errors import StoreError
 from finops_xl.store.location import resolve_store_path
 
+CLOSE_FOLDER = "the close folder (saved accruals) of the store"
 #: Options whose file or folder a command writes.
 OUTPUT_OPTIONS = ("out", "journal")
 #: Options naming files a command reads (``paths``: the positional inputs).
@@ -51,9 +52,9 @@ def store_files(store: Path) -> dict[Path, str]:
     """The files a store at ``store`` (its real path) consists of, each with what it is."""
     suffix = store.suffix or ".duckdb"
     files = {store: "the cost store",
-             store.with_name(f"{store.stem}.allocation{suffix}"): "the store's allocation results",
-             store.with_name(f"{store.stem}.savings{suffix}"): "the store's savings ledger",
-             store.with_name(f"{store.stem}.close"): "the store's close folder (saved accruals)"}
+             store.with_name(f"{store.stem}.allocation{suffix}"): "the allocation results of the store",
+             store.with_name(f"{store.stem}.savings{suffix}"): "the savings ledger of the store",
+             store.with_name(f"{store.stem}.close"): CLOSE_FOLDER}
     for p, what in list(files.items()):
         for extra in (".wal", ".lock", ".tmp"):
             files[p.with_name(p.name + extra)] = f"a working file of {what.removeprefix('the ')}"
@@ -81,13 +82,14 @@ def refuse_overwrites(args: argparse.Namespace) -> None:
         given = names[n]
         out = _real(given)
         what = next((w for p, w in files.items() if _same(out, p)), None)
-        if what is None and any(p in out.parents for p, w in files.items() if w.endswith("(saved accruals)")):
-            what = "inside the store's close folder (saved accruals)"
-        if what is None and _is_duckdb(out):
-            what = "a DuckDB database (a cost store?)"
+        if what is None and any(p in out.parents for p, w in files.items() if w == CLOSE_FOLDER):
+            what = "in " + CLOSE_FOLDER
         if what is not None:
-            raise StoreError(f"{_option(n)} {given} is {what} (the store {store}): writing there would "
-                             "destroy it; nothing was written: give another file")
+            raise StoreError(f"{_option(n)} {given} is {what} {store}: writing there would destroy "
+                             "it; nothing was written: give another file")
+        if _is_duckdb(out):
+            raise StoreError(f"{_option(n)} {given} is a DuckDB database (another cost store?): writing "
+                             "there would destroy it; nothing was written: give another file")
         for name, path in inputs:
             if _same(out, path):
                 raise StoreError(f"{_option(n)} {given} is an input of this command ({_option(name)}): "

@@ -208,7 +208,8 @@ def _open_failure(path: Path | str, exc: duckdb.Error) -> str:
         return (f"the cost store {path} is open for writing in another program (a load or allocation "
                 "running now?): wait for it to finish and try again")
     if "Permission denied" in text:
-        return f"the cost store {path} cannot be read: permission denied"
+        return (f"the cost store {path} cannot be read: permission denied (ask its owner for access, or "
+                "run the command as the user that loads it)")
     if "serialization version" in text or "newer version" in text or "older version" in text:
         return (f"the cost store {path} was written by another DuckDB version than this finops-xl uses: "
                 "install the finops-xl that wrote it, or load the exports into a new store")

@@ -77,6 +77,9 @@ def os_failure(exc: OSError, target: Path, doing: str) -> StoreError:
         return StoreError(f"{doing} failed: {path}: {words}; a write of the cost store needs to create "
                           f"files in its folder {target.parent} (its copy and lock): make it writable for "
                           f"you, or give --store a folder you can write; {_UNCHANGED}")
+    if exc.errno == errno.EFBIG:
+        words += (" (the file system, or a file-size limit such as `ulimit -f`, does not allow a file "
+                  "the size of the store)")
     return StoreError(f"{doing} failed: {path}: {words}; {_UNCHANGED}")
 
 
@@ -86,7 +89,8 @@ def duckdb_failure(exc: duckdb.Error, target: Path, work: Path) -> StoreError | 
     if str(work) not in text and not any(w in text for w in (*_DAMAGE, "No space left", "File too large")):
         return None
     first = (text.splitlines()[0] if text else type(exc).__name__).replace(str(work), str(target))
-    first = first.removeprefix("IO Error: ")
+    for prefix in ("FATAL Error: ", "IO Error: ", "Failed to create checkpoint because of error: "):
+        first = first.removeprefix(prefix)
     if any(w in text for w in _DAMAGE):
         return StoreError(f"the cost store {target} is damaged ({first}): restore it from a backup, or "
                           f"load the exports into a new store; {_UNCHANGED}")
@@ -213,10 +217,13 @@ def swapped(target: Path, lock: Path, connect: Callable[[Path], duckdb.DuckDBPyC
         except OSError as exc:
             raise os_failure(exc, target, "taking the store's lock") from None
         try:
-            remove_leftovers(target)
-            if check is not None and target.exists():
-                check(target)
-            remove(work)
+            try:
+                remove_leftovers(target)
+                if check is not None and target.exists():
+                    check(target)
+                remove(work)
+            except OSError as exc:
+                raise os_failure(exc, target, f"preparing to write the cost store {target}") from None
             try:
                 if target.is_file():
                     copy_store(target, work)
