@@ -267,6 +267,18 @@ def test_a_load_keeps_the_stores_mode_and_owner(sample_csv, tmp_path):
     assert _totals(store) == (billed * 2, n)
 
 
+def test_a_read_only_store_file_loads_and_stays_read_only(sample_csv, tmp_path):
+    store = tmp_path / "finops.duckdb"
+    ingest([sample_csv], store)
+    store.chmod(0o440)
+    done = _cli("ingest", "--quiet", "--store", str(store), str(_restated(sample_csv, tmp_path)),
+                prefix=_unprivileged())
+    assert done.returncode == 0, done.stderr
+    assert oct(store.stat().st_mode & 0o7777) == oct(0o440)
+    billed, n = _totals_of_csv(sample_csv)
+    assert _totals(store) == (billed * 2, n)
+
+
 @pytest.fixture
 def closed_store(sample_csv, tmp_path):
     store = tmp_path / "finops.duckdb"

@@ -134,8 +134,10 @@ def remove_leftovers(target: Path) -> list[Path]:
     return gone
 
 
-def copy_store(target: Path, work: Path) -> None:
-    """Copy ``target`` to ``work`` (created private), then give it ``target``'s mode and owner."""
+def copy_store(target: Path, work: Path) -> os.stat_result:
+    """Copy ``target`` to ``work``, created private (readable and writable by this user alone
+    while it is written: ``keep_mode`` gives it ``target``'s mode and owner before the swap).
+    Returns ``target``'s stat."""
     st = target.stat()
     free = shutil.disk_usage(target.parent).free
     if free < st.st_size:
@@ -143,10 +145,15 @@ def copy_store(target: Path, work: Path) -> None:
                          f"{_UNCHANGED}")
     os.close(os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     shutil.copyfile(target, work)
-    os.chmod(work, stat.S_IMODE(st.st_mode))
+    return st
+
+
+def keep_mode(work: Path, st: os.stat_result) -> None:
+    """Give ``work`` the mode and, where allowed, the owner and group the store had (``st``)."""
     if hasattr(os, "chown"):
         with contextlib.suppress(OSError):  # only root may give a file away: keep what we can
             os.chown(work, st.st_uid, st.st_gid)
+    os.chmod(work, stat.S_IMODE(st.st_mode))
 
 
 def replace(src: Path, dst: Path, attempts: int = 50) -> None:
@@ -219,18 +226,24 @@ def swapped(target: Path, lock: Path, connect: Callable[[Path], duckdb.DuckDBPyC
         try:
             try:
                 remove_leftovers(target)
+                if lock != target:  # the store's lock: no writer of any of its files runs
+                    remove_leftovers(lock)
                 if check is not None and target.exists():
                     check(target)
                 remove(work)
             except OSError as exc:
                 raise os_failure(exc, target, f"preparing to write the cost store {target}") from None
+            original = None
             try:
                 if target.is_file():
-                    copy_store(target, work)
+                    original = copy_store(target, work)
                 con = connect(work)
             except OSError as exc:
                 remove(work)
                 raise os_failure(exc, target, f"copying the cost store {target}") from None
+            except StoreError as exc:  # the copy cannot be opened: say so of the file the user named
+                remove(work)
+                raise type(exc)(str(exc).replace(str(work), str(target))) from None
             except BaseException:
                 remove(work)
                 raise
@@ -238,6 +251,8 @@ def swapped(target: Path, lock: Path, connect: Callable[[Path], duckdb.DuckDBPyC
                 yield con
                 con.execute("CHECKPOINT")
                 con.close()
+                if original is not None:
+                    keep_mode(work, original)
                 signals.armed = False  # the rename is atomic: once done, the write has landed
                 replace(work, target)
             except BaseException as exc:
