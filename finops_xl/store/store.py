@@ -16,6 +16,12 @@ consistent snapshot) until it reconnects; a reader that opens after the rename s
 Nobody ever sees a partial load. The cost of this design is a file copy per load, proportional to
 the store's size (fast on a local disk; free on copy-on-write filesystems).
 
+Around the copy (``store.swap``, ``store.lock``): symbolic links are followed, so the lock and the
+copy are those of the real file; the copy keeps the store's mode and owner; copies left by killed
+writers are removed by the next write; SIGTERM and Ctrl-C remove the copy; a writer waiting for the
+lock says who holds it and gives up after ``FINOPS_XL_LOCK_TIMEOUT`` seconds; and every OS error
+(disk full, a protected folder, a damaged file) is one line naming the path.
+
 On Windows a file that another process holds open cannot be replaced: readers (the Excel
 functions) open the store per query and close it straight away, and the writer retries the rename
 for a few seconds before saying which file is held.
