@@ -410,7 +410,7 @@ def test_a_damaged_store_is_one_line_naming_it(damage, sample_csv, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
-#: A command whose load is interrupted by Ctrl-C (SIGINT) in Python code or inside a DuckDB query.
+#: A command whose load is stopped by Ctrl-C (SIGINT) or SIGTERM in Python code or inside a DuckDB query.
 CTRL_C = textwrap.dedent("""
     import argparse, os, signal, sys, threading, time
     import finops_xl.cli as cli
@@ -419,10 +419,11 @@ CTRL_C = textwrap.dedent("""
     def run(args):
         with CostStore(sys.argv[1]).writer() as con:
             con.execute("CREATE TABLE scratch AS SELECT 1 AS i")
+            sig = getattr(signal, sys.argv[3])
             if sys.argv[2] == "python":
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), sig)
                 time.sleep(30)
-            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(0.5, os.kill, (os.getpid(), sig)).start()
             con.execute("SELECT count(*) FROM range(10000000000) a WHERE a.range % 7 = 3").fetchall()
         return 0
 
@@ -435,13 +436,14 @@ CTRL_C = textwrap.dedent("""
 """)
 
 
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("where", ["python", "duckdb"])
-def test_ctrl_c_during_a_load_is_one_line_and_leaves_nothing(where, sample_csv, tmp_path):
+def test_ctrl_c_or_sigterm_during_a_load_is_one_line_and_leaves_nothing(where, sig, sample_csv, tmp_path):
     store = tmp_path / "finops.duckdb"
     ingest([sample_csv], store)
-    done = subprocess.run([sys.executable, "-c", CTRL_C, str(store), where], cwd=ROOT, env=ENV,
+    done = subprocess.run([sys.executable, "-c", CTRL_C, str(store), where, sig], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 130, done.stderr
-    assert "interrupted" in _one_line(done.stderr)
+    assert done.returncode == 128 + getattr(signal, sig), done.stderr
+    assert ("interrupted" if sig == "SIGINT" else "terminated (SIGTERM)") in _one_line(done.stderr)
     assert _leftovers(tmp_path) == []
     assert _totals(store) == _totals_of_csv(sample_csv)

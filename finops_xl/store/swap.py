@@ -183,14 +183,18 @@ class _Signals:
     def __init__(self) -> None:
         self.armed = True
         self.pending = False
+        self.terminated = False
         self.previous = None
+
+    def stopped(self) -> StoreTerminated:
+        return StoreTerminated("terminated (SIGTERM) before the write finished: the store is unchanged "
+                               "and the unfinished copy removed; run the command again")
 
     def handler(self, signum, frame) -> None:
         if self.armed:
             self.armed = False
-            raise StoreTerminated(
-                "terminated (SIGTERM) before the write finished: the store is unchanged and the "
-                "unfinished copy removed; run the command again")
+            self.terminated = True
+            raise self.stopped()
         self.pending = True
 
     @contextlib.contextmanager
@@ -260,7 +264,8 @@ def swapped(target: Path, lock: Path, connect: Callable[[Path], duckdb.DuckDBPyC
                 remove(work)
                 if isinstance(exc, duckdb.InterruptException) or (
                         isinstance(exc, RuntimeError) and "interrupted" in str(exc)):
-                    raise KeyboardInterrupt from None  # Ctrl-C inside a DuckDB query
+                    # SIGTERM or Ctrl-C inside a DuckDB query (DuckDB reports either as interrupted)
+                    raise (signals.stopped() if signals.terminated else KeyboardInterrupt()) from None
                 if isinstance(exc, duckdb.Error) and (mapped := duckdb_failure(exc, target, work)):
                     raise mapped from None
                 if isinstance(exc, OSError) and exc.filename in (str(work), str(target)):
