@@ -68,6 +68,7 @@ def _try_lock(fd: int) -> bool:
         import msvcrt
 
         try:
+            os.lseek(fd, 0, os.SEEK_SET)  # the lock is on the file's first byte
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
