@@ -108,6 +108,23 @@ def test_a_killed_writers_copy_is_gone_after_the_next_load(sig, sample_csv, tmp_
     assert _totals(store) == (billed * 2, n)
 
 
+def test_only_copies_of_writers_that_no_longer_run_are_removed(sample_csv, tmp_path):
+    store = tmp_path / "finops.duckdb"
+    ingest([sample_csv], store)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for pid in (int(dead.stdout), alive.pid):
+            (tmp_path / f"finops.duckdb.next-{pid}").write_bytes(b"x" * 1000)
+        (tmp_path / "finops.duckdb.next-notapid").write_bytes(b"not a copy of ours")
+        ingest([_restated(sample_csv, tmp_path)], store)
+        assert _leftovers(tmp_path) == sorted([f"finops.duckdb.next-{alive.pid}", "finops.duckdb.next-notapid"])
+    finally:
+        alive.kill()
+        alive.wait()
+
+
 def test_sigterm_while_waiting_for_the_lock_is_one_line_and_leaves_nothing(sample_csv, tmp_path):
     store = tmp_path / "finops.duckdb"
     ingest([sample_csv], store)
