@@ -19,8 +19,9 @@ from pathlib import Path
 
 from finops_xl import __version__
 from finops_xl.money import format_money
-from finops_xl.store.errors import StoreError
+from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
+from finops_xl.store.outputs import refuse_overwrites
 from finops_xl.store.store import CostStore
 from finops_xl.store.summary import cost_by_provider_month
 
@@ -270,6 +271,7 @@ def _month(text: str) -> dt.date:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        refuse_overwrites(args)
         return args.run(args)
     except StoreError as exc:
         print(f"finops-xl {args.command}: {exc}", file=sys.stderr)
@@ -278,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`finops-xl summary | head`): stop quietly, as other tools do
         _silence_stdout()
         return 141
+    except StoreTerminated as exc:
+        print(f"finops-xl {args.command}: {exc}", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"finops-xl {args.command}: interrupted; the store is unchanged unless a load had "
               "already finished", file=sys.stderr)

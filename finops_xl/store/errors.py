@@ -87,3 +87,8 @@ class IngestError(StoreError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} found; nothing was loaded:"
         super().__init__("\n  ".join([head, *lines]))
+
+
+class StoreTerminated(BaseException):
+    """SIGTERM arrived while a writer ran: its copy is removed, the store unchanged (the message
+    says). A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it."""

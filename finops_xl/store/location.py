@@ -29,7 +29,9 @@ def resolve_store_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Return the store path: ``explicit``, else ``$FINOPS_XL_STORE``, else the default.
 
     ``~`` is expanded; the path is made absolute so that a store named relative to the current
-    folder keeps meaning the same file after the working directory changes.
+    folder keeps meaning the same file after the working directory changes, and symbolic links
+    are followed: a linked store is updated where it really is, and its lock and the files beside
+    it (allocation, savings, close) are those of the real file, whichever path names it.
     """
     if explicit:
         chosen = Path(explicit)
@@ -37,4 +39,4 @@ def resolve_store_path(explicit: str | os.PathLike[str] | None = None) -> Path:
         chosen = Path(os.environ[ENV_VAR])
     else:
         chosen = default_store_path()
-    return chosen.expanduser().absolute()
+    return Path(os.path.realpath(chosen.expanduser().absolute()))

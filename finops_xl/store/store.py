@@ -16,6 +16,12 @@ consistent snapshot) until it reconnects; a reader that opens after the rename s
 Nobody ever sees a partial load. The cost of this design is a file copy per load, proportional to
 the store's size (fast on a local disk; free on copy-on-write filesystems).
 
+Around the copy (``store.swap``, ``store.lock``): symbolic links are followed, so the lock and the
+copy are those of the real file; the copy keeps the store's mode and owner; copies left by killed
+writers are removed by the next write; SIGTERM and Ctrl-C remove the copy; a writer waiting for the
+lock says who holds it and gives up after ``FINOPS_XL_LOCK_TIMEOUT`` seconds; and every OS error
+(disk full, a protected folder, a damaged file) is one line naming the path.
+
 On Windows a file that another process holds open cannot be replaced: readers (the Excel
 functions) open the store per query and close it straight away, and the writer retries the rename
 for a few seconds before saying which file is held.
@@ -25,9 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +40,7 @@ from finops_xl.focus import schema
 from finops_xl.store.errors import StoreError, StoreNotFoundError, StoreUnreadableError
 from finops_xl.store.location import resolve_store_path
 from finops_xl.store.sources import sql_identifier, sql_literal
+from finops_xl.store.swap import swapped
 
 #: Version of the store's own table layout (recorded in ``store_info``).
 SCHEMA_VERSION = "1"
@@ -194,6 +198,13 @@ def connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 def _open_failure(path: Path | str, exc: duckdb.Error) -> str:
     """One line, in the user's words, on why the store file at ``path`` cannot be opened."""
     text = str(exc)
+    with contextlib.suppress(OSError):
+        if Path(path).stat().st_size == 0:
+            return (f"{path} is an empty file (0 bytes), not a cost store: if it was one, restore it from "
+                    "a backup; otherwise delete it, and the next load starts a new store there")
+    if any(w in text for w in _DAMAGED):
+        return (f"the cost store {path} is damaged ({text.splitlines()[0].removeprefix('IO Error: ')}): "
+                "restore it from a backup, or load the exports into a new store")
     if "not a valid DuckDB database" in text:
         return (f"{path} is not a finops-xl cost store (it is not a DuckDB database file): give the file "
                 "`finops-xl ingest --store` wrote, or load your exports into a new one")
@@ -203,7 +214,8 @@ def _open_failure(path: Path | str, exc: duckdb.Error) -> str:
         return (f"the cost store {path} is open for writing in another program (a load or allocation "
                 "running now?): wait for it to finish and try again")
     if "Permission denied" in text:
-        return f"the cost store {path} cannot be read: permission denied"
+        return (f"the cost store {path} cannot be read: permission denied (ask its owner for access, or "
+                "run the command as the user that loads it)")
     if "serialization version" in text or "newer version" in text or "older version" in text:
         return (f"the cost store {path} was written by another DuckDB version than this finops-xl uses: "
                 "install the finops-xl that wrote it, or load the exports into a new store")
@@ -362,6 +374,12 @@ class CostStore:
             if self.savings_path.is_file():
                 _attach_views(con, self.savings_path, "savings", SAVINGS_TABLES)
             yield con
+        except duckdb.Error as exc:
+            if any(w in str(exc) for w in _DAMAGED):
+                raise StoreUnreadableError(
+                    f"the cost store {self.path} is damaged ({str(exc).splitlines()[0]}): restore it "
+                    "from a backup, or load the exports into a new store") from None
+            raise
         finally:
             con.close()
 
@@ -372,7 +390,7 @@ class CostStore:
         Raising inside the block discards every change.
         """
         self._refuse_lake()
-        with self._swap(self.path) as con:
+        with self._swap(self.path, check=_refuse_foreign) as con:
             ensure_schema(con)
             yield con
 
@@ -411,28 +429,43 @@ class CostStore:
             yield con
 
     @contextlib.contextmanager
-    def _swap(self, target: Path, lock: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        lock = lock or target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with _exclusive_lock(lock.with_name(lock.name + ".lock")):
-            work = target.with_name(f"{target.name}.next-{os.getpid()}")
-            _remove(work)
-            if target.is_file():
-                shutil.copyfile(target, work)
+    def _swap(self, target: Path, lock: Path | None = None, *,
+              check=None) -> Iterator[duckdb.DuckDBPyConnection]:
+        def open_copy(work: Path) -> duckdb.DuckDBPyConnection:
             con = connect(work, read_only=False)
             con.execute("SET preserve_insertion_order = false")  # row order carries no meaning
             limit = os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
             con.execute(f"SET memory_limit = {sql_literal(limit)}")
-            con.execute(f"SET temp_directory = {sql_literal(str(target.with_name(target.name + '.tmp')))}")
-            try:
-                yield con
-                con.execute("CHECKPOINT")
-                con.close()
-                _replace(work, target)
-            except BaseException:
-                con.close()
-                _remove(work)
-                raise
+            spill = work.with_name(work.name.rsplit(".next-", 1)[0] + ".tmp")
+            con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
+            return con
+
+        with swapped(target, lock or target, open_copy, check) as con:
+            yield con
+
+
+#: DuckDB's words for a damaged database file (truncated, overwritten, bad checksums).
+_DAMAGED = ("Corrupt database file", "Could not read enough bytes", "does not match stored checksum")
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse to make a store of a DuckDB file that holds another application's tables (an empty
+    database becomes a store)."""
+    con = connect(path, read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "ORDER BY table_name").fetchall()]
+    except duckdb.Error as exc:
+        raise StoreUnreadableError(f"the cost store {path} is damaged ({str(exc).splitlines()[0]}): "
+                                   "restore it from a backup, or load the exports into a new store") from None
+    finally:
+        con.close()
+    if tables and not {"charges", "manifest"} <= set(tables):
+        shown = ", ".join(tables[:6]) + (f" and {len(tables) - 6} more" if len(tables) > 6 else "")
+        raise StoreUnreadableError(
+            f"{path} is not a finops-xl cost store: it is a DuckDB database of another application "
+            f"(tables {shown}); nothing was changed: give --store a new file (or a store's file)")
 
 
 def _attach_views(con: duckdb.DuckDBPyConnection, path: Path, alias: str, tables: tuple[str, ...]) -> None:
@@ -444,57 +477,3 @@ def _attach_views(con: duckdb.DuckDBPyConnection, path: Path, alias: str, tables
     for t in tables:
         if t in present:
             con.execute(f"CREATE TEMP VIEW {t} AS SELECT * FROM {alias}.main.{t}")
-
-
-def _remove(path: Path) -> None:
-    for p in (path, path.with_name(path.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
-def _replace(src: Path, dst: Path, attempts: int = 50) -> None:
-    for attempt in range(attempts):
-        try:
-            os.replace(src, dst)
-            break
-        except PermissionError:  # Windows: a reader holds the old file open
-            if attempt == attempts - 1:
-                _remove(src)
-                raise StoreError(
-                    f"cannot replace {dst}: another program holds it open (close Excel's "
-                    "connection or the other finops-xl process and retry); nothing was changed"
-                ) from None
-            time.sleep(0.1)
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(dst.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a+b") as fh:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
-
-            while True:
-                try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
