@@ -62,13 +62,15 @@ class Server:
 
     def __init__(self, store: Path, port: int):
         self.store, self.url = store, f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "finops_xl.cli", "serve", "--store", str(store), "--port", str(port)],
-            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = store.with_name("serve.log")
+        with self.log.open("w") as log:  # a file, not a pipe: nothing can block on it
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "finops_xl.cli", "serve", "--store", str(store), "--port", str(port)],
+                env=child_env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"finops-xl serve exited: {self.process.stdout.read()}")
+                raise AssertionError(f"finops-xl serve exited: {self.log.read_text()}")
             with contextlib.suppress(OSError):
                 self.get("/manifest")
                 return
@@ -76,14 +78,13 @@ class Server:
         self.stop()
         raise AssertionError("finops-xl serve did not answer within 90 s")
 
-    def stop(self) -> str:
-        self.process.terminate()
+    def stop(self) -> int:
+        self.process.terminate()  # finops-xl serve passes SIGTERM on to the server
         try:
-            out, _ = self.process.communicate(timeout=20)
+            return self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return out
+            raise AssertionError("finops-xl serve did not stop on SIGTERM") from None
 
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.url + path, timeout=30) as response:
@@ -157,7 +158,9 @@ def server(exports, tmp_path_factory):
     ingest(sorted(p for p in exports.glob("*.parquet") if "2025-03" not in p.name), store)
     running = Server(store, free_port())
     yield running
-    running.stop()
+    assert running.stop() == 0, running.log.read_text()
+    with pytest.raises(OSError):  # the server process stopped with it
+        running.get("/manifest")
 
 
 # ---- what Excel fetches when the add-in loads -------------------------------------------------
@@ -331,3 +334,41 @@ def test_a_load_is_seen_while_a_reader_of_the_old_store_is_open(in_process_serve
     assert file_sum(march) > 0
     assert abs(Decimal(str(during)) - want) <= Decimal("0.01"), (before, during)
     assert abs(Decimal(str(after)) - want) <= Decimal("0.01"), (before, after)
+
+
+# ---- the task pane in headless Chromium ----------------------------------------------------------
+
+
+def test_task_pane_opens_without_console_errors_and_shows_the_macro_buttons(server, tmp_path):
+    """Debian's chromium + chromium-driver (.ci/run installs them). Outside Excel, office.js has no
+    host; ``data/server/excel-host.js`` plays Excel's part (an Excel host on the web, every
+    requirement set supported) and records the functions the page associates."""
+    from tests.webdriver import Browser, chromedriver, chromium, run_before_every_page
+
+    if not (chromedriver() and chromium()):
+        pytest.skip("needs chromium and chromedriver (apt-get install chromium chromium-driver)")
+    host = (Path(__file__).parent / "data" / "server" / "excel-host.js").read_text()
+    with Browser(width=420, height=640) as browser:
+        run_before_every_page(browser, host)
+        browser.open(f"{server.url}/taskpane.html")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and browser.script(
+                "return document.readyState === 'complete' && window.__associated.length") < len(registry.FUNCTIONS):
+            time.sleep(0.2)
+        time.sleep(1)  # the page's module scripts finish after the load event
+        errors = [e for e in browser.console() if e["level"] == "SEVERE"]
+        assert errors == []
+        assert sorted(browser.script("return window.__associated")) == sorted(
+            f.python_name for f in registry.FUNCTIONS)
+        buttons = {browser.text(b): b for b in browser.elements("button[xw-click]")}
+        assert list(buttons) == ["Refresh: load new exports", "Build overview",
+                                 "Allocate by this workbook's rules", "Build close package"]
+        shot = browser.screenshot(tmp_path / "taskpane.png")
+        png = shot.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        for button in buttons.values():
+            assert browser.displayed(button)
+            r = browser.rect(button)
+            assert r["width"] > 0 and r["height"] > 0
+            assert r["x"] + r["width"] <= width and r["y"] + r["height"] <= height  # in the shot

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -130,10 +131,15 @@ def serve(config: ServerConfig, out: Callable[[str], None] = print) -> int:
         command += ["--ssl-certfile", str(config.certfile), "--ssl-keyfile", str(config.keyfile)]
     out(banner(config))
     child = subprocess.Popen(command, env=environment(config))
+    # a scheduler, `docker stop` or a test stops this process with SIGTERM: pass it on
+    previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     try:
-        return child.wait()
+        code = child.wait()
     except KeyboardInterrupt:  # Ctrl-C reaches the child too; let it shut down
-        return child.wait()
+        code = child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0 if code in (-signal.SIGTERM, -signal.SIGINT) else code  # stopped as asked
 
 
 def server_functions() -> dict[str, Callable]:
