@@ -372,3 +372,41 @@ def test_task_pane_opens_without_console_errors_and_shows_the_macro_buttons(serv
             r = browser.rect(button)
             assert r["width"] > 0 and r["height"] > 0
             assert r["x"] + r["width"] <= width and r["y"] + r["height"] <= height  # in the shot
+
+
+# ---- Google Sheets: the macros as xlwings' Apps Script client calls them -------------------------
+
+
+def apps_script_functions() -> set[str]:
+    """The actions the Apps Script client (xlwings.js, ``xlwings copy gs``) can carry out."""
+    import re
+
+    source = (Path(xlwings.__file__).parent / "js" / "xlwings.js").read_text()
+    return set(re.findall(r"^function (\w+)\(workbook, action\)", source, flags=re.M))
+
+
+def sheets_payload(settings: dict[str, str]) -> dict:
+    """The body ``runPython(url)`` of xlwings.js posts: values, named ranges, no tables."""
+    rows = [["Setting", "Value"]] + [[k, v] for k, v in settings.items()] + [["Last refresh", ""]]
+    names = [{"name": k, "sheet_index": 0, "address": f"B{i + 2}", "scope_sheet_name": None,
+              "scope_sheet_index": None, "book_scope": True}
+             for i, k in enumerate([*settings, "RefreshStatus"])]
+    return {"client": "Google Apps Script", "version": xlwings.__version__,
+            "book": {"name": "Costs", "active_sheet_index": 0, "selection": "A1"},
+            "names": names,
+            "sheets": [{"name": "Settings", "values": rows, "pictures": [], "tables": []}]}
+
+
+def test_google_sheets_refresh_over_http(server, exports, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for f in exports.glob("aws-2025-0[12].parquet"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    store = tmp_path / "sheets.duckdb"
+    status, body = server.post("/xlwings/custom-scripts-call/finops_refresh",
+                               sheets_payload({"StorePath": str(store), "ExportsFolder": str(folder)}))
+    assert status == 200, body.decode()
+    actions = json.loads(body)["actions"]
+    assert {a["func"] for a in actions} <= apps_script_functions(), actions
+    assert "new slice(s)" in actions[0]["values"][0][0]
+    assert round(sql_sum(store, "true", []), 2) == round(file_sum(sorted(folder.glob("*.parquet"))), 2)
