@@ -17,11 +17,10 @@
     window.CustomFunctions = { associate: (id) => window.__associated.push(id) };
     window.Excel = { run: () => { window.__excelRuns += 1; return new Promise(() => {}); } };
   };
-  new MutationObserver((mutations) => {
-    for (const m of mutations) for (const node of m.addedNodes) {
-      if (node.tagName === "SCRIPT" && /office-js\/.*office\.js$/.test(node.src || "")) {
-        node.addEventListener("load", patch);
-      }
-    }
-  }).observe(document, { childList: true, subtree: true });
+  // a script's load event does not bubble, but a capturing listener on the document sees it, right
+  // after office.js has run and before the next script does
+  document.addEventListener("load", (event) => {
+    const node = event.target;
+    if (node.tagName === "SCRIPT" && /office-js\/.*office\.js$/.test(node.src || "")) patch();
+  }, true);
 })();
