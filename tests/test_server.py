@@ -410,3 +410,36 @@ def test_google_sheets_refresh_over_http(server, exports, tmp_path):
     assert {a["func"] for a in actions} <= apps_script_functions(), actions
     assert "new slice(s)" in actions[0]["values"][0][0]
     assert round(sql_sum(store, "true", []), 2) == round(file_sum(sorted(folder.glob("*.parquet"))), 2)
+
+
+# ---- the README's Excel section ----------------------------------------------------------------
+
+
+def test_readme_server_commands_run(server, tmp_path):
+    """The README's xlwings Server commands: the extra exists, ``finops-xl serve`` with the README's
+    options starts, and the manifest it prints answers (the store and port made the test's own)."""
+    import re
+    import shlex
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("**xlwings Server (Excel on Windows, Mac and the web).**"):]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1)
+    commands = [shlex.split(line.split("#")[0]) for line in block.splitlines() if line.strip()]
+    assert [c[:3] for c in commands] == [["pip", "install", "-e"], ["finops-xl", "serve", "--store"],
+                                         ["curl", "-s", "http://127.0.0.1:8000/manifest"]]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert commands[0][3] == ".[server]" and any(d.startswith("xlwings-server") for d in extras["server"])
+    serve = commands[1]
+    port = free_port()
+    options = dict(zip(serve[2::2], serve[3::2]))
+    assert set(options) == {"--store", "--port"}
+    running = Server(server.store, port)  # the README's command, with this test's store and port
+    try:
+        from urllib.parse import urlparse
+
+        manifest = running.get(urlparse(commands[2][2]).path)
+        assert manifest.startswith(b"<?xml") and b'DefaultValue="FINOPS"' in manifest
+        assert f"manifest:  http://localhost:{port}/manifest" in running.log.read_text()
+    finally:
+        assert running.stop() == 0

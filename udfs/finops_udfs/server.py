@@ -130,6 +130,7 @@ def serve(config: ServerConfig, out: Callable[[str], None] = print) -> int:
     if config.certfile:
         command += ["--ssl-certfile", str(config.certfile), "--ssl-keyfile", str(config.keyfile)]
     out(banner(config))
+    sys.stdout.flush()  # before the server's own output
     child = subprocess.Popen(command, env=environment(config))
     # a scheduler, `docker stop` or a test stops this process with SIGTERM: pass it on
     previous = signal.signal(signal.SIGTERM, lambda *_: child.terminate())

@@ -4,9 +4,9 @@
 (() => {
   window.__associated = [];
   window.__excelRuns = 0;
+  const info = { host: "Excel", platform: "OfficeOnline" };
   const patch = () => {
     Office.onReady = (callback) => {
-      const info = { host: "Excel", platform: "OfficeOnline" };
       if (callback) callback(info);
       return Promise.resolve(info);
     };
@@ -17,10 +17,11 @@
     window.CustomFunctions = { associate: (id) => window.__associated.push(id) };
     window.Excel = { run: () => { window.__excelRuns += 1; return new Promise(() => {}); } };
   };
-  // a script's load event does not bubble, but a capturing listener on the document sees it, right
-  // after office.js has run and before the next script does
+  // A script's load event does not bubble, but a capturing listener on the document sees it right
+  // after the script has run. office.js goes on initializing in the scripts it loads itself (and
+  // replaces Office.context there), so the host's answers are set again after each of them.
   document.addEventListener("load", (event) => {
     const node = event.target;
-    if (node.tagName === "SCRIPT" && /office-js\/.*office\.js$/.test(node.src || "")) patch();
+    if (node.tagName === "SCRIPT" && /\/office-js\//.test(node.src || "")) patch();
   }, true);
 })();
