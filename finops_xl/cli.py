@@ -258,6 +258,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="last month of the report (default: the store's last month)")
     a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
     a.set_defaults(run=_cmd_opportunities_report)
+
+    q = sub.add_parser("serve", parents=[store_opt],
+                       help="run xlwings Server with the FINOPS functions and macros (extra: server)")
+    q.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    q.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    q.add_argument("--certs", type=Path, metavar="DIR",
+                   help="folder with the HTTPS certificate and key (mkcert localhost); without it, plain HTTP")
+    q.set_defaults(run=_cmd_serve)
     return p
 
 
@@ -296,6 +304,18 @@ def main(argv: Sequence[str] | None = None) -> int:
               "you ran and this message; run it again with FINOPS_XL_DEBUG=1 to add the traceback.",
               file=sys.stderr)
         return 2
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from finops_udfs.server import ServeError, ServerConfig, certificates, serve  # the server extra
+
+    store = Path(args.store or os.environ.get("FINOPS_XL_STORE") or CostStore().path).resolve()
+    try:
+        cert, key = certificates(args.certs)
+        return serve(ServerConfig(store, args.host, args.port, cert, key))
+    except ServeError as exc:
+        print(f"finops-xl serve: {exc}", file=sys.stderr)
+        return 1
 
 
 def _silence_stdout() -> None:

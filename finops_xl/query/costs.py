@@ -13,10 +13,11 @@ span several currencies is an error that asks for a ``currency`` filter.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -74,7 +75,9 @@ class CostQueries:
         version = self.store.version()
         if version == self._version and self._con is not None:
             return self._con
-        with self.store.reader() as src:
+        # The version is read before the store is opened, so a load landing in between leaves a
+        # newer cube under an older key (reloaded by the next call), never the reverse.
+        with _fresh_reader(self.store) as src:
             try:
                 cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
             except duckdb.CatalogException:
@@ -82,6 +85,7 @@ class CostQueries:
                     f"the store {self.store.path} was made by an older finops-xl: load any export "
                     "into it once (finops-xl ingest) to bring it up to date"
                 ) from None
+            lines = _allocation_lines(src)
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
         con.register("cube_arrow", cube)
@@ -95,27 +99,17 @@ class CostQueries:
         keys = con.execute(
             "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
         ).fetchall()
-        self._allocated = self._load_allocation(con)
+        self._allocated = lines is not None
+        if lines is not None:  # the store's current allocation beside the cube, as ``alloc``
+            con.register("alloc_arrow", lines)
+            con.execute("CREATE TABLE alloc AS SELECT * FROM alloc_arrow ORDER BY month")
+            con.unregister("alloc_arrow")
         if self._con is not None:
             self._con.close()
         self._con, self._version = con, version
         self._tag_keys = frozenset(k for (k,) in keys)
         self._values, self._results = {}, {}
         return con
-
-    def _load_allocation(self, con: duckdb.DuckDBPyConnection) -> bool:
-        """Copy the store's current allocation (if any) beside the cube, as ``alloc``."""
-        with self.store.reader() as src:
-            if not src.execute("SELECT count(*) FROM information_schema.tables "
-                               "WHERE table_name = 'allocated_charges'").fetchall()[0][0]:
-                return False
-            lines = src.sql("SELECT month, currency, owner, business_unit, product, cost_center, "
-                            "kind, method, pool_id, BilledCost, EffectiveCost "
-                            "FROM allocated_charges").to_arrow_table()
-        con.register("alloc_arrow", lines)
-        con.execute("CREATE TABLE alloc AS SELECT * FROM alloc_arrow ORDER BY month")
-        con.unregister("alloc_arrow")
-        return True
 
     def _cached(self, key: tuple, compute):
         with self._lock:
@@ -339,6 +333,52 @@ def _one_currency(rows) -> None:
 
 def _none_last(value):
     return (value is None, value or "")
+
+
+@contextlib.contextmanager
+def _fresh_reader(store: CostStore) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read connection to the store file as it is on disk now.
+
+    ``CostStore.reader()`` opens the file through DuckDB's per-process database cache: while any
+    other connection of the process holds the store open (a macro, another function, the classic
+    add-in's other thread), DuckDB hands out that connection's database, which is the file a load
+    has since replaced. A private in-memory database that attaches the file opens it afresh.
+    """
+    if store.is_lake or not store.path.is_file():
+        with store.reader() as con:  # a lake is read afresh; a missing file gets its message
+            yield con
+        return
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for path, alias in ((store.path, "store"), (store.allocation_path, "allocation")):
+            if alias == "store" or path.is_file():
+                try:
+                    con.execute(f"ATTACH {_literal(str(path))} AS {alias} (READ_ONLY)")
+                except duckdb.Error:
+                    with store.reader():  # the store's own message for a file it cannot open
+                        pass
+                    raise
+        con.execute("USE store")
+        yield con
+    finally:
+        con.close()
+
+
+def _allocation_lines(con: duckdb.DuckDBPyConnection):
+    """The current allocation's lines (an Arrow table), or None when the store has none."""
+    found = con.execute(
+        "SELECT table_catalog FROM information_schema.tables WHERE table_name = 'allocated_charges' "
+        "ORDER BY table_catalog = 'allocation' DESC").fetchall()
+    if not found:
+        return None
+    return con.sql(f"SELECT month, currency, owner, business_unit, product, cost_center, "
+                   f"kind, method, pool_id, BilledCost, EffectiveCost "
+                   f"FROM {found[0][0]}.main.allocated_charges").to_arrow_table()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 _SHARED: dict[Path, CostQueries] = {}

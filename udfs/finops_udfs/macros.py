@@ -48,6 +48,17 @@ def _status(book, text: str) -> None:
         pass
 
 
+def _recalculate(book) -> None:
+    """Recalculate the workbook; Google Sheets recalculates by itself, and xlwings' Apps Script
+    client has no recalculate action (it fails on one it does not know)."""
+    try:
+        client = book.api.get("client") if isinstance(book.api, dict) else None
+    except Exception:  # noqa: BLE001 - the classic add-in's book.api is a COM object
+        client = None
+    if client != "Google Apps Script":
+        book.app.calculate()
+
+
 def refresh_summary(report, when: dt.datetime) -> str:
     """One line for the workbook's status cell."""
     stamp = when.strftime("%Y-%m-%d %H:%M UTC")
@@ -70,7 +81,7 @@ def finops_refresh(book: xw.Book = None):
     folder = Path(_named_value(book, EXPORTS_FOLDER, "the folder of billing exports"))
     report = ingest([folder], store)
     _status(book, refresh_summary(report, dt.datetime.now(dt.UTC)))
-    book.app.calculate()
+    _recalculate(book)
     return report
 
 
@@ -127,7 +138,7 @@ def finops_allocate(book: xw.Book = None):
     if latest is not None:
         summary += f"; {latest.month:%Y-%m} coverage {latest.allocated:.1%} ({latest.maturity})"
     _status(book, summary)
-    book.app.calculate()
+    _recalculate(book)
     return report
 
 
