@@ -446,3 +446,48 @@ def test_readme_server_commands_run(server, tmp_path):
         assert f"manifest:  http://localhost:{port}/manifest" in running.log.read_text()
     finally:
         assert running.stop() == 0
+
+
+# ---- HTTPS with given certificates (Office.js accepts nothing else) --------------------------------
+
+
+def test_serve_over_https_with_the_certificates_given(tmp_path):
+    import shutil
+    import ssl
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed to make a test certificate (.ci/run installs it)"
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(certs / "localhost-key.pem"), "-out", str(certs / "localhost.pem"),
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    store = tmp_path / "finops.duckdb"
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "finops_xl.cli", "serve", "--store", str(store),
+                                    "--port", str(port), "--certs", str(certs)],
+                                   env=child_env(), stdout=out, stderr=subprocess.STDOUT)
+    trusted = ssl.create_default_context(cafile=str(certs / "localhost.pem"))
+    try:
+        deadline, body = time.monotonic() + 90, None
+        while time.monotonic() < deadline and body is None:
+            assert process.poll() is None, log.read_text()
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"https://localhost:{port}/manifest", timeout=10,
+                                            context=trusted) as response:
+                    body = response.read()
+            time.sleep(0.3)
+        assert body is not None, f"no HTTPS answer within 90 s:\n{log.read_text()}"
+        root = ET.fromstring(body)
+        urls = [e.get("DefaultValue") for e in root.iter() if (e.get("DefaultValue") or "").startswith("http")]
+        ours = [u for u in urls if "localhost" in u or "127.0.0.1" in u]  # the rest are xlwings' own links
+        assert ours and all(u.startswith(f"https://localhost:{port}/") for u in ours), ours
+        with pytest.raises(OSError):  # plain HTTP is not served on an HTTPS port
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest", timeout=10).read()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert f"https://localhost:{port}/manifest" in log.read_text()
