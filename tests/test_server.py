@@ -415,6 +415,28 @@ def test_google_sheets_refresh_over_http(server, exports, tmp_path):
     assert round(sql_sum(store, "true", []), 2) == round(file_sum(sorted(folder.glob("*.parquet"))), 2)
 
 
+def test_google_sheets_allocate_reads_rules_from_sheets_named_like_the_tables(server, exports, tmp_path):
+    store = tmp_path / "sheets.duckdb"
+    ingest(sorted(exports.glob("*-2025-01.parquet")), store)
+    payload = sheets_payload({"StorePath": str(store)})
+    payload["sheets"] += [
+        {"name": "AllocationTaxonomy", "pictures": [], "tables": [],
+         "values": [["dimension", "keys", "values", "owner"], ["team", "team", "", "yes"]]},
+        {"name": "AllocationPools", "pictures": [], "tables": [],
+         "values": [["pool", "filter", "split"], ["untagged", "owner =", "proportional"]]},
+    ]
+    status, body = server.post("/xlwings/custom-scripts-call/finops_allocate", payload)
+    assert status == 200, body.decode()
+    actions = json.loads(body)["actions"]
+    assert {a["func"] for a in actions} <= apps_script_functions(), actions
+    assert "allocated" in actions[0]["values"][0][0]
+    with CostStore(store).reader() as con:
+        (allocated,) = con.execute("SELECT sum(EffectiveCost) FROM allocated_charges").fetchone()
+        kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM allocated_charges").fetchall()}
+    assert round(allocated, 2) == round(sql_sum(store, "true", [], metric="EffectiveCost"), 2)
+    assert "shared" in kinds  # the untagged pool from the AllocationPools sheet was applied
+
+
 # ---- the README's Excel section ----------------------------------------------------------------
 
 

@@ -119,7 +119,8 @@ def finops_build_overview(book: xw.Book = None):
 @excel_errors("Allocate")
 def finops_allocate(book: xw.Book = None):
     """Allocate the store in the StorePath cell by the rules in this workbook's allocation tables
-    (AllocationTaxonomy, AllocationPools, …), then recalculate."""
+    (AllocationTaxonomy, AllocationPools, …; in Google Sheets, which has no tables, sheets of those
+    names holding the same header and rows), then recalculate."""
     from finops_xl.allocation.engine import allocate
     from finops_xl.allocation.rules_table import TABLES, rules_from_tables
 
@@ -130,6 +131,11 @@ def finops_allocate(book: xw.Book = None):
         for table in sheet.tables:
             if table.name in TABLES:
                 tables[table.name] = table.range.value
+    if not tables:  # Google Sheets has no Excel tables: a sheet named like the table holds it
+        for sheet in book.sheets:
+            if sheet.name in TABLES:
+                tables[sheet.name] = [row for row in sheet.used_range.value
+                                      if any(v not in (None, "") for v in row)]
     rules = rules_from_tables(tables, source=f"the workbook {book.name}")
     report = allocate(store, rules)
     latest = report.coverage[-1] if report.coverage else None
