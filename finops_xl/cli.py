@@ -108,24 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--rules", type=Path, required=True, metavar="FILE", help="allocation rules (YAML)")
     q.set_defaults(run=_cmd_allocate)
 
-    q = sub.add_parser("close", parents=[store_opt],
-                       help="month-end close: the accrual while data is not final, then the true-up")
-    q.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="the close month")
-    q.add_argument("--cutoff", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                   help="first day without data (default: the day after the last day with usage)")
-    q.add_argument("--method", default="trailing_7d",
-                   choices=("trailing_7d", "month_to_date", "prior_month"),
-                   help="how the missing days are projected (default trailing_7d)")
-    q.add_argument("--ledger", type=Path, default=None, metavar="FILE",
-                   help="ledger map CSV (kind,key,value): owner → cost center, service category → GL")
-    q.add_argument("--journal", type=Path, default=None, metavar="FILE",
-                   help="write the journal entries as CSV for ERP import")
-    q.add_argument("--out", type=Path, default=None, metavar="FILE",
-                   help="also write the monthly close workbook (.xlsx) of the run")
-    q.add_argument("--budget", type=Path, default=None, metavar="FILE",
-                   help="budget CSV (owner, service_category, month, amount[, quantity, unit]) for the "
-                        "workbook's Variance sheet (with --out)")
-    q.set_defaults(run=_cmd_close)
+    from finops_xl.commands import close as close_command
+    close_command.register(sub, store_opt)
 
     q = sub.add_parser("forecast", parents=[store_opt],
                        help="monthly cost forecast from the store's history, with a backtest")
@@ -490,85 +474,12 @@ def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_co
     return write_xlsx(spec, out)
 
 
-def _cmd_close(args: argparse.Namespace) -> int:
-    from finops_xl.close.accruals import AccrualError
-    from finops_xl.close.journal import LedgerMap, load_ledger_map
-    from finops_xl.close.run import run_close
-
-    try:
-        ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
-        store = CostStore(args.store)
-        run = run_close(store, args.month, cutoff=args.cutoff, method=args.method,
-                        ledger=ledger, journal=args.journal)
-    except (AccrualError, ValueError) as exc:
-        print(f"finops-xl close: {exc}", file=sys.stderr)
-        return 1
-    _print_close(run)
-    if args.out is not None:
-        try:
-            path, _ = _write_close(store, args.out, month=run.month, run=run, ledger=ledger,
-                                   budget=args.budget)
-        except ValueError as exc:
-            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
-            return 1
-        print(f"  workbook {path}")
-        with store.reader() as con:
-            for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them
-                print(f"  {line}")
-    return 0
-
-
 def _assumed_terms(con) -> list[str]:
     """Warnings for the commitments whose term no row states (their default term is an assumption)."""
     from finops_xl.close.amortization import commitments_from_store
     from finops_xl.close.commitment_terms import assumed_term_warnings
 
     return assumed_term_warnings(commitments_from_store(con))
-
-
-def _print_close(run) -> None:
-    """The close run as text: the true-up, or the accrual with its entries."""
-    a = run.accrual
-    if run.stage == "true-up":
-        t = run.true_up
-        print(f"{run.month:%Y-%m} is final: true-up against the accrual of cut-off {a.cutoff}")
-        print(f"  {'cost center':<22} {'account':<24} {'accrued':>14} {'actual':>14} {'true-up':>12} {'error':>7}")
-        for line in t.lines:
-            acc = "" if line.accuracy is None else f"{line.accuracy:.1%}"
-            print(f"  {line.cost_center:<22} {line.account:<24} {format_money(line.accrued, line.currency):>14} "
-                  f"{format_money(line.actual, line.currency):>14} {format_money(line.true_up, line.currency):>12} {acc:>7}")
-        for cur in sorted({line.currency for line in t.lines}):
-            acc = t.accuracy(currency=cur)
-            print(f"  total {cur}: accrued {format_money(t.total('accrued', cur), cur)}, actual "
-                  f"{format_money(t.total('actual', cur), cur)}, true-up "
-                  f"{format_money(t.total('true_up', cur), cur)}"
-                  + (f"; accrual error {acc:.1%}" if acc is not None else ""))
-        print("  the auto-reversing accrual and the booked invoice carry this into next month; "
-              "nothing more to post")
-        return
-    if run.stage == "final":
-        print(f"{run.month:%Y-%m} is final: every charge of the month is invoiced, so nothing is accrued "
-              "and there is no accrual to true up; the invoice books the month's expense")
-        for cur in a.currencies:
-            print(f"  total {cur}: invoiced {format_money(a.total('invoiced', cur), cur)}")
-        if run.journal:
-            print(f"  journal {run.journal} (no accrual entries)")
-        return
-    print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
-          f"{a.days_missing} day(s) projected, {a.metric})")
-    print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
-          f"{'projected':>12} {'fees':>10} {'invoiced':>13} {'accrual':>13}")
-    for line in a.lines:
-        m = functools.partial(format_money, currency=line.currency)
-        print(f"  {line.owner:<16} {line.cost_center:<12} {line.service_category or '':<26.26} "
-              f"{line.account:<22.22} {m(line.actual_to_date):>13} {m(line.projected):>12} "
-              f"{m(line.fixed_fees):>10} {m(line.invoiced):>13} {m(line.accrual):>13}")
-    for cur in a.currencies:
-        print(f"  total {cur}: accrual {format_money(a.total('accrual', cur), cur)}")
-    for e in run.entries:
-        print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
-              f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
-    print(f"  saved {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
@@ -972,7 +883,7 @@ def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
 
 
 def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledger=None,
-                 budget: Path | None = None) -> tuple[Path, Decimal]:
+                 budget: Path | None = None, invoices=None) -> tuple[Path, Decimal]:
     """Build the monthly close workbook of ``month`` and write it to ``out``: the numbers of
     ``run`` (a ``run_close`` result) when given, else an accrual computed for the workbook only
     (nothing saved beside the store). Returns the path and the accrual total shown."""
@@ -982,7 +893,8 @@ def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledge
 
     from finops_xl.close.journal import LedgerMap
 
-    data = gather_close(store, month, run=run, ledger=ledger or LedgerMap(), budget=budget)
+    data = gather_close(store, month, run=run, ledger=ledger or LedgerMap(), budget=budget,
+                        invoices=invoices)
     accrued = data.accrual.total("accrual", data.currency) if data.accrual.lines else Decimal(0)
     return write_xlsx(build_close(data), out), accrued
 

@@ -14,7 +14,9 @@ the per-key results, a few hundred rows):
    providers: if their exports lag differently, pass the earliest provider's last day + 1.
 2. **Basis.** Per *basis key* — billing currency × provider × sub-account × service category — SQL
    sums the month's rows before the cut-off (``actual_to_date``), those of them that carry an
-   ``InvoiceId`` (``invoiced``), and the usage sums each projection method needs.
+   ``InvoiceId`` (``invoiced``), and the usage sums each projection method needs. A commitment's
+   upfront purchase (``Purchase`` / ``One-Time`` with a CommitmentDiscountId) is left out: it is a
+   prepaid asset, booked Dr Prepaid / Cr AP and expensed by the amortization entries, never accrued.
 3. **Projection** of the missing days, per basis key, from *run-rate rows*: ``ChargeFrequency`` =
    Usage-Based and not ``ChargeClass`` = Correction (monthly fees, one-time purchases and credits
    are not a daily rate). Methods (``METHODS``):
@@ -298,6 +300,10 @@ def _dec(x) -> Decimal:
 _RUN_RATE = ("coalesce(ChargeFrequency, 'Usage-Based') = 'Usage-Based' "
              "AND coalesce(ChargeClass, '') <> 'Correction'")
 _SUB_ACCOUNT = "coalesce(SubAccountId, BillingAccountId)"
+#: A commitment's upfront purchase: a prepaid asset (``amortization.purchase_entry``), never expense,
+#: so never accrued, invoiced against the accrual or trued up (its amortization is expensed instead).
+_UPFRONT = ("coalesce(ChargeCategory, '') = 'Purchase' AND coalesce(ChargeFrequency, '') = 'One-Time' "
+            "AND CommitmentDiscountId IS NOT NULL")
 
 
 def _default_cutoff(con, ms: dt.date, nm: dt.date) -> dt.date:
@@ -335,7 +341,8 @@ def _basis(con, metric: str, ms: dt.date, cutoff: dt.date) -> tuple[dict[tuple, 
                    {_SUB_ACCOUNT} AS sub_account, ServiceCategory AS category,
                    CAST(ChargePeriodStart AS DATE) AS day, {metric} AS amount,
                    InvoiceId IS NOT NULL AS billed, {_RUN_RATE} AS run_rate
-            FROM charges WHERE ChargePeriodStart >= $lo AND ChargePeriodStart < $cutoff)
+            FROM charges WHERE ChargePeriodStart >= $lo AND ChargePeriodStart < $cutoff
+              AND NOT ({_UPFRONT}))
         SELECT currency, provider, sub_account, category,
                sum(amount) FILTER (WHERE day >= $ms),
                sum(amount) FILTER (WHERE day >= $ms AND billed),

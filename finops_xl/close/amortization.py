@@ -726,22 +726,26 @@ def reclass_entry(s: Schedule, month: dt.date, ledger: LedgerMap = DEFAULT_LEDGE
 
 
 def write_off_entry(s: Schedule, ledger: LedgerMap = DEFAULT_LEDGER, *, policy_owner: str,
-                    proceeds: Decimal = ZERO) -> Entry | None:
+                    proceeds: Decimal = ZERO, refund: Decimal = ZERO) -> Entry | None:
     """The write-off of a terminated (or sold) commitment, on its event date: Dr cash (``proceeds`` of a
-    sale, e.g. on the RI Marketplace) and Dr cloud expense for the loss (balance − proceeds; a gain
-    credits it), cost center of ``policy_owner`` / Cr prepaid non-current and current (the balance).
-    None when nothing is written off."""
+    sale, e.g. on the RI Marketplace), Dr receivable (``refund``: what the provider owes back for the
+    unused term, e.g. a prorated refund of a returned reservation, until it is paid) and Dr cloud expense
+    for the loss (balance − proceeds − refund; a gain credits it), cost center of ``policy_owner`` /
+    Cr prepaid non-current and current (the balance). None when nothing is written off."""
     written = [p for p in s.periods if p.write_off]
     if not written:
         return None
     p, c = written[0], s.commitment
     _, nc_wo, _ = _removed(s, p.month)
     proceeds = _money(proceeds, "proceeds", c.currency)
+    refund = _money(refund, "refund", c.currency)
     when = s.event_date or _month_end(p.month)
     memo = f"Write-off of {c.type} {c.id} ({s.note})"
+    loss = p.write_off - proceeds - refund
     debits = [(ledger.cash, "", proceeds, f"{memo}: proceeds", _source(c)),
-              (ledger.expense_account, ledger.cost_center(policy_owner), p.write_off - proceeds,
-               f"{memo}: {'loss' if p.write_off >= proceeds else 'gain'}", _source(c))]
+              (ledger.receivable, "", refund, f"{memo}: refund due from {c.provider}", _source(c)),
+              (ledger.expense_account, ledger.cost_center(policy_owner), loss,
+               f"{memo}: {'loss' if loss >= 0 else 'gain'}", _source(c))]
     return entry(f"WRITEOFF-{c.id}", when, c.currency, "write-off", debits,
                  [(ledger.prepaid_noncurrent, "", nc_wo, f"{memo} (non-current)", _source(c)),
                   (ledger.prepaid_current, "", p.write_off - nc_wo, f"{memo} (current)", _source(c))],

@@ -123,7 +123,11 @@ class LedgerMap:
       cost_centers: owner → cost center (unknown owners post to ``default_cost_center``).
       expense_accounts: service category → GL account (others to ``expense_account``).
       expense_account, accrued_liabilities, accounts_payable, prepaid_current, prepaid_noncurrent,
-      cash: the default GL accounts.
+      cash: the default GL accounts.  receivable: a refund the provider owes (commitment termination).
+      entity: the company / subsidiary the journal posts in.  central_cost_center: where cloud cost
+      lands before chargeback.  asset_under_construction, capitalized_software,
+      accumulated_amortization, software_amortization: capitalization (``close.capitalization``).
+      fx_difference: the reporting-currency translation difference (``close.reporting_currency``).
     """
 
     cost_centers: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -135,6 +139,14 @@ class LedgerMap:
     prepaid_current: str = "1400 Prepaid expenses (current)"
     prepaid_noncurrent: str = "1450 Prepaid expenses (non-current)"
     cash: str = "1000 Cash"
+    receivable: str = "1300 Receivable from cloud providers"
+    entity: str = "MAIN"
+    central_cost_center: str = "CLOUD-CENTRAL"
+    asset_under_construction: str = "1700 Software under construction"
+    capitalized_software: str = "1710 Internal-use software"
+    accumulated_amortization: str = "1719 Accumulated amortization of software"
+    software_amortization: str = "6800 Amortization of capitalized software"
+    fx_difference: str = "7900 Currency translation difference"
 
     def cost_center(self, owner: str | None) -> str:
         return self.cost_centers.get(owner or "", self.default_cost_center)

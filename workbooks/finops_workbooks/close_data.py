@@ -141,7 +141,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
                  cutoff: dt.date | None = None, method: str = "trailing_7d",
                  ledger: LedgerMap = DEFAULT_LEDGER, budget: Sequence[BudgetLine] | str | Path | None = None,
                  currency: str | None = None, policy_owner: str = UNALLOCATED,
-                 amortization_method: str = "daily") -> CloseData:
+                 amortization_method: str = "daily", invoices=None) -> CloseData:
     """The close workbook's numbers for ``month`` (its first day) from ``store``.
 
     Parameters:
@@ -151,6 +151,8 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
       currency: the billing currency shown; needed only when the month holds several.
       policy_owner: the owner charged with the unused share of a commitment's amortization.
       amortization_method: ``daily`` (the workbook's native schedules reproduce it).
+      invoices: the provider's invoices or AP list (``Invoice`` list or CSV path) the tie-out
+        reconciles against; None: the invoices the data's InvoiceId names.
 
     Raises ValueError for a month without cost, an ambiguous currency or a bad argument.
     """
@@ -187,7 +189,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
             if with_periods else ()
         prepaid = _prepaid_entries(con, schedules, month, ledger, policy_owner)
 
-        reconciliation = reconcile(con, month, currency=currency)
+        reconciliation = reconcile(con, month, invoices, currency=currency)
 
         allocated = bool(table_columns(con, "allocated_charges"))
         owners, pools, cov, totals = (), (), None, (None, None)
@@ -239,29 +241,10 @@ def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> s
 
 def _prepaid_entries(con, schedules, month: dt.date, ledger: LedgerMap,
                      policy_owner: str) -> tuple[Entry, ...]:
-    """Purchases dated in the month, then each commitment's amortization and reclass (expense by
-    allocated owner, posted to the cost center the allocation gives it unless the ledger maps it)."""
-    from finops_xl.close.accruals import allocation_cost_centers
+    """Purchases, amortization and reclass entries of the month (``close.month_entries``)."""
+    from finops_xl.close.month_entries import prepaid_entries
 
-    if con.execute("SELECT count(*) FROM information_schema.tables "
-                   "WHERE table_name = 'allocated_charges'").fetchall()[0][0]:
-        ledger = dataclasses.replace(ledger, cost_centers={
-            **allocation_cost_centers(con, (month,)), **ledger.cost_centers})
-    out: list[Entry] = []
-    for s in schedules:
-        bought = s.commitment.start.replace(day=1) == month and not s.commitment.carried_in
-        if bought and (e := am.purchase_entry(s, ledger)) is not None:
-            out.append(e)
-    for s in schedules:
-        if s.period(month) is None:
-            continue
-        used, unused = am.used_by_allocated_owner(con, s.commitment.id, month)
-        if (e := am.amortization_entry(s, month, ledger, policy_owner=policy_owner, weights=used,
-                                       unused=unused)) is not None:
-            out.append(e)
-        if (e := am.reclass_entry(s, month, ledger)) is not None:
-            out.append(e)
-    return tuple(out)
+    return prepaid_entries(con, schedules, month, ledger, policy_owner)
 
 
 def _owners(effective: Sequence[StatementLine], billed: Sequence[StatementLine], month: dt.date,

@@ -1,0 +1,164 @@
+"""``finops-xl close``: the month-end close (accrual, true-up, journal for the ERP, workbook)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+
+from finops_xl.money import format_money
+from finops_xl.store.store import CostStore
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
+
+
+def register(sub, store_opt) -> None:
+    """Add ``close`` to the CLI's subparsers."""
+    from finops_xl.close.erp import FORMATS
+
+    q = sub.add_parser("close", parents=[store_opt],
+                       help="month-end close: the accrual while data is not final, then the true-up")
+    q.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="the close month")
+    q.add_argument("--cutoff", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="first day without data (default: the day after the last complete day with usage)")
+    q.add_argument("--method", default="trailing_7d",
+                   choices=("trailing_7d", "month_to_date", "prior_month"),
+                   help="how the missing days are projected (default trailing_7d)")
+    q.add_argument("--ledger", type=Path, default=None, metavar="FILE",
+                   help="ledger map CSV (kind,key,value): owner → cost center, service category → GL")
+    q.add_argument("--journal", type=Path, default=None, metavar="FILE",
+                   help="write every journal entry of the month as one CSV for ERP import")
+    q.add_argument("--journal-format", choices=FORMATS, default="generic",
+                   help="journal layout: generic (default), netsuite (journal-entry CSV import), "
+                        "sap (G/L document upload)")
+    q.add_argument("--post", action="store_true",
+                   help="mark this run's accrual as the one posted to the ledger (the true-up compares "
+                        "with it; every run is kept either way)")
+    q.add_argument("--by", default=None, metavar="NAME", help="who posts (with --post)")
+    q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
+                   help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
+                        "[, fx_rate, issuer, billing_account]) to reconcile the month against")
+    q.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="also write the monthly close workbook (.xlsx) of the run")
+    q.add_argument("--budget", type=Path, default=None, metavar="FILE",
+                   help="budget CSV (owner, service_category, month, amount[, quantity, unit]) for the "
+                        "workbook's Variance sheet (with --out)")
+    q.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from finops_xl.cli import _assumed_terms, _write_close
+    from finops_xl.close.accruals import AccrualError
+    from finops_xl.close.journal import LedgerMap, load_ledger_map
+    from finops_xl.close.run import run_close
+
+    try:
+        ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
+        store = CostStore(args.store)
+        invoices = None
+        if args.invoice is not None:
+            from finops_xl.close.reconciliation import load_ap_list
+
+            invoices = load_ap_list(args.invoice)
+        result = run_close(store, args.month, cutoff=args.cutoff, method=args.method, ledger=ledger,
+                           journal=args.journal, journal_format=args.journal_format, post=args.post,
+                           by=args.by)
+    except (AccrualError, ValueError, FileNotFoundError) as exc:
+        print(f"finops-xl close: {exc}", file=sys.stderr)
+        return 1
+    print_close(result)
+    if invoices is not None:
+        _print_reconciliation(store, result.month, invoices)
+    if args.out is not None:
+        try:
+            path, _ = _write_close(store, args.out, month=result.month, run=result, ledger=ledger,
+                                   budget=args.budget, invoices=invoices)
+        except ValueError as exc:
+            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
+            return 1
+        print(f"  workbook {path}")
+        with store.reader() as con:
+            for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them
+                print(f"  {line}")
+    return 0
+
+
+def _print_reconciliation(store: CostStore, month: dt.date, invoices) -> None:
+    from finops_xl.close.reconciliation import reconcile
+
+    with store.reader() as con:
+        currencies = sorted({i.currency for i in invoices}) or [None]
+        for cur in currencies:
+            r = reconcile(con, month, invoices, currency=cur)
+            print(f"  invoice reconciliation {month:%Y-%m} {r.currency} ({len(r.invoices)} invoice(s)):")
+            for label, amount in r.summary():
+                print(f"    {label:<48} {format_money(amount, r.currency):>16}")
+            print("    ties to the cent" if r.ties else f"    does NOT tie: difference {r.difference}")
+
+
+def print_close(run) -> None:
+    """The close run as text: the true-up, or the accrual with its entries."""
+    a = run.accrual
+    for note in run.notes:
+        print(f"  warning: {note}")
+    if run.stage == "true-up":
+        t = run.true_up
+        print(f"{run.month:%Y-%m} is final: true-up against the accrual of cut-off {a.cutoff}"
+              + (f" ({run.against})" if run.against else ""))
+        print(f"  {'cost center':<22} {'account':<24} {'accrued':>14} {'actual':>14} {'true-up':>12} {'error':>7}")
+        for line in t.lines:
+            acc = "" if line.accuracy is None else f"{line.accuracy:.1%}"
+            print(f"  {line.cost_center:<22} {line.account:<24} {format_money(line.accrued, line.currency):>14} "
+                  f"{format_money(line.actual, line.currency):>14} {format_money(line.true_up, line.currency):>12} {acc:>7}")
+        for cur in sorted({line.currency for line in t.lines}):
+            acc = t.accuracy(currency=cur)
+            print(f"  total {cur}: accrued {format_money(t.total('accrued', cur), cur)}, actual "
+                  f"{format_money(t.total('actual', cur), cur)}, true-up "
+                  f"{format_money(t.total('true_up', cur), cur)}"
+                  + (f"; accrual error {acc:.1%}" if acc is not None else ""))
+        print("  the auto-reversing accrual and the booked invoice carry this into next month; "
+              "nothing more to post")
+        _print_journal(run)
+        return
+    if run.stage == "final":
+        print(f"{run.month:%Y-%m} is final: every charge of the month is invoiced, so nothing is accrued "
+              "and there is no accrual to true up; the invoice books the month's expense")
+        for cur in a.currencies:
+            print(f"  total {cur}: invoiced {format_money(a.total('invoiced', cur), cur)}")
+        _print_journal(run)
+        return
+    if a.days_missing:
+        print(f"{run.month:%Y-%m} is not final yet: accrual at cut-off {a.cutoff} ({a.method}, "
+              f"{a.days_missing} day(s) projected, {a.metric})")
+    else:
+        print(f"{run.month:%Y-%m} is not invoiced yet: its data covers every day, so nothing is "
+              f"projected; the accrual is what is not invoiced ({a.metric})")
+    print(f"  {'owner':<16} {'cost center':<12} {'service category':<26} {'account':<22} {'to date':>13} "
+          f"{'projected':>12} {'fees':>10} {'invoiced':>13} {'accrual':>13}")
+    for line in a.lines:
+        m = functools.partial(format_money, currency=line.currency)
+        print(f"  {line.owner:<16} {line.cost_center:<12} {line.service_category or '':<26.26} "
+              f"{line.account:<22.22} {m(line.actual_to_date):>13} {m(line.projected):>12} "
+              f"{m(line.fixed_fees):>10} {m(line.invoiced):>13} {m(line.accrual):>13}")
+    for cur in a.currencies:
+        print(f"  total {cur}: accrual {format_money(a.total('accrual', cur), cur)}")
+    for e in run.entries:
+        print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
+              f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
+    print(f"  saved run {run.run_number}: {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
+    if run.posted:
+        print(f"  posted: {run.posted} (the true-up compares with this run)")
+
+
+def _print_journal(run) -> None:
+    if run.journal:
+        kinds = sorted({e.kind for e in run.journal_entries})
+        print(f"  journal {run.journal}: {len(run.journal_entries)} entries"
+              + (f" ({', '.join(kinds)})" if kinds else " (nothing to post)"))
