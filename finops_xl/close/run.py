@@ -73,20 +73,34 @@ class CloseRun:
 def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None,
               method: str = "trailing_7d", ledger: LedgerMap = LedgerMap(),
               journal: Path | None = None, journal_format: str = "generic", post: bool = False,
-              by: str | None = None, extra=None) -> CloseRun:
+              by: str | None = None, extra=None, reporting_currency: str | None = None,
+              rates=None) -> CloseRun:
     """Accrue the month, or true it up when its data has become final (see the module docstring).
 
     ``post``: mark this run's accrual as the posted one (``accrual_runs.post``). ``extra``: a
     callable ``(con, month, ledger) -> entries`` adding entries to the journal (chargeback,
-    capitalization, prior-period adjustments)."""
+    capitalization, prior-period adjustments). ``reporting_currency`` with ``rates``
+    (``reporting_currency.load_rates``): the journal is translated into it
+    (``reporting_currency.translate_entries``) at the close month's rates."""
     month = month.replace(day=1)
     notes: list[str] = []
+    if (reporting_currency is None) != (rates is None):
+        raise ValueError("a reporting currency needs its rates and rates need a reporting currency: "
+                         "give both --reporting-currency and --rates")
+    translate = None
+    if reporting_currency is not None:
+        from finops_xl.close.reporting_currency import translate_entries
+
+        def translate(entries):
+            return translate_entries(entries, reporting_currency, rates, month, ledger)
     if post and accrual_runs.posted(store, month) is not None:
         accrual_runs.post(store, month)  # raises: already posted
     with store.reader() as con:
         previous = accrual_runs.against(store, month)
         prepaid = month_prepaid_entries(con, month, ledger)
         added = tuple(extra(con, month, ledger)) if extra else ()
+        if translate is not None:  # refused before anything is saved when a rate is missing
+            prepaid, added = translate(prepaid), translate(added)
         if previous is not None and cutoff is None:
             t = true_up(previous[0], con, ledger=ledger)
             if t.final:
@@ -102,11 +116,12 @@ def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None
         _write(journal, entries, journal_format, ledger)
         return CloseRun(month, "final", result, None, (), None, journal, entries, notes=tuple(notes))
     notes += found.warnings if found else ()
-    number, saved = accrual_runs.save_run(result, store)
-    posted = accrual_runs.post(store, month, number, by) if post else None
     entries = accrual_entries(result)
     entries = entries + tuple(e.reversal() for e in entries if e.reverses_on)
-    everything = entries + prepaid + added
+    translated = translate(entries) if translate is not None else entries
+    number, saved = accrual_runs.save_run(result, store)
+    posted = accrual_runs.post(store, month, number, by) if post else None
+    everything = translated + prepaid + added
     _write(journal, everything, journal_format, ledger)
     return CloseRun(month, "accrual", result, None, entries, saved, journal, everything, number,
                     posted, tuple(notes))

@@ -45,6 +45,13 @@ def register(sub, store_opt) -> None:
     q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
                    help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
                         "[, fx_rate, issuer, billing_account]) to reconcile the month against")
+    q.add_argument("--reporting-currency", default=None, metavar="CUR",
+                   help="translate the journal and the close lines into this currency (with --rates): "
+                        "P&L at the month's average rate, balance sheet at its closing rate, the "
+                        "difference on a translation line")
+    q.add_argument("--rates", type=Path, default=None, metavar="FILE",
+                   help="daily rates CSV (date, from_currency, to_currency, rate) or the ECB reference "
+                        "rates CSV")
     q.add_argument("--out", type=Path, default=None, metavar="FILE",
                    help="also write the monthly close workbook (.xlsx) of the run")
     q.add_argument("--budget", type=Path, default=None, metavar="FILE",
@@ -67,13 +74,25 @@ def run(args: argparse.Namespace) -> int:
             from finops_xl.close.reconciliation import load_ap_list
 
             invoices = load_ap_list(args.invoice)
+        rates = None
+        if args.rates is not None:
+            from finops_xl.close.reporting_currency import load_rates
+
+            rates = load_rates(args.rates)
+        reporting = args.reporting_currency.upper() if args.reporting_currency else None
         result = run_close(store, args.month, cutoff=args.cutoff, method=args.method, ledger=ledger,
                            journal=args.journal, journal_format=args.journal_format, post=args.post,
-                           by=args.by)
+                           by=args.by, reporting_currency=reporting, rates=rates)
     except (AccrualError, ValueError, FileNotFoundError) as exc:
         print(f"finops-xl close: {exc}", file=sys.stderr)
         return 1
     print_close(result)
+    if reporting is not None:
+        try:
+            _print_reporting(result, reporting, rates)
+        except ValueError as exc:
+            print(f"finops-xl close: {exc}", file=sys.stderr)
+            return 1
     if invoices is not None:
         _print_reconciliation(store, result.month, invoices)
     if args.out is not None:
@@ -88,6 +107,22 @@ def run(args: argparse.Namespace) -> int:
             for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them
                 print(f"  {line}")
     return 0
+
+
+def _print_reporting(result, currency: str, rates) -> None:
+    from finops_xl.close.reporting_currency import translate_amount
+
+    a, m = result.accrual, result.month
+    print(f"  in {currency} (expense at the {m:%Y-%m} average rate, liability at its closing rate):")
+    for cur in a.currencies:
+        if result.stage == "accrual":
+            expense = translate_amount(a.total("estimate", cur), cur, currency, rates, m, "average")
+            liability = translate_amount(a.total("accrual", cur), cur, currency, rates, m, "closing")
+            print(f"    {cur}: expense {format_money(expense, currency)}, accrued liability "
+                  f"{format_money(liability, currency)}")
+        else:
+            invoiced = translate_amount(a.total("invoiced", cur), cur, currency, rates, m, "average")
+            print(f"    {cur}: invoiced expense {format_money(invoiced, currency)}")
 
 
 def _print_reconciliation(store: CostStore, month: dt.date, invoices) -> None:
