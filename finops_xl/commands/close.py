@@ -45,6 +45,13 @@ def register(sub, store_opt) -> None:
     q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
                    help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
                         "[, fx_rate, issuer, billing_account]) to reconcile the month against")
+    q.add_argument("--chargeback", type=Path, default=None, metavar="FILE",
+                   help="chargeback modes CSV (owner, mode = chargeback | showback; owner * = the default): "
+                        "the journal moves chargeback owners' allocated cost to their cost centers")
+    q.add_argument("--capitalization", type=Path, default=None, metavar="FILE",
+                   help="capitalization rules CSV (project, match, development_start, in_service, "
+                        "useful_life_months): development-stage cost to assets under construction, "
+                        "straight-line amortization once in service")
     q.add_argument("--reporting-currency", default=None, metavar="CUR",
                    help="translate the journal and the close lines into this currency (with --rates): "
                         "P&L at the month's average rate, balance sheet at its closing rate, the "
@@ -80,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
 
             rates = load_rates(args.rates)
         reporting = args.reporting_currency.upper() if args.reporting_currency else None
+        extra = _extra(args, ledger)
         result = run_close(store, args.month, cutoff=args.cutoff, method=args.method, ledger=ledger,
                            journal=args.journal, journal_format=args.journal_format, post=args.post,
-                           by=args.by, reporting_currency=reporting, rates=rates)
+                           by=args.by, reporting_currency=reporting, rates=rates, extra=extra)
     except (AccrualError, ValueError, FileNotFoundError) as exc:
         print(f"finops-xl close: {exc}", file=sys.stderr)
         return 1
@@ -107,6 +115,37 @@ def run(args: argparse.Namespace) -> int:
             for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them
                 print(f"  {line}")
     return 0
+
+
+def _extra(args, ledger):
+    """The journal's chargeback and capitalization entries (None when neither is asked)."""
+    modes = projects = None
+    if args.chargeback is not None:
+        from finops_xl.close.chargeback import load_modes
+
+        modes = load_modes(args.chargeback)
+    if args.capitalization is not None:
+        from finops_xl.close.capitalization import load_projects
+
+        projects = load_projects(args.capitalization)
+    if modes is None and projects is None:
+        return None
+
+    def extra(con, month, ledger_):
+        out = []
+        if modes is not None:
+            from finops_xl.close.chargeback import chargeback_entries
+            from finops_xl.store.store import table_columns
+
+            if not table_columns(con, "allocated_charges"):
+                raise ValueError("--chargeback needs an allocation: run finops-xl allocate first")
+            out += chargeback_entries(con, month, ledger_, modes)
+        if projects is not None:
+            from finops_xl.close.capitalization import capitalization_entries
+
+            out += capitalization_entries(con, month, projects, ledger_)
+        return out
+    return extra
 
 
 def _print_reporting(result, currency: str, rates) -> None:
@@ -187,12 +226,21 @@ def print_close(run) -> None:
     for e in run.entries:
         print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
               f"{len(e.lines)} lines" + (f", reverses {e.reverses_on}" if e.reverses_on else ""))
+    _print_extra(run)
     print(f"  saved run {run.run_number}: {run.saved}" + (f"; journal {run.journal}" if run.journal else ""))
     if run.posted:
         print(f"  posted: {run.posted} (the true-up compares with this run)")
 
 
+def _print_extra(run) -> None:
+    for e in run.journal_entries:
+        if e.kind in ("chargeback", "capitalization", "capitalization-transfer", "software-amortization"):
+            print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
+                  f"{len(e.lines)} lines")
+
+
 def _print_journal(run) -> None:
+    _print_extra(run)
     if run.journal:
         kinds = sorted({e.kind for e in run.journal_entries})
         print(f"  journal {run.journal}: {len(run.journal_entries)} entries"
