@@ -473,6 +473,20 @@ def expected_journal(sheet: Sheet, entries) -> dict[str, object]:
 # ---- recalculation --------------------------------------------------------------------------
 
 
+def expected_signoff(sheet: Sheet) -> dict[str, object]:
+    """Every check of the other sheets passes (they are checked above), so each task whose status is a
+    formula over a check reads Done; nobody has reviewed yet, so the review and the sign-off are open."""
+    g = grid(sheet)
+    want = {}
+    for (r, c), value in g.items():
+        if c == 2 and isinstance(value, Formula):
+            label = g.get((r, 1), "")
+            want[at(r, c)] = ("Open" if label.startswith("Review") else
+                              "Not yet" if label == "Close signed off" else "Done")
+    assert "Not yet" in want.values() and "Done" in want.values()
+    return want
+
+
 def test_every_formula_equals_finops_xl(close, expected):
     """Summary, Allocation, Accruals, Prepaid (commitments, roll-forward, every schedule),
     Reconciliation, Variance and Journal, recalculated by LibreOffice: each formula cell equals what
@@ -488,6 +502,7 @@ def test_every_formula_equals_finops_xl(close, expected):
         "Reconciliation": expected_reconciliation(close.spec.sheet("Reconciliation"), expected),
         "Variance": expected_variance(close.spec.sheet("Variance"), expected),
         "Journal": expected_journal(close.spec.sheet("Journal"), expected.entries),
+        "Sign-off": expected_signoff(close.spec.sheet("Sign-off")),
     }
     checked = 0
     for sheet in close.spec.sheets:
@@ -595,7 +610,7 @@ def test_true_up_block_once_the_month_is_final(close):
 def test_sheets_names_and_settings(close):
     spec = close.spec
     assert [s.name for s in spec.sheets] == ["Settings", "Summary", "Allocation", "Accruals", "Prepaid",
-                                             "Reconciliation", "Variance", "Journal"]
+                                             "Reconciliation", "Variance", "Journal", "Sign-off", "Ledger map"]
     assert spec.active_sheet == "Summary"
     settings = spec.sheet("Settings")
     value = {n.name: settings.cell(n.ref).value for n in spec.names}

@@ -27,6 +27,11 @@ Sheets, in tab order:
    as a table that adds up to the change.
 8. **Journal** — every entry of the month as the ``JournalLines`` table, and a per-entry balance
    check (``SUMIFS`` of debits and credits by entry key).
+9. **Sign-off** — preparer, reviewer and dates (inputs), the versions the close reflects, and the
+   checklist of close tasks, each Done / Open (native formulas over the sheets' checks);
+   ``close_signoff``.
+10. **Ledger map** — the GL account and cost-center map the close posted with, editable, in the
+   ``--ledger`` CSV's layout (kind, key, value).
 
 Rounding (Prepaid): ``finops_xl`` rounds half-even (to the even cent on an exact half cent); Excel's
 ``ROUND`` rounds a half away from zero. Each schedule month therefore computes its share in minor
@@ -56,6 +61,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.close_data import CloseData
+from finops_workbooks.close_signoff import ledger_sheet, signoff_sheet
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
     PLAIN,
@@ -117,7 +123,14 @@ def build_close(data: CloseData, *, runtime: str = "server") -> WorkbookSpec:
     journal, journal_refs = _journal_sheet(data)
     summary = _summary_sheet(data, alloc_refs, accrual_refs, prepaid_refs, recon_refs, var_refs,
                              journal_refs)
-    sheets = (_settings_sheet(data, runtime), summary, allocation, accruals, prepaid, recon, var, journal)
+    checks = [("Accrual entry balances", _sheet_ref(ACCRUALS, accrual_refs["check"])),
+              ("Native amortization schedules = finops_xl", _sheet_ref(PREPAID, prepaid_refs["schedule_check"])),
+              ("Prepaid roll-forward ties", _sheet_ref(PREPAID, prepaid_refs["rf_check"])),
+              ("Every journal entry balances", _sheet_ref(JOURNAL, journal_refs["check"]))]
+    if "check" in alloc_refs:
+        checks.insert(0, ("Allocation ties to the store", _sheet_ref(ALLOCATION, alloc_refs["check"])))
+    sheets = (_settings_sheet(data, runtime), summary, allocation, accruals, prepaid, recon, var, journal,
+              signoff_sheet(data, checks, OK), ledger_sheet(data.ledger))
     return WorkbookSpec(
         sheets=sheets,
         names=tuple(DefinedName(name, SETTINGS, at) for name, at in _SETTING_CELLS.items()),

@@ -96,6 +96,8 @@ class CloseData:
       variance: budget vs actual for the month (None without a budget).
       change: month-over-month explanation (None when the prior month holds no cost).
       notes: what the reader should know (in words).
+      ledger: the ledger map the close posted with (the Ledger map sheet).
+      store_version, locked: the store version and lock the close reflects ('' when none).
     """
 
     month: dt.date
@@ -120,6 +122,9 @@ class CloseData:
     variance: VarianceReport | None
     change: ChangeExplanation | None
     notes: tuple[str, ...] = ()
+    ledger: LedgerMap = DEFAULT_LEDGER
+    store_version: str = ""
+    locked: str = ""
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -221,7 +226,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
 
     return CloseData(month, currency, str(store.path), stage, accrual, true_up, entries, commitments,
                      schedules, amortization_method, roll, prepaid, policy_owner, reconciliation,
-                     owners, pools, totals[0], totals[1], cov, report, change, tuple(notes))
+                     owners, pools, totals[0], totals[1], cov, report, change, tuple(notes), ledger)
 
 
 def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> str:
