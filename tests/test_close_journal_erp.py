@@ -330,3 +330,40 @@ def test_a_complete_but_uninvoiced_month_does_not_say_days_projected(tmp_path, c
     out = capsys.readouterr().out
     assert "0 day(s) projected" not in out and "not final yet" not in out
     assert "2025-03 is not invoiced yet: its data covers every day" in out
+
+
+# ---- the invoice drives the reconciliation -----------------------------------------------------------
+
+def test_close_invoice_file_drives_the_reconciliation(stores, tmp_path, capsys):
+    """The AP list (invoice totals summed from the raw export rows, one of them keyed 10.00 higher
+    than the export) is what the close reconciles against: the 10.00 shows as unexplained."""
+    from openpyxl import load_workbook
+
+    names = ", ".join(f"'{f}'" for f in sorted(stores["full"].glob("*-2025-03.parquet")))
+    invoices = stores["con"].execute(f"""
+        SELECT InvoiceId, round(sum(BilledCost), 2), BillingCurrency FROM read_parquet([{names}])
+        WHERE InvoiceId IS NOT NULL AND BillingPeriodStart = TIMESTAMP '2025-03-01'
+        GROUP BY ALL ORDER BY 1""").fetchall()
+    assert len(invoices) >= 2
+    ap = tmp_path / "ap.csv"
+    with ap.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["invoice_id", "date", "amount", "currency"])
+        for i, (inv, amount, cur) in enumerate(invoices):
+            w.writerow([inv, "2025-04-03", f"{D(amount) + (D('10.00') if i == 0 else 0):.2f}", cur])
+    total = sum(D(a) for _, a, _ in invoices) + D("10.00")
+    book = tmp_path / "close.xlsx"
+    capsys.readouterr()
+    assert main(["close", "--store", str(stores["final"]), "--month", "2025-03", "--invoice", str(ap),
+                 "--out", str(book)]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.strip().startswith("Invoice total"))
+    assert f"{total:,.2f}" in line
+    unexplained = next(x for x in out.splitlines() if x.strip().startswith("Unexplained"))
+    assert unexplained.split()[-1] == "10.00" and "ties to the cent" in out
+    ws = load_workbook(book)["Reconciliation"]
+    ids = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {inv for inv, _, _ in invoices} <= ids
+    amounts = {round(D(str(c.value)), 2) for row in ws.iter_rows() for c in row
+               if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)}
+    assert D(invoices[0][1]) + D("10.00") in amounts, "the workbook shows the AP list's amount"
