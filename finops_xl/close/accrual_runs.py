@@ -171,5 +171,5 @@ def against(store, month: dt.date) -> tuple[AccrualResult, str] | None:
     if not found:
         return None
     n, p = found[-1]
-    return load_accrual(p), (f"run {n}, the latest (no run is marked posted: mark the one you posted "
-                             "with finops-xl close --post)")
+    return load_accrual(p), (f"run {n}, the latest; no run is marked posted: mark the one you post "
+                             "with finops-xl close --post")
