@@ -704,7 +704,7 @@ def _rules_for(store: CostStore, path: Path | None):
     if store.allocation_path.is_file():
         from finops_workbooks.showback_data import read_allocation
 
-        run = read_allocation(store).run
+        run = read_allocation(store, current=False).run
         if run is not None and run.rules_source and Path(run.rules_source).is_file():
             return load_rules(run.rules_source)
     return None

@@ -367,3 +367,28 @@ def test_close_invoice_file_drives_the_reconciliation(stores, tmp_path, capsys):
     amounts = {round(D(str(c.value)), 2) for row in ws.iter_rows() for c in row
                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)}
     assert D(invoices[0][1]) + D("10.00") in amounts, "the workbook shows the AP list's amount"
+
+
+def test_a_stale_allocation_workbook_is_refused(stores, tmp_path, capsys):
+    """A restated export (+1,000.00 on one row) lands after the allocation: the showback workbook
+    would show the old allocation (and its own tie-out would still read 0), so it is refused."""
+    import shutil
+
+    store = tmp_path / "s" / "finops.duckdb"
+    shutil.copytree(stores["final"].parent, store.parent)
+    restated = tmp_path / "restated"
+    restated.mkdir()
+    [aws] = sorted(stores["full"].glob("aws-2025-03.parquet"))
+    stores["con"].execute(f"""
+        COPY (SELECT * REPLACE (CASE WHEN row_number() OVER () = 1 THEN BilledCost + 1000 ELSE BilledCost END
+                                AS BilledCost)
+              FROM read_parquet('{aws}')) TO '{restated / aws.name}' (FORMAT parquet)""")
+    assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "showback.xlsx"
+    assert main(["workbook", "showback", "--store", str(store), "--month", "2025-03", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "older than the store's last load" in err and "allocate again" in err and "\n" not in err
+    assert not out.exists()
+    assert main(["allocate", "--store", str(store), "--rules", str(allocation_rules())]) == 0
+    assert main(["workbook", "showback", "--store", str(store), "--month", "2025-03", "--out", str(out)]) == 0

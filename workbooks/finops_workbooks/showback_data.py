@@ -172,14 +172,20 @@ class Allocation:
     run: AllocationRun | None
 
 
-def read_allocation(store: CostStore, metric: str = "EffectiveCost") -> Allocation:
+def read_allocation(store: CostStore, metric: str = "EffectiveCost", *, current: bool = True) -> Allocation:
     """The statements and coverage of the store's current allocation, and the run that made it.
 
-    Raises StoreNotFoundError without a store, NoAllocationError when nothing was allocated yet.
+    Raises StoreNotFoundError without a store, NoAllocationError when nothing was allocated yet,
+    ``allocation.freshness.StaleAllocationError`` when the allocation is older than the last load
+    (unless ``current=False``: only the run record is wanted, e.g. for its rules file).
     """
+    from finops_xl.allocation.freshness import check_allocation_current
+
     with store.reader() as con:
         if not table_columns(con, "allocated_charges"):
             raise NoAllocationError(f"the cost store {store.path} holds no allocation")
+        if current:
+            check_allocation_current(con)
         run = None
         if table_columns(con, "allocation_runs"):
             found = con.execute(
