@@ -883,7 +883,7 @@ def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
 
 
 def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledger=None,
-                 budget: Path | None = None, invoices=None) -> tuple[Path, Decimal]:
+                 budget: Path | None = None) -> tuple[Path, Decimal]:
     """Build the monthly close workbook of ``month`` and write it to ``out``: the numbers of
     ``run`` (a ``run_close`` result) when given, else an accrual computed for the workbook only
     (nothing saved beside the store). Returns the path and the accrual total shown."""
@@ -893,8 +893,7 @@ def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledge
 
     from finops_xl.close.journal import LedgerMap
 
-    data = gather_close(store, month, run=run, ledger=ledger or LedgerMap(), budget=budget,
-                        invoices=invoices)
+    data = gather_close(store, month, run=run, ledger=ledger or LedgerMap(), budget=budget)
     accrued = data.accrual.total("accrual", data.currency) if data.accrual.lines else Decimal(0)
     return write_xlsx(build_close(data), out), accrued
 

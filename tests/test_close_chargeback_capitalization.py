@@ -140,3 +140,23 @@ def test_bad_capitalization_rules_name_line_and_column(tmp_path, capsys):
     bad.write_text("project,match,development_start,in_service,useful_life_months\nx,tag:a=b,2025-03-01,2025-02-01,12\n")
     with pytest.raises(ValueError, match=r"line 2: column in_service: 2025-02-01 must be after"):
         cap.load_projects(bad)
+
+
+def test_capitalization_in_the_close_workbook_and_output(project_store, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    store, rules = project_store
+    book = tmp_path / "close.xlsx"
+    capsys.readouterr()
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--capitalization", str(rules),
+                 "--out", str(book)]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if " atlas " in x)
+    assert "placed in service" in line and "1,500.00" in line and "93.19" in line and "6,406.81" in line
+    wb = load_workbook(book)
+    assert "Capitalization" in wb.sheetnames and "Sign-off" in wb.sheetnames
+    rows = [[c.value for c in r] for r in wb["Capitalization"].iter_rows(min_row=5)]
+    assert [r[2] for r in rows] == ["development", "development", "placed in service"]
+    assert rows[-1][5] == pytest.approx(6406.81)  # 6,500.00 capitalized − 93.19 amortized
+    journal = [c.value for c in wb["Journal"]["D"] if isinstance(c.value, str)]
+    assert {"capitalization", "capitalization-transfer", "software-amortization"} <= set(journal)

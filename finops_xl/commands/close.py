@@ -68,7 +68,7 @@ def register(sub, store_opt) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from finops_xl.cli import _assumed_terms, _write_close
+    from finops_xl.cli import _assumed_terms
     from finops_xl.close.accruals import AccrualError
     from finops_xl.close.journal import LedgerMap, load_ledger_map
     from finops_xl.close.run import run_close
@@ -103,10 +103,12 @@ def run(args: argparse.Namespace) -> int:
             return 1
     if invoices is not None:
         _print_reconciliation(store, result.month, invoices)
+    if args.capitalization is not None:
+        _print_projects(store, result.month, _projects(args))
     if args.out is not None:
         try:
-            path, _ = _write_close(store, args.out, month=result.month, run=result, ledger=ledger,
-                                   budget=args.budget, invoices=invoices)
+            path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
+                                   _projects(args))
         except ValueError as exc:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
             return 1
@@ -117,6 +119,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects) -> Path:
+    """The monthly close workbook of the run (``finops_workbooks.close``)."""
+    from finops_workbooks.close import build_close
+    from finops_workbooks.close_data import gather_close
+    from finops_workbooks.writer import write_xlsx
+
+    data = gather_close(store, result.month, run=result, ledger=ledger, budget=budget, invoices=invoices,
+                        projects=projects)
+    return write_xlsx(build_close(data), out)
+
+
+def _projects(args):
+    if args.capitalization is None:
+        return None
+    from finops_xl.close.capitalization import load_projects
+
+    return load_projects(args.capitalization)
+
+
 def _extra(args, ledger):
     """The journal's chargeback and capitalization entries (None when neither is asked)."""
     modes = projects = None
@@ -124,10 +145,7 @@ def _extra(args, ledger):
         from finops_xl.close.chargeback import load_modes
 
         modes = load_modes(args.chargeback)
-    if args.capitalization is not None:
-        from finops_xl.close.capitalization import load_projects
-
-        projects = load_projects(args.capitalization)
+    projects = _projects(args)
     if modes is None and projects is None:
         return None
 
@@ -162,6 +180,19 @@ def _print_reporting(result, currency: str, rates) -> None:
         else:
             invoiced = translate_amount(a.total("invoiced", cur), cur, currency, rates, m, "average")
             print(f"    {cur}: invoiced expense {format_money(invoiced, currency)}")
+
+
+def _print_projects(store: CostStore, month: dt.date, projects) -> None:
+    from finops_xl.close.capitalization import project_report
+
+    with store.reader() as con:
+        rows = [r for r in project_report(con, projects, month) if r.month == month.replace(day=1)]
+    print(f"  capitalization {month:%Y-%m}: {'project':<20} {'stage':<18} {'capitalized':>12} "
+          f"{'amortized':>12} {'book value':>12}")
+    for r in rows:
+        m = functools.partial(format_money, currency=r.currency)
+        print(f"  {'':<20} {r.project:<20} {r.stage:<18} {m(r.capitalized):>12} {m(r.amortized):>12} "
+              f"{m(r.net_book_value):>12} {r.currency}")
 
 
 def _print_reconciliation(store: CostStore, month: dt.date, invoices) -> None:

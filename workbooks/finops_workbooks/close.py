@@ -61,7 +61,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.close_data import CloseData
-from finops_workbooks.close_signoff import ledger_sheet, signoff_sheet
+from finops_workbooks.close_signoff import capitalization_sheet, ledger_sheet, signoff_sheet
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
     PLAIN,
@@ -131,6 +131,8 @@ def build_close(data: CloseData, *, runtime: str = "server") -> WorkbookSpec:
         checks.insert(0, ("Allocation ties to the store", _sheet_ref(ALLOCATION, alloc_refs["check"])))
     sheets = (_settings_sheet(data, runtime), summary, allocation, accruals, prepaid, recon, var, journal,
               signoff_sheet(data, checks, OK), ledger_sheet(data.ledger))
+    if data.capitalization:
+        sheets = sheets[:-1] + (capitalization_sheet(data),) + sheets[-1:]
     return WorkbookSpec(
         sheets=sheets,
         names=tuple(DefinedName(name, SETTINGS, at) for name, at in _SETTING_CELLS.items()),

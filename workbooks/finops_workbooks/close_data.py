@@ -98,6 +98,8 @@ class CloseData:
       notes: what the reader should know (in words).
       ledger: the ledger map the close posted with (the Ledger map sheet).
       store_version, locked: the store version and lock the close reflects ('' when none).
+      extra_entries: the run's chargeback and capitalization entries in ``currency``.
+      capitalization: the projects' months through ``month`` (``capitalization.project_report``).
     """
 
     month: dt.date
@@ -125,11 +127,14 @@ class CloseData:
     ledger: LedgerMap = DEFAULT_LEDGER
     store_version: str = ""
     locked: str = ""
+    extra_entries: tuple[Entry, ...] = ()
+    capitalization: tuple = ()
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every entry of the month, in journal order: accrual and reversal, then prepaid."""
-        return self.accrual_entries + self.prepaid_entries
+        """Every entry of the month, in journal order: accrual and reversal, prepaid, then the
+        chargeback and capitalization entries of the run."""
+        return self.accrual_entries + self.prepaid_entries + self.extra_entries
 
     @property
     def decimals(self) -> int:
@@ -146,7 +151,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
                  cutoff: dt.date | None = None, method: str = "trailing_7d",
                  ledger: LedgerMap = DEFAULT_LEDGER, budget: Sequence[BudgetLine] | str | Path | None = None,
                  currency: str | None = None, policy_owner: str = UNALLOCATED,
-                 amortization_method: str = "daily", invoices=None) -> CloseData:
+                 amortization_method: str = "daily", invoices=None, projects=None) -> CloseData:
     """The close workbook's numbers for ``month`` (its first day) from ``store``.
 
     Parameters:
@@ -158,6 +163,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
       amortization_method: ``daily`` (the workbook's native schedules reproduce it).
       invoices: the provider's invoices or AP list (``Invoice`` list or CSV path) the tie-out
         reconciles against; None: the invoices the data's InvoiceId names.
+      projects: capitalization projects (``close.capitalization``) for the Capitalization sheet.
 
     Raises ValueError for a month without cost, an ambiguous currency or a bad argument.
     """
@@ -224,9 +230,22 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
         else:
             notes.append(f"the store holds no {prior:%Y-%m} cost: no month-over-month explanation")
 
+        extra = tuple(e for e in (run.journal_entries if run is not None else ())
+                      if e.kind in EXTRA_KINDS and e.currency == currency)
+        projects_report = ()
+        if projects:
+            from finops_xl.close.capitalization import project_report
+
+            projects_report = tuple(r for r in project_report(con, projects, month) if r.currency == currency)
+
     return CloseData(month, currency, str(store.path), stage, accrual, true_up, entries, commitments,
                      schedules, amortization_method, roll, prepaid, policy_owner, reconciliation,
-                     owners, pools, totals[0], totals[1], cov, report, change, tuple(notes), ledger)
+                     owners, pools, totals[0], totals[1], cov, report, change, tuple(notes), ledger,
+                     extra_entries=extra, capitalization=projects_report)
+
+
+#: Entry kinds of a run's journal shown beside the accrual and prepaid entries.
+EXTRA_KINDS = ("chargeback", "capitalization", "capitalization-transfer", "software-amortization")
 
 
 def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> str:

@@ -106,3 +106,31 @@ def ledger_sheet(ledger: LedgerMap) -> Sheet:
 
 def sheet_ref(sheet: str, at: str) -> str:
     return f"{quote_sheet(sheet)}!{at}"
+
+
+CAPITALIZATION = "Capitalization"
+
+
+def capitalization_sheet(data) -> Sheet:
+    """Per project and month: the stage, capitalized and amortized amounts and the net book value
+    (``finops_xl.close.capitalization.project_report``; values, as the journal posts them)."""
+    s = SheetDraft(CAPITALIZATION, landscape=True)
+    s.put(1, 1, f"Capitalized software: projects through {data.month:%B %Y}", f.TITLE)
+    s.put(2, 1, "ASC 350-40 / IAS 38: development-stage cost moves to assets under construction; once in "
+                "service the asset is amortized straight-line (first month pro rata to its days in service).",
+          f.NOTE)
+    s.put_row(4, 1, ("Project", "Month", "Stage"), f.HEADER_LEFT)
+    s.put_row(4, 4, ("Capitalized", "Amortized", "Net book value"), f.HEADER)
+    row = 4
+    for r in data.capitalization:
+        row += 1
+        s.put(row, 1, r.project)
+        s.put(row, 2, r.month, f.MONTH_CELL)
+        s.put(row, 3, r.stage)
+        s.put_row(row, 4, (r.capitalized, r.amortized, r.net_book_value), f.MONEY)
+    s.width(1, 24)
+    s.width(2, 12)
+    s.width(3, 20)
+    for c in (4, 5, 6):
+        s.width(c, 16)
+    return s.build()
