@@ -31,6 +31,7 @@ from finops_xl.close.accruals import (
     TrueUp,
     accrual_entries,
     accrue,
+    next_month,
     true_up,
     uninvoiced_rows,
 )
@@ -54,6 +55,9 @@ class CloseRun:
       journal_entries: every entry of the month's journal (accrual, reversal, prepaid purchases,
         amortization, reclass, and what ``extra`` added).  run_number: the run record's number.
       posted: the posted record written by ``post=True``.  notes: warnings and facts in words.
+      against: which accrual a true-up compared with.  adjustments: the prior-period adjustments
+        (``locks.Adjustment``) of locked months this close posts.  lock: the lock record of a
+        locked month (stage ``locked``: its journal is reproduced from the record).
     """
 
     month: dt.date
@@ -68,6 +72,8 @@ class CloseRun:
     posted: Path | None = None
     notes: tuple[str, ...] = ()
     against: str = ""
+    adjustments: tuple = ()
+    lock: dict | None = None
 
 
 def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None,
@@ -82,8 +88,19 @@ def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None
     capitalization, prior-period adjustments). ``reporting_currency`` with ``rates``
     (``reporting_currency.load_rates``): the journal is translated into it
     (``reporting_currency.translate_entries``) at the close month's rates."""
+    from finops_xl.close import locks
+
     month = month.replace(day=1)
     notes: list[str] = []
+    record = locks.read_lock(store, month)
+    if record is not None:  # a locked month: reproduced from its lock, whatever landed since
+        if post or cutoff is not None:
+            locks.check_not_locked(store, month)
+        entries = locks.locked_entries(record)
+        _write(journal, entries, journal_format, ledger)
+        empty = AccrualResult(month, next_month(month), "", "BilledCost", "", ledger.accrued_liabilities, 0,
+                              "locked", ())
+        return CloseRun(month, "locked", empty, None, (), None, journal, entries, lock=record)
     if (reporting_currency is None) != (rates is None):
         raise ValueError("a reporting currency needs its rates and rates need a reporting currency: "
                          "give both --reporting-currency and --rates")
@@ -98,7 +115,9 @@ def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None
     with store.reader() as con:
         previous = accrual_runs.against(store, month)
         prepaid = month_prepaid_entries(con, month, ledger)
-        added = tuple(extra(con, month, ledger)) if extra else ()
+        adjustments = tuple(locks.pending_adjustments(store, con, month, ledger))
+        added = locks.adjustment_entries(adjustments, month, ledger)
+        added += tuple(extra(con, month, ledger)) if extra else ()
         if translate is not None:  # refused before anything is saved when a rate is missing
             prepaid, added = translate(prepaid), translate(added)
         if previous is not None and cutoff is None:
@@ -107,14 +126,15 @@ def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None
                 entries = prepaid + added
                 _write(journal, entries, journal_format, ledger)
                 return CloseRun(month, "true-up", previous[0], t, (), None, journal, entries,
-                                notes=tuple(notes), against=previous[1])
+                                notes=tuple(notes), against=previous[1], adjustments=adjustments)
         found = accrual_runs.complete_cutoff(con, month) if cutoff is None else None
         result = accrue(con, month, cutoff=found.day if found else cutoff, method=method, ledger=ledger)
         final = previous is None and cutoff is None and uninvoiced_rows(con, month) == 0
     if final:  # invoiced in full before any accrual: the invoice books the month, nothing to accrue
         entries = prepaid + added
         _write(journal, entries, journal_format, ledger)
-        return CloseRun(month, "final", result, None, (), None, journal, entries, notes=tuple(notes))
+        return CloseRun(month, "final", result, None, (), None, journal, entries, notes=tuple(notes),
+                        adjustments=adjustments)
     notes += found.warnings if found else ()
     entries = accrual_entries(result)
     entries = entries + tuple(e.reversal() for e in entries if e.reverses_on)
@@ -124,7 +144,7 @@ def run_close(store: CostStore, month: dt.date, *, cutoff: dt.date | None = None
     everything = translated + prepaid + added
     _write(journal, everything, journal_format, ledger)
     return CloseRun(month, "accrual", result, None, entries, saved, journal, everything, number,
-                    posted, tuple(notes))
+                    posted, tuple(notes), adjustments=adjustments)
 
 
 def _write(journal: Path | None, entries, fmt: str, ledger: LedgerMap) -> None:

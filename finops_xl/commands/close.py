@@ -41,7 +41,12 @@ def register(sub, store_opt) -> None:
     q.add_argument("--post", action="store_true",
                    help="mark this run's accrual as the one posted to the ledger (the true-up compares "
                         "with it; every run is kept either way)")
-    q.add_argument("--by", default=None, metavar="NAME", help="who posts (with --post)")
+    q.add_argument("--by", default=None, metavar="NAME", help="who posts, locks or unlocks")
+    q.add_argument("--lock", action="store_true",
+                   help="sign the close off: record its store version, allocation, figures and journal; "
+                        "later loads of the month become prior-period adjustments of the next open month")
+    q.add_argument("--unlock", action="store_true", help="unlock the month (with --reason; logged)")
+    q.add_argument("--reason", default=None, metavar="TEXT", help="why the month is unlocked")
     q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
                    help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
                         "[, fx_rate, issuer, billing_account]) to reconcile the month against")
@@ -73,6 +78,16 @@ def run(args: argparse.Namespace) -> int:
     from finops_xl.close.journal import LedgerMap, load_ledger_map
     from finops_xl.close.run import run_close
 
+    from finops_xl.close import locks
+
+    if args.unlock:
+        try:
+            aside = locks.unlock(CostStore(args.store), args.month, args.reason or "", by=args.by)
+        except ValueError as exc:
+            print(f"finops-xl close: {exc}", file=sys.stderr)
+            return 1
+        print(f"{args.month:%Y-%m} unlocked ({args.reason.strip()}); its lock record is kept as {aside}")
+        return 0
     try:
         ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
         store = CostStore(args.store)
@@ -94,8 +109,17 @@ def run(args: argparse.Namespace) -> int:
     except (AccrualError, ValueError, FileNotFoundError) as exc:
         print(f"finops-xl close: {exc}", file=sys.stderr)
         return 1
+    if args.lock:
+        try:
+            path = locks.lock(store, result.month, result, by=args.by, ledger=ledger,
+                              adjusted={f"{a.month:%Y-%m}": a.figures for a in result.adjustments})
+        except ValueError as exc:
+            print(f"finops-xl close: {exc}", file=sys.stderr)
+            return 1
     print_close(result)
-    if reporting is not None:
+    if args.lock:
+        print(f"  locked: {path}")
+    if reporting is not None and result.stage != "locked":
         try:
             _print_reporting(result, reporting, rates)
         except ValueError as exc:
@@ -105,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
         _print_reconciliation(store, result.month, invoices)
     if args.capitalization is not None:
         _print_projects(store, result.month, _projects(args))
+    if args.out is not None and result.stage == "locked":
+        print(f"finops-xl close: the workbook was not written: {result.month:%Y-%m} is locked and the "
+              "workbook of a locked month is rebuilt only from the store version it recorded, which this "
+              "store does not keep; its journal is reproduced from the lock (--journal)", file=sys.stderr)
+        return 1
     if args.out is not None:
         try:
             path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
@@ -213,6 +242,23 @@ def print_close(run) -> None:
     a = run.accrual
     for note in run.notes:
         print(f"  warning: {note}")
+    if run.stage == "locked":
+        r = run.lock
+        version = f"store commit {r['store_commit']}" if r.get("store_commit") is not None else \
+            f"after load {r.get('last_load_id')}"
+        print(f"{run.month:%Y-%m} is locked (by {r.get('by') or 'unknown'}, {r['locked_at']}; {version}, "
+              f"allocation run {r.get('allocation_run')}): reproduced from the lock, later loads are "
+              "prior-period adjustments of the next open month")
+        _print_journal(run)
+        return
+    for adj in run.adjustments:
+        total = ", ".join(f"{cur} {format_money(sum(v for k, v in adj.changes.items() if k[0] == cur), cur)}"
+                          for cur in sorted({k[0] for k in adj.changes}))
+        print(f"  prior-period adjustment of locked {adj.month:%Y-%m}: {total}")
+        for (cur, cc, acct), v in adj.changes.items():
+            print(f"    {cc:<16} {acct:<28} {format_money(v, cur):>14} {cur}")
+        for why in adj.slices:
+            print(f"    changed since the lock: {why}")
     if run.stage == "true-up":
         t = run.true_up
         print(f"{run.month:%Y-%m} is final: true-up against the accrual of cut-off {a.cutoff}"
@@ -265,7 +311,8 @@ def print_close(run) -> None:
 
 def _print_extra(run) -> None:
     for e in run.journal_entries:
-        if e.kind in ("chargeback", "capitalization", "capitalization-transfer", "software-amortization"):
+        if e.kind in ("chargeback", "capitalization", "capitalization-transfer", "software-amortization",
+                      "prior_period_adjustment"):
             print(f"  entry {e.id} {e.date} {e.kind}: {format_money(e.total, e.currency)} {e.currency}, "
                   f"{len(e.lines)} lines")
 

@@ -245,7 +245,8 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
 
 
 #: Entry kinds of a run's journal shown beside the accrual and prepaid entries.
-EXTRA_KINDS = ("chargeback", "capitalization", "capitalization-transfer", "software-amortization")
+EXTRA_KINDS = ("chargeback", "capitalization", "capitalization-transfer", "software-amortization",
+               "prior_period_adjustment")
 
 
 def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> str:
