@@ -232,6 +232,7 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
 
         extra = tuple(e for e in (run.journal_entries if run is not None else ())
                       if e.kind in EXTRA_KINDS and e.currency == currency)
+        version = _version(store, con)
         projects_report = ()
         if projects:
             from finops_xl.close.capitalization import project_report
@@ -241,7 +242,28 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
     return CloseData(month, currency, str(store.path), stage, accrual, true_up, entries, commitments,
                      schedules, amortization_method, roll, prepaid, policy_owner, reconciliation,
                      owners, pools, totals[0], totals[1], cov, report, change, tuple(notes), ledger,
+                     store_version=version, locked=_locked(store, month),
                      extra_entries=extra, capitalization=projects_report)
+
+
+def _version(store: CostStore, con) -> str:
+    """The store version and allocation run the numbers come from, in words."""
+    from finops_xl.close.locks import _store_state
+
+    state = _store_state(store, con)
+    where = (f"store commit {state['store_commit']}" if state.get("store_commit") is not None
+             else f"after load {state.get('last_load_id')}")
+    run = state.get("allocation_run")
+    return where + (f", allocation run {run}" if run is not None else ", no allocation")
+
+
+def _locked(store: CostStore, month: dt.date) -> str:
+    from finops_xl.close.locks import read_lock
+
+    record = read_lock(store, month)
+    if record is None:
+        return ""
+    return f"locked by {record.get('by') or 'unknown'} at {record.get('locked_at')}"
 
 
 #: Entry kinds of a run's journal shown beside the accrual and prepaid entries.
