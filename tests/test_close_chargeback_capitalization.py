@@ -160,3 +160,27 @@ def test_capitalization_in_the_close_workbook_and_output(project_store, tmp_path
     assert rows[-1][5] == pytest.approx(6406.81)  # 6,500.00 capitalized − 93.19 amortized
     journal = [c.value for c in wb["Journal"]["D"] if isinstance(c.value, str)]
     assert {"capitalization", "capitalization-transfer", "software-amortization"} <= set(journal)
+
+
+def test_the_ledger_map_sheet_is_editable_and_read_back(project_store, tmp_path, capsys):
+    """The close workbook's Ledger map sheet, edited in Excel (here: openpyxl), is a --ledger file."""
+    from openpyxl import load_workbook
+
+    store, _ = project_store
+    book = tmp_path / "close.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--out", str(book)]) == 0
+    wb = load_workbook(book)
+    ws = wb["Ledger map"]
+    for row in ws.iter_rows(min_row=4):
+        if row[1].value == "expense_account":
+            row[2].value = "6150 Cloud hosting"
+        if row[1].value == "entity":
+            row[2].value = "US01"
+    wb.save(book)
+    journal = tmp_path / "je.csv"
+    capsys.readouterr()
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--ledger", str(book),
+                 "--journal", str(journal), "--capitalization", str(project_store[1])]) == 0
+    rows = list(csv.DictReader(io.StringIO(journal.read_text())))
+    assert {r["entity"] for r in rows} == {"US01"}
+    assert ("6150", "Cloud hosting") in {(r["account"], r["account_name"]) for r in rows}

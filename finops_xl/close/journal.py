@@ -155,14 +155,43 @@ class LedgerMap:
         return self.expense_accounts.get(service_category or "", self.expense_account)
 
 
+def _xlsx_rows(path: Path) -> io.StringIO:
+    """The close workbook's "Ledger map" sheet (header kind, key, value) as CSV text."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    if "Ledger map" not in wb.sheetnames:
+        raise ValueError(f"{path}: no sheet named 'Ledger map' (the close workbook's ledger map sheet); "
+                         f"sheets: {', '.join(wb.sheetnames)}")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    started = False
+    for row in wb["Ledger map"].iter_rows(values_only=True):
+        cells = ["" if v is None else str(v) for v in row[:3]]
+        if not started:
+            started = cells == ["kind", "key", "value"]
+            if started:
+                w.writerow(cells)
+            continue
+        if any(cells):
+            w.writerow(cells)
+    if not started:
+        raise ValueError(f"{path}: sheet 'Ledger map' has no header row kind, key, value")
+    out.seek(0)
+    return out
+
+
 def load_ledger_map(path: str | Path) -> LedgerMap:
-    """A LedgerMap from a CSV with columns ``kind, key, value``: kind ``cost_center`` (owner →
-    cost center), ``account`` (service category → GL account) or ``default`` (key = one of the
-    LedgerMap default fields)."""
+    """A LedgerMap from a CSV with columns ``kind, key, value`` — or the close workbook's "Ledger
+    map" sheet (.xlsx, edited in Excel): kind ``cost_center`` (owner → cost center), ``account``
+    (service category → GL account) or ``default`` (key = one of the LedgerMap default fields).
+    Line numbers of a workbook count from its header row."""
     path = Path(path)
     centers, accounts, defaults = {}, {}, {}
     fields = {f.name for f in dataclasses.fields(LedgerMap)} - {"cost_centers", "expense_accounts"}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    opened = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else \
+        path.open(newline="", encoding="utf-8-sig")
+    with opened as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("kind", "key", "value") if c not in (reader.fieldnames or ())]
         if missing:
