@@ -7,7 +7,6 @@ data folder). Exit status: 0 success, 1 bad input (nothing changed), 2 usage err
 from __future__ import annotations
 
 import argparse
-import functools
 import csv
 import datetime as dt
 import shutil
