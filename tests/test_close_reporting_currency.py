@@ -7,6 +7,7 @@ is the translation difference."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -121,3 +122,27 @@ def test_a_bad_rates_file_names_line_and_column(tmp_path):
     bad.write_text("date,from_currency,to_currency,rate\n2025-03-31,NOK,USD,abc\n")
     with pytest.raises(RatesError, match=r"r.csv: line 2: column rate: 'abc' is not a positive number"):
         load_rates(bad)
+
+
+def test_variance_in_the_reporting_currency(tmp_path):
+    """A NOK line: budget 3,000.00 NOK, actual 3,100.00 NOK; March average NOK→USD 0.0925: budget
+    277.50 USD, actual 286.75 USD, variance 9.25 USD (= 100 NOK × 0.0925); the percentage stays 3.33%.
+    A budget given in USD stays as it is: 280.00 USD budget → variance 6.75 USD."""
+    from finops_xl.close.reporting_currency import translate_variance
+    from finops_xl.close.variance import VarianceLine, VarianceReport
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    r = load_rates(rates)
+    line = VarianceLine("team", "Compute", MAR, D("3000.00"), D("3100.00"), D("100.00"), D(100) / D(3000))
+    report = VarianceReport("EffectiveCost", "NOK", (line,))
+    t = translate_variance(report, "USD", r)
+    [ln] = t.lines
+    assert (t.currency, ln.budget, ln.actual, ln.variance) == ("USD", D("277.50"), D("286.75"), D("9.25"))
+    assert abs(ln.variance_pct - D(1) / D(30)) < D("1e-20") and t.variance == D("9.25")
+    usd_budget = VarianceReport("EffectiveCost", "NOK", (dataclasses.replace(line, budget=D("280.00")),))
+    [ln] = translate_variance(usd_budget, "USD", r, budget_currency="USD").lines
+    assert (ln.budget, ln.actual, ln.variance) == (D("280.00"), D("286.75"), D("6.75"))
+    with pytest.raises(RatesError, match="no NOK→USD rate dated in 2025-04"):
+        translate_variance(VarianceReport("EffectiveCost", "NOK", (dataclasses.replace(line, month=dt.date(2025, 4, 1)),)),
+                           "USD", r)

@@ -199,3 +199,43 @@ def translate_amount(amount: Decimal, from_currency: str, currency: str, rates: 
                      month: dt.date, kind: str) -> Decimal:
     """One amount at the month's ``kind`` rate, rounded to ``currency``'s minor unit."""
     return round_money(amount * rates.month_rate(from_currency, currency, month, kind), currency)
+
+
+def translate_variance(report, currency: str, rates: DailyRates, *, budget_currency: str | None = None):
+    """A ``variance.VarianceReport`` in ``currency``: actuals (and the price and volume effects,
+    unit prices) at each line's month average rate — they are P&L amounts — and the budget at the
+    same rate when it is in the billing currency (``budget_currency`` None or the billing
+    currency), as it is when it already is in ``currency``. The variance is recomputed as
+    actual − budget, so it adds up in the reporting currency."""
+    import dataclasses as dc
+
+    currency = currency.upper()
+    src = report.currency
+    budget_currency = (budget_currency or src).upper()
+    if budget_currency not in (src, currency):
+        raise RatesError(f"the budget is in {budget_currency}: give it in {src} (the billing currency) or "
+                         f"{currency} (the reporting currency)")
+    lines = []
+    with localcontext() as ctx:
+        ctx.prec = 38
+        for ln in report.lines:
+            rate = rates.month_rate(src, currency, ln.month, "average")
+
+            def x(v):
+                return None if v is None else v * rate
+            actual = ln.actual * rate
+            budget = ln.budget * rate if budget_currency == src else ln.budget
+            variance = actual - budget
+            pct = variance / budget if budget else None
+            price = volume = None
+            if ln.price_effect is not None and ln.volume_effect is not None:
+                volume = x(ln.volume_effect) if budget_currency == src else ln.volume_effect
+                price = variance - volume
+            lines.append(dc.replace(ln, budget=budget, actual=actual, variance=variance, variance_pct=pct,
+                                    budget_unit_price=(x(ln.budget_unit_price) if budget_currency == src
+                                                       else ln.budget_unit_price),
+                                    actual_unit_price=x(ln.actual_unit_price),
+                                    price_effect=price, volume_effect=volume))
+    return dc.replace(report, currency=currency, lines=tuple(lines),
+                      notes=report.notes + (f"translated from {src} to {currency} at each month's average "
+                                            "rate (P&L)",))

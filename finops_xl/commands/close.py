@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import sys
@@ -122,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if reporting is not None and result.stage != "locked":
         try:
             _print_reporting(result, reporting, rates)
+            if args.budget is not None:
+                _print_variance(store, result.month, args.budget, reporting, rates)
         except ValueError as exc:
             print(f"finops-xl close: {exc}", file=sys.stderr)
             return 1
@@ -193,6 +196,23 @@ def _extra(args, ledger):
             out += capitalization_entries(con, month, projects, ledger_)
         return out
     return extra
+
+
+def _print_variance(store: CostStore, month: dt.date, budget: Path, currency: str, rates) -> None:
+    from finops_xl.close.reporting_currency import translate_variance
+    from finops_xl.close.variance import variance
+
+    with store.reader() as con:
+        billing = [c for (c,) in con.execute(
+            "SELECT DISTINCT BillingCurrency FROM charges WHERE ChargePeriodStart >= ? AND ChargePeriodStart < ? "
+            "ORDER BY 1", [month, (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)]).fetchall()]
+        for cur in billing:
+            report = variance(con, budget, currency=cur)
+            report = dataclasses.replace(report, lines=tuple(l for l in report.lines if l.month == month))
+            t = translate_variance(report, currency, rates)
+            print(f"  budget variance {month:%Y-%m} of the {cur} cost in {currency}: budget "
+                  f"{format_money(t.budget, currency)}, actual {format_money(t.actual, currency)}, variance "
+                  f"{format_money(t.variance, currency)}")
 
 
 def _print_reporting(result, currency: str, rates) -> None:
