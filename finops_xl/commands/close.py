@@ -73,6 +73,12 @@ def register(sub, store_opt) -> None:
     q.set_defaults(run=run)
 
 
+def _store(args) -> CostStore:
+    """The store the command names (as of ``--as-of`` when the store keeps versions and it is given)."""
+    as_of = getattr(args, "as_of", None)
+    return CostStore(args.store) if as_of is None else CostStore(args.store, as_of=as_of)
+
+
 def run(args: argparse.Namespace) -> int:
     from finops_xl.cli import _assumed_terms
     from finops_xl.close.accruals import AccrualError
@@ -83,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.unlock:
         try:
-            aside = locks.unlock(CostStore(args.store), args.month, args.reason or "", by=args.by)
+            aside = locks.unlock(_store(args), args.month, args.reason or "", by=args.by)
         except ValueError as exc:
             print(f"finops-xl close: {exc}", file=sys.stderr)
             return 1
@@ -91,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
-        store = CostStore(args.store)
+        store = _store(args)
         invoices = None
         if args.invoice is not None:
             from finops_xl.close.reconciliation import load_ap_list
