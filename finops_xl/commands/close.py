@@ -139,10 +139,29 @@ def run(args: argparse.Namespace) -> int:
     if args.capitalization is not None:
         _print_projects(store, result.month, _projects(args))
     if args.out is not None and result.stage == "locked":
-        print(f"finops-xl close: the workbook was not written: {result.month:%Y-%m} is locked and the "
-              "workbook of a locked month is rebuilt only from the store version it recorded, which this "
-              "store does not keep; its journal is reproduced from the lock (--journal)", file=sys.stderr)
-        return 1
+        commit = result.lock.get("store_commit")
+        if commit is None:
+            print(f"finops-xl close: the workbook was not written: {result.month:%Y-%m} is locked and the "
+                  "workbook of a locked month is rebuilt only from the store version it recorded, which "
+                  "this store does not keep; its journal is reproduced from the lock (--journal)",
+                  file=sys.stderr)
+            return 1
+        from finops_workbooks.close import build_close
+        from finops_workbooks.close_data import gather_close
+        from finops_workbooks.writer import write_xlsx
+
+        try:  # the store as it was at the lock
+            then = CostStore(store.path, as_of=commit)
+            data = gather_close(then, result.month, ledger=ledger, budget=args.budget)
+            data = dataclasses.replace(data, stage="locked", extra_entries=(),
+                                       accrual_entries=tuple(e for e in result.journal_entries
+                                                             if e.kind in ("accrual", "reversal")))
+            path = write_xlsx(build_close(data), args.out)
+        except ValueError as exc:
+            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
+            return 1
+        print(f"  workbook {path} (the store as of commit {commit}, when the month was locked)")
+        return 0
     if args.out is not None:
         try:
             path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
