@@ -17,7 +17,7 @@ from pathlib import Path
 import platformdirs
 
 ENV_VAR = "FINOPS_XL_STORE"
-DEFAULT_FILENAME = "finops.duckdb"
+DEFAULT_FILENAME = "finops-store"
 
 
 def default_store_path() -> Path:

@@ -1,0 +1,125 @@
+"""A writer's life cycle on a store folder: lock, repair, work, commit (``store.delta``).
+
+1. the folder is made if there is none (a new store) and checked (a folder that is not a store, a
+   v1 store file, are refused, saying what to do);
+2. the writer lock ``<store>/.lock`` is taken (a second writer waits, saying for whom; gives up after
+   ``FINOPS_XL_LOCK_TIMEOUT`` seconds);
+3. what a writer that died left (table versions beyond the current commit, their files, spill folders)
+   is removed (``delta.repair``);
+4. the caller works on the transaction's DuckDB connection; on success its changes become one store
+   commit (``delta.Transaction.commit`` then the pointer); on any error, SIGTERM or Ctrl-C what it
+   wrote is removed and the store is as before.
+
+New files take the store folder's permissions (a folder of mode 700 keeps files 600), so a store
+readable by its owner alone stays so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from finops_xl.store import delta
+from finops_xl.store.errors import StoreError, StoreTerminated, StoreUnreadableError
+from finops_xl.store.lock import _command, exclusive_lock
+from finops_xl.store.swap import _Signals, os_failure
+
+_UNCHANGED = "nothing was changed"
+
+
+@contextlib.contextmanager
+def _umask_of(folder: Path) -> Iterator[None]:
+    """New files and folders get ``folder``'s permission bits (files without execute)."""
+    if sys.platform == "win32":
+        yield
+        return
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    old = os.umask(0o777 & ~mode)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _prepare(store) -> Path:
+    """The store's folder, made if there is none; refuses what is not a store."""
+    path: Path = store.path
+    if path.is_file():
+        raise StoreError(
+            f"the cost store {path} is a single-file store of an earlier finops-xl, which this version reads "
+            f"but does not write: convert it once with `finops-xl migrate --store {path}` (the file is kept "
+            f"as {path.name}.v1), then run this command again; {_UNCHANGED}")
+    store._check_folder(reading=False)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not delta.is_store_folder(path):
+            delta.write_pointer(path, None)
+    except OSError as exc:
+        raise os_failure(exc, path / delta.POINTER, f"creating the cost store {path}") from None
+    return path
+
+
+@contextlib.contextmanager
+def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
+                ddl=None, seed=None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection whose changes land as one commit of ``store`` (a CostStore)."""
+    path = _prepare(store)
+    with _Signals().installed() as signals:
+        try:
+            locked = exclusive_lock(path / ".lock", path)
+            locked.__enter__()
+        except OSError as exc:
+            raise os_failure(exc, path / ".lock", "taking the store's lock") from None
+        try:
+            with _umask_of(path):
+                try:
+                    delta.repair(path)
+                except OSError as exc:
+                    raise os_failure(exc, path / delta.POINTER, f"preparing to write the cost store {path}") from None
+                with delta.writing_marker(path) as started:
+                    tx = None
+                    try:
+                        tx = delta.Transaction(path, kind=kind, writes=writes, stage=stage, ddl=ddl, seed=seed)
+                        con = tx.open()
+                        yield con
+                        record = tx.commit(_command())
+                        signals.armed = False  # the pointer's rename is atomic: once done, it landed
+                        if record is not None:
+                            delta.write_pointer(path, record)
+                    except BaseException as exc:
+                        if tx is not None:
+                            tx.close()
+                        with contextlib.suppress(Exception):
+                            delta.repair(path, since=started)
+                        raise _mapped(exc, path, signals) from None
+                    finally:
+                        if tx is not None:
+                            tx.close()
+        finally:
+            locked.__exit__(None, None, None)
+
+
+def _mapped(exc: BaseException, path: Path, signals) -> BaseException:
+    """The error to raise for ``exc`` met while writing the store at ``path``."""
+    if isinstance(exc, duckdb.InterruptException) or (
+            isinstance(exc, RuntimeError) and "interrupted" in str(exc)):
+        return signals.stopped() if signals.terminated else KeyboardInterrupt()
+    if isinstance(exc, (StoreError, StoreTerminated, KeyboardInterrupt)):
+        return exc
+    if isinstance(exc, OSError):
+        return os_failure(exc, path / delta.POINTER, f"writing the cost store {path}")
+    text = str(exc)
+    if "No space left" in text or "Disk quota" in text:
+        return StoreError(f"writing the cost store {path} failed: No space left on device (a load needs "
+                          f"free space for the new data only); {_UNCHANGED}")
+    if type(exc).__module__.startswith("deltalake") or type(exc).__name__ in ("DeltaError", "DeltaProtocolError",
+                                                                               "CommitFailedError"):
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return StoreUnreadableError(f"writing the cost store {path} failed: {first}; {_UNCHANGED}")
+    return exc
