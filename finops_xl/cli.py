@@ -427,10 +427,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     data = out / "exports"
     if data.exists():
         shutil.rmtree(data)
-    store = CostStore(out / "finops.duckdb")
-    for leftover in [*out.glob("finops.duckdb*"), *out.glob(store.allocation_path.name + "*"),
-                     *out.glob(store.savings_path.name + "*")]:
-        leftover.unlink()  # a fresh store, and no allocation left from an earlier demo
+    store = CostStore(out / "finops-store")
+    for leftover in [*out.glob("finops-store*"), *out.glob("finops.*duckdb*")]:
+        # a fresh store, and no allocation left from an earlier demo (or its single-file store)
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
     _generate(data / "generated", args.rows, args.months, 42, None, plant_waste=True)
     print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")
@@ -790,7 +790,7 @@ def _rules_for(store: CostStore, path: Path | None):
 
     if path is not None:
         return load_rules(path)
-    if store.allocation_path.is_file():
+    if store.has_table("allocated_charges"):
         from finops_workbooks.showback_data import read_allocation
 
         run = read_allocation(store).run
@@ -821,9 +821,9 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
     if not args.no_record:
         new, refreshed = ledger.record(store, findings)
         print(f"{len(findings)} findings; savings ledger: {new} new, {refreshed} seen before "
-              f"({store.savings_path.name})", file=sys.stderr)
+              "(in the store)", file=sys.stderr)
     status = {}
-    if store.savings_path.is_file():  # each finding's status in the ledger, if it is there
+    if store.has_table("opportunities"):  # each finding's status in the ledger, if it is there
         with store.reader() as con:
             status = {o.opportunity_id: o.status for o in ledger.opportunities(con, statuses=ledger.STATUSES)}
     rows = [f for f in findings if (args.owner is None or (f.owner or "").lower() == args.owner.lower())
@@ -960,7 +960,7 @@ def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
     from finops_xl.months import add_months
     from finops_xl.optimization import ledger
 
-    if not store.savings_path.is_file():
+    if not store.has_table("opportunities"):
         return None
     shown = tuple(add_months(last_month, -i) for i in reversed(range(max(1, months))))
     with store.reader() as con:

@@ -68,4 +68,12 @@ def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    """The bytes of a file, or of every file of a folder (a store folder: but its lock), as a digest."""
+    if not path.exists():
+        return "missing"
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".lock"):
+        h.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()

@@ -9,6 +9,7 @@ from the query layer under test.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import datetime as dt
 from decimal import Decimal
 
@@ -255,8 +256,8 @@ def test_several_currencies_are_never_added(sample_csv, tmp_path):
 
 def test_results_follow_a_new_load(store, tmp_path):
     """The cache is per store version: a load is seen by the next call."""
-    work = CostStore(tmp_path / "copy.duckdb")
-    work.path.write_bytes(store.path.read_bytes())
+    work = CostStore(tmp_path / "copy")
+    shutil.copytree(store.path, work.path)
     before = scalar(call("COST", serial(JAN), serial(APR), "store", str(work.path)))
     from finops_xl.data import focus_sample_csv
 

@@ -344,8 +344,8 @@ def _fresh_reader(store: CostStore) -> Iterator[duckdb.DuckDBPyConnection]:
     add-in's other thread), DuckDB hands out that connection's database, which is the file a load
     has since replaced. A private in-memory database that attaches the file opens it afresh.
     """
-    if store.is_lake or not store.path.is_file():
-        with store.reader() as con:  # a lake is read afresh; a missing file gets its message
+    if not store.path.is_file():
+        with store.reader() as con:  # a store folder: each commit is read afresh
             yield con
         return
     con = duckdb.connect(":memory:")

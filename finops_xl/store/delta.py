@@ -155,7 +155,7 @@ def write_pointer(path: Path, commit: StoreCommit | None) -> None:
     data = commit.to_json() if commit else {"format": _FORMAT, "layout": LAYOUT}
     tmp = path / f".{POINTER}.{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True, default=str)
+        json.dump(data, fh, indent=1, default=str)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path / POINTER)
@@ -437,7 +437,7 @@ class Transaction:
         row = pa.table({"commit": pa.array([number], pa.int64()),
                         "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
                         "command": [command], "kind": [self.kind],
-                        "record": [json.dumps(record.to_json(), sort_keys=True, default=str)]})
+                        "record": [json.dumps(record.to_json(), default=str)]})
         from deltalake import DeltaTable, write_deltalake
 
         write_deltalake(str(self.store / COMMITS), row, mode="append")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import sys
 from collections.abc import Iterator
@@ -47,8 +48,8 @@ def _umask_of(folder: Path) -> Iterator[None]:
         os.umask(old)
 
 
-def _prepare(store) -> Path:
-    """The store's folder, made if there is none; refuses what is not a store."""
+def _prepare(store) -> tuple[Path, bool]:
+    """The store's folder, made if there is none (and whether it was); refuses what is not a store."""
     path: Path = store.path
     if path.is_file():
         raise StoreError(
@@ -56,20 +57,32 @@ def _prepare(store) -> Path:
             f"but does not write: convert it once with `finops-xl migrate --store {path}` (the file is kept "
             f"as {path.name}.v1), then run this command again; {_UNCHANGED}")
     store._check_folder(reading=False)
+    made = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not delta.is_store_folder(path):
             delta.write_pointer(path, None)
     except OSError as exc:
         raise os_failure(exc, path / delta.POINTER, f"creating the cost store {path}") from None
-    return path
+    return path, made
 
 
 @contextlib.contextmanager
 def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
                 ddl=None, seed=None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection whose changes land as one commit of ``store`` (a CostStore)."""
-    path = _prepare(store)
+    path, made = _prepare(store)
+    try:
+        with _transaction(path, kind=kind, writes=writes, stage=stage, ddl=ddl, seed=seed) as con:
+            yield con
+    except BaseException:
+        if made and delta.read_pointer(path) is None:  # a first write that did not land: no store
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duckdb.DuckDBPyConnection]:
     with _Signals().installed() as signals:
         try:
             locked = exclusive_lock(path / ".lock", path)

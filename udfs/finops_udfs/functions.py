@@ -140,7 +140,7 @@ def FINOPS_ALLOCATION_COVERAGE(month, store=None):
 
 def _ledger_reader(store):
     queries = _queries(store)
-    if not queries.store.savings_path.is_file():
+    if not queries.store.has_table("opportunities"):
         raise ArgumentError("the savings ledger is empty: run `finops-xl opportunities` on this store first")
     return queries.store.reader()
 
