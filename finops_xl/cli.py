@@ -30,8 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     store_opt = argparse.ArgumentParser(add_help=False)
     store_opt.add_argument(
         "--store", metavar="PATH",
-        help="cost store file (default: $FINOPS_XL_STORE, else finops.duckdb in your data folder)",
+        help="cost store folder (default: $FINOPS_XL_STORE, else finops-store in your data folder)",
     )
+    store_opt.add_argument(
+        "--as-of", metavar="VERSION|TIME", default=None,
+        help="read the store as it was at that version (see `finops-xl history`) or time "
+             "(2025-06-30, 2025-06-30T18:00:00, UTC)")
     p = argparse.ArgumentParser(
         prog="finops-xl", description="Cloud-cost finance for Excel: FOCUS cost store and tools."
     )
@@ -46,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
              "Connect URL (sc://host:15002); default $FINOPS_XL_SPARK, else local[*]")
     p.add_argument("--version", action="version", version=f"finops-xl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from finops_xl.commands import maintenance
+
+    maintenance.register(sub, store_opt)
 
     q = sub.add_parser("ingest", parents=[store_opt, engine_opt], help="load FOCUS exports into the store")
     q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
@@ -269,6 +276,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _store(args: argparse.Namespace) -> CostStore:
+    """The store the command names, as of ``--as-of`` if given."""
+    return CostStore(args.store, as_of=getattr(args, "as_of", None))
+
+
 def _month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
@@ -337,7 +349,7 @@ def _spark_engine(args: argparse.Namespace):
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    store = CostStore(args.store)
+    store = _store(args)
     if args.engine == "spark":
         from finops_xl.engine.lake import ingest_spark
 
@@ -406,7 +418,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    rows = cost_by_provider_month(CostStore(args.store))
+    rows = cost_by_provider_month(_store(args))
     if args.format == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["ProviderName", "BillingPeriod", "BillingCurrency", "Rows", "BilledCost", "EffectiveCost"])
@@ -497,7 +509,7 @@ def _cmd_close(args: argparse.Namespace) -> int:
 
     try:
         ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
-        store = CostStore(args.store)
+        store = _store(args)
         run = run_close(store, args.month, cutoff=args.cutoff, method=args.method,
                         ledger=ledger, journal=args.journal)
     except (AccrualError, ValueError) as exc:
@@ -576,7 +588,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from finops_xl.planning.forecast import forecast, monthly_history
 
     try:
-        with CostStore(args.store).reader() as con:
+        with _store(args).reader() as con:
             history = monthly_history(con, owner=args.owner, service_category=args.service_category,
                                       currency=args.currency)
         # a gap (a month without cost) breaks the series: forecast from the run after the last one
@@ -625,7 +637,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         return 1
     from finops_xl.allocation.showback import coverage
 
-    store = CostStore(args.store)
+    store = _store(args)
     try:
         if args.engine == "spark":
             from finops_xl.engine.lake import allocate_spark
@@ -655,7 +667,7 @@ def _cmd_workbook_showback(args: argparse.Namespace) -> int:
     from finops_xl.allocation.rules import RuleError
 
     try:
-        path = _write_showback(CostStore(args.store), args.out, last_month=args.month,
+        path = _write_showback(_store(args), args.out, last_month=args.month,
                                months=args.months, runtime=args.runtime, currency=args.currency,
                                rules_path=args.rules)
     except NoAllocationError as exc:
@@ -677,7 +689,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
     from finops_xl.query.costs import QueryError
 
     try:
-        path = _write_overview(CostStore(args.store), args.out, last_month=args.month,
+        path = _write_overview(_store(args), args.out, last_month=args.month,
                                months=args.months, by=args.by, runtime=args.runtime)
     except (QueryError, ValueError) as exc:
         print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
@@ -688,7 +700,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
     try:
-        path = _write_budget(CostStore(args.store) if args.store is not None else None, args.out,
+        path = _write_budget(_store(args) if args.store is not None else None, args.out,
                              args.drivers, args.unit_costs, months=args.months, start=args.start,
                              coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
                              runtime=args.runtime, scenario=args.scenario)
@@ -713,7 +725,7 @@ def _cmd_commitments(args: argparse.Namespace) -> int:
     from finops_workbooks.commitments_data import gather_portfolio
 
     try:
-        with CostStore(args.store).reader() as con:
+        with _store(args).reader() as con:
             p = gather_portfolio(con, args.month)
             warnings = _assumed_terms(con)
     except ValueError as exc:
@@ -763,7 +775,7 @@ def _write_commitments(args: argparse.Namespace) -> Path:
 
     today = dt.date.today()
     start = args.start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    store = CostStore(args.store) if (args.store or args.on_demand is None) else None
+    store = _store(args) if (args.store or args.on_demand is None) else None
     basis = portfolio = None
     if args.on_demand is not None:
         od, utilization = args.on_demand, args.utilization if args.utilization is not None else Decimal(1)
@@ -805,7 +817,7 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
     from finops_xl.optimization.detectors import detect
     from finops_xl.optimization.rightsizing import UtilizationError, read_utilization
 
-    store = CostStore(args.store)
+    store = _store(args)
     try:
         rules = _rules_for(store, args.rules)
         if rules is None:
@@ -876,7 +888,7 @@ def _cmd_opportunities_set(args: argparse.Namespace) -> int:
     from finops_xl.optimization.ledger import LedgerError, set_status
 
     try:
-        o = set_status(CostStore(args.store), args.opportunity_id, args.status, on=args.on, note=args.note)
+        o = set_status(_store(args), args.opportunity_id, args.status, on=args.on, note=args.note)
     except LedgerError as exc:
         print(f"finops-xl opportunities set: {exc}", file=sys.stderr)
         return 1
@@ -890,7 +902,7 @@ def _cmd_opportunities_report(args: argparse.Namespace) -> int:
     from finops_xl.optimization.detectors import analysis_month
     from finops_xl.optimization.ledger import savings_report
 
-    store = CostStore(args.store)
+    store = _store(args)
     with store.reader() as con:
         last = analysis_month(con, args.month)
         months = [add_months(last, -i) for i in reversed(range(max(1, args.months)))]

@@ -326,6 +326,21 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
     return DeltaTable(str(folder)).version()
 
 
+def append_commit(store: Path, record: StoreCommit) -> StoreCommit:
+    """Add ``record`` to the store's history table; ``record`` with that table's new version (the
+    commit lands when the caller writes it as the pointer)."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+
+    row = pa.table({"commit": pa.array([record.commit], pa.int64()),
+                    "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
+                    "command": [record.command], "kind": [record.kind],
+                    "record": [json.dumps(record.to_json(), default=str)]})
+    write_deltalake(str(store / COMMITS), row, mode="append")
+    tables = dict(record.tables) | {COMMITS: DeltaTable(str(store / COMMITS)).version()}
+    return dataclasses.replace(record, tables=tables)
+
+
 class Transaction:
     """A writer's work on the store: see the module's description. Use ``transaction()``."""
 
@@ -431,19 +446,7 @@ class Transaction:
         number = (head.commit if head else 0) + 1
         record = StoreCommit(number, dt.datetime.now(dt.UTC).replace(tzinfo=None), command, self.kind,
                              tables, columns, changed)
-        # the history row, then the pointer (the commit lands when the pointer is replaced)
-        import pyarrow as pa
-
-        row = pa.table({"commit": pa.array([number], pa.int64()),
-                        "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
-                        "command": [command], "kind": [self.kind],
-                        "record": [json.dumps(record.to_json(), default=str)]})
-        from deltalake import DeltaTable, write_deltalake
-
-        write_deltalake(str(self.store / COMMITS), row, mode="append")
-        tables[COMMITS] = DeltaTable(str(self.store / COMMITS)).version()
-        record = dataclasses.replace(record, tables=tables)
-        return record
+        return append_commit(self.store, record)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -86,13 +86,15 @@ def _open_failure(path: Path | str, exc: duckdb.Error) -> str:
 
 
 class CostStore:
-    """The cost store at ``path`` (resolved as ``location.resolve_store_path`` says)."""
+    """The cost store at ``path`` (resolved as ``location.resolve_store_path`` says); with ``as_of``
+    (a commit number or a time, as ``--as-of`` takes it) the store as it was then: read-only."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, as_of=None):
         self.path = resolve_store_path(path)
+        self.as_of = None if as_of in (None, "") else as_of
 
     def __repr__(self) -> str:
-        return f"CostStore({str(self.path)!r})"
+        return f"CostStore({str(self.path)!r}" + (f", as_of={self.as_of!r})" if self.as_of is not None else ")")
 
     # ---- what is there --------------------------------------------------------------------------
 
@@ -110,12 +112,19 @@ class CostStore:
     def head(self, as_of=None) -> delta.StoreCommit | None:
         """The store's current commit (``as_of``: the commit it names); None for a v1 store or a
         store with nothing in it."""
+        as_of = self.as_of if as_of is None else as_of
         if self.path.is_file() or not delta.is_store_folder(self.path):
             if as_of is not None:
                 self._refuse_as_of()
             return None
         if as_of is not None:
-            return delta.resolve_as_of(self.path, as_of)
+            from finops_xl.store.maintenance import readable
+
+            commit = delta.resolve_as_of(self.path, as_of)
+            why = readable(self.path, commit.commit)
+            if why:
+                raise StoreError(why)
+            return commit
         return delta.read_pointer(self.path)
 
     def history(self) -> list[delta.StoreCommit]:
@@ -146,6 +155,8 @@ class CostStore:
         """Changes whenever a load, an allocation or a ledger change lands; for caches of query
         results."""
         if not self.path.is_file():
+            if self.as_of is not None:
+                return f"v2-as-of:{self.as_of}"
             try:
                 st = (self.path / delta.POINTER).stat()
             except OSError:
@@ -170,7 +181,7 @@ class CostStore:
         ...), its allocation (``allocated_charges``, ``allocation_groups``, ``allocation_runs``) and
         savings ledger where it has them; closed on exit."""
         if self.path.is_file():
-            if as_of is not None:
+            if as_of is not None or self.as_of is not None:
                 self._refuse_as_of()
             with self._v1_reader() as con:
                 yield con
@@ -188,6 +199,11 @@ class CostStore:
             yield con
         finally:
             con.close()
+
+    def _refuse_writing_as_of(self) -> None:
+        if self.as_of is not None:
+            raise StoreError(f"the cost store {self.path} as of {self.as_of} is a past version: it is read, "
+                             "never written (leave out --as-of to change the store)")
 
     def _refuse_as_of(self) -> None:
         raise StoreError(f"the cost store {self.path} is a single-file store of an earlier finops-xl, which "
@@ -249,6 +265,7 @@ class CostStore:
         empty (the load's new rows go there; each slice they hold replaces the stored one) and the
         stored charges as ``stored_charges``. Lands as one commit when the block ends; raising
         inside it changes nothing."""
+        self._refuse_writing_as_of()
         from finops_xl.store.writer import transaction
 
         with transaction(self, kind="load", writes=LOAD_TABLES, stage=True, ddl=declare_tables,
@@ -262,6 +279,7 @@ class CostStore:
         if not self.exists():
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
+        self._refuse_writing_as_of()
         from finops_xl.store.writer import transaction
 
         with transaction(self, kind="allocation", writes=ALLOCATION_TABLES, stage=False) as con:
@@ -273,6 +291,7 @@ class CostStore:
         if not self.exists():
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
+        self._refuse_writing_as_of()
         from finops_xl.store.writer import transaction
 
         with transaction(self, kind="savings", writes=SAVINGS_TABLES, stage=False) as con:

@@ -67,6 +67,33 @@ def _prepare(store) -> tuple[Path, bool]:
     return path, made
 
 
+def _prepare_existing(store) -> Path:
+    """The folder of an existing store folder (refusing anything else)."""
+    path: Path = store.path
+    if path.is_file():
+        _prepare(store)  # its message
+    if not delta.is_store_folder(path):
+        store._check_folder(reading=True)
+        raise StoreError(f"no cost store at {path}")
+    return path
+
+
+@contextlib.contextmanager
+def locked_store(path: Path) -> Iterator[None]:
+    """The writer lock of the store folder ``path``, with what dead writers left removed."""
+    try:
+        locked = exclusive_lock(path / ".lock", path)
+        locked.__enter__()
+    except OSError as exc:
+        raise os_failure(exc, path / ".lock", "taking the store's lock") from None
+    try:
+        with _umask_of(path):
+            delta.repair(path)
+            yield
+    finally:
+        locked.__exit__(None, None, None)
+
+
 @contextlib.contextmanager
 def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
                 ddl=None, seed=None) -> Iterator[duckdb.DuckDBPyConnection]:
