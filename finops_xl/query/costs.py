@@ -77,30 +77,30 @@ class CostQueries:
             return self._con
         # The version is read before the store is opened, so a load landing in between leaves a
         # newer cube under an older key (reloaded by the next call), never the reverse.
-        with _fresh_reader(self.store) as src:
-            try:
-                cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
-            except duckdb.CatalogException:
-                raise StoreError(
-                    f"the store {self.store.path} was made by an older finops-xl: load any export "
-                    "into it once (finops-xl ingest) to bring it up to date"
-                ) from None
-            lines = _allocation_lines(src)
-        con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("cube_arrow", cube)
-        con.execute("CREATE TABLE cube AS SELECT * FROM cube_arrow ORDER BY ChargeDate")
-        con.unregister("cube_arrow")
+        if self.store.path.is_file():
+            con, lines = _v1_cube(self.store)
+        else:
+            # a store folder: a connection to the store's current commit, kept while it is current;
+            # the cube is read where it lies (Parquet), only its tag-free roll-up is held in memory
+            con = self.store.open_reader()
+            con.execute("CREATE OR REPLACE TEMP VIEW cube AS SELECT * FROM cost_daily")
+            found = con.execute("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = 'allocated_charges'").fetchall()[0][0]
+            lines = "allocated_charges" if found else None
         # most questions name no tag: they read the cube summed over Tags, many times smaller
         dims = ", ".join(d for d in CUBE_DIMENSIONS if d != "Tags")
         sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
-        con.execute(f"CREATE TABLE core AS SELECT ChargeDate, {dims}, {sums} FROM cube "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE core AS SELECT ChargeDate, {dims}, {sums} FROM cube "
                     f"GROUP BY ALL ORDER BY ChargeDate")
         keys = con.execute(
             "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
         ).fetchall()
         self._allocated = lines is not None
-        if lines is not None:  # the store's current allocation beside the cube, as ``alloc``
+        if isinstance(lines, str):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE alloc AS SELECT month, currency, owner, business_unit, "
+                        f"product, cost_center, kind, method, pool_id, BilledCost, EffectiveCost "
+                        f"FROM {lines} ORDER BY month")
+        elif lines is not None:  # the store's current allocation beside the cube, as ``alloc``
             con.register("alloc_arrow", lines)
             con.execute("CREATE TABLE alloc AS SELECT * FROM alloc_arrow ORDER BY month")
             con.unregister("alloc_arrow")
@@ -363,6 +363,26 @@ def _fresh_reader(store: CostStore) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def _v1_cube(store: CostStore):
+    """A v1 store file's cube, copied into a private in-memory database (as ``cube``), and its
+    allocation's lines (Arrow, or None)."""
+    with _fresh_reader(store) as src:
+        try:
+            cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
+        except duckdb.CatalogException:
+            raise StoreError(
+                f"the store {store.path} was made by an older finops-xl: load any export "
+                "into it once (finops-xl ingest) to bring it up to date"
+            ) from None
+        lines = _allocation_lines(src)
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("cube_arrow", cube)
+    con.execute("CREATE TABLE cube AS SELECT * FROM cube_arrow ORDER BY ChargeDate")
+    con.unregister("cube_arrow")
+    return con, lines
 
 
 def _allocation_lines(con: duckdb.DuckDBPyConnection):

@@ -200,6 +200,19 @@ class CostStore:
         finally:
             con.close()
 
+    def open_reader(self) -> duckdb.DuckDBPyConnection:
+        """A connection to the store folder's current commit (or ``as_of``) for a long-lived reader
+        that keeps it while the commit is current (the Excel functions' cache); the caller closes it."""
+        self._check_folder(reading=True)
+        commit = self.head()
+        if commit is None:
+            raise StoreNotFoundError(
+                f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
+                f"{self.path}` (or try `finops-xl demo`)")
+        con = _snapshot(self.path, commit).cursor()
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
     def _refuse_writing_as_of(self) -> None:
         if self.as_of is not None:
             raise StoreError(f"the cost store {self.path} as of {self.as_of} is a past version: it is read, "
