@@ -354,7 +354,7 @@ class Transaction:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
-        from finops_xl.store.store import MEMORY_LIMIT, MEMORY_LIMIT_ENV
+        from finops_xl.store.tables import MEMORY_LIMIT, MEMORY_LIMIT_ENV
 
         limit = os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
         self.con.execute(f"SET memory_limit = {sql_literal(limit)}")

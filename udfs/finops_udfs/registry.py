@@ -94,8 +94,8 @@ _PERIOD = (
 _FILTERS_DOC = ("Filters as dimension, value pairs: \"provider\", \"AWS\", \"tag:team\", \"payments\", … "
                 "(a two-column range of pairs works too). A value may be a range of several values. "
                 "The pair \"store\", PATH picks a cost store other than the default.")
-_STORE = Arg("store", "Path of the cost store file (default: FINOPS_XL_STORE, else the user's "
-             "finops.duckdb).", optional=True)
+_STORE = Arg("store", "Path of the cost store folder (default: FINOPS_XL_STORE, else the user's "
+             "finops-store).", optional=True)
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
