@@ -67,6 +67,18 @@ def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path
     return path
 
 
+def copy_store(src, dst) -> Path:
+    """A copy of the store at ``src`` (a store folder, with its allocation and ledger) at ``dst``."""
+    import shutil
+
+    src, dst = Path(src), Path(dst)
+    if src.is_dir():
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"))
+    else:
+        shutil.copyfile(src, dst)
+    return dst
+
+
 def file_digest(path: Path) -> str:
     """The bytes of a file, or of every file of a folder (a store folder: but its lock), as a digest."""
     if not path.exists():

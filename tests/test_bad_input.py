@@ -12,7 +12,7 @@ import pytest
 
 from finops_xl.store.errors import IngestError
 from finops_xl.store.ingest import ingest
-from tests.conftest import file_digest, read_csv_rows, write_csv_rows
+from tests.conftest import copy_store, file_digest, read_csv_rows, write_csv_rows
 
 
 def _edit(row: int, column: str, value: str):
@@ -124,7 +124,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, loaded_store, sa
     make, fragment, row, column = CASES[case]
     store = tmp_path / "store" / "finops.duckdb"
     store.parent.mkdir()
-    shutil.copyfile(loaded_store, store)
+    copy_store(loaded_store, store)
     before = file_digest(store)
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -22,6 +22,7 @@ from finops_xl.data import allocation_rules
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
+from tests.conftest import copy_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -167,7 +168,7 @@ def test_first_close_of_a_fully_invoiced_month_says_final(store, capsys, tmp_pat
                                    "AND ChargePeriodStart < DATE '2025-02-01' AND InvoiceId IS NULL").fetchone()
     assert open_rows == 0  # the fixture's January is invoiced in full
     copy = tmp_path / "finops.duckdb"
-    copy.write_bytes(store.read_bytes())
+    copy_store(store, copy)
     code, out, err = _run(capsys, "close", "--store", str(copy), "--month", "2025-01")
     assert code == 0, err
     assert "is final" in out and "not final yet" not in out and "day(s) projected" not in out
@@ -234,7 +235,8 @@ def test_finops_cost_filters_on_a_literal_dollar_key(tag_store):
 @pytest.mark.parametrize("make,fragment", [
     (lambda d: (d / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n") and d / "passwd",
      "is not a finops-xl cost store"),
-    (lambda d: d, "is a folder, not a cost store file"),
+    (lambda d: d, "(the folder is empty)"),
+    (lambda d: (d / "notes.txt").write_text("x") and d, "is a folder that is not a finops-xl cost store"),
 ])
 def test_finops_cost_on_an_unreadable_store_says_why_in_one_line(tmp_path, caplog, make, fragment):
     import xlwings
@@ -302,8 +304,7 @@ def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path,
     from finops_xl.optimization.demo import demo_ledger
 
     copy = tmp_path / "finops.duckdb"
-    shutil.copyfile(store, copy)
-    shutil.copyfile(CostStore(store).allocation_path, CostStore(copy).allocation_path)
+    copy_store(store, copy)
     demo_ledger(CostStore(copy), tmp_path / "utilization.csv", date(2025, 3, 1), 3)
     with CostStore(copy).reader() as con:  # straight from the ledger table
         (expected,) = con.execute("SELECT sum(estimated_savings) FROM opportunities WHERE status IN "

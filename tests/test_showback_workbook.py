@@ -35,6 +35,7 @@ from finops_xl.store.store import CostStore
 from tests.fake_xlwings import FakeBook
 from tests.libreoffice import convert
 from tests.test_recalculation import assert_values
+from tests.conftest import copy_store
 
 MONTHS = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1))
 LAST = MONTHS[-1]
@@ -489,7 +490,7 @@ def cli_store(tmp_path_factory):
 
 def test_cli_without_allocation_says_to_allocate_first(cli_store, tmp_path, capsys):
     fresh = tmp_path / "fresh.duckdb"
-    shutil.copyfile(cli_store, fresh)
+    copy_store(cli_store, fresh)
     out = tmp_path / "sb.xlsx"
     assert main(["workbook", "showback", "--store", str(fresh), "--month", "2025-02",
                  "--out", str(out)]) == 1
@@ -500,7 +501,7 @@ def test_cli_without_allocation_says_to_allocate_first(cli_store, tmp_path, caps
 
 def test_cli_allocate_then_showback(cli_store, tmp_path, capsys):
     store = tmp_path / "finops.duckdb"
-    shutil.copyfile(cli_store, store)
+    copy_store(cli_store, store)
     assert main(["allocate", "--rules", str(allocation_rules()), "--store", str(store)]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"allocated [\d,]+ charge groups into [\d,]+ lines in \d+\.\d s \(run 1\)", printed)

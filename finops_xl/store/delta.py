@@ -170,9 +170,13 @@ _cache_lock = threading.Lock()
 
 def table_files(folder: Path, version: int) -> tuple[list[str], list[str]]:
     """The active data files of the Delta table ``folder`` at ``version`` and its column names."""
-    key = (str(folder), int(version))
+    try:  # a table made again at the same path (a new store) must not hit the old one's entry
+        st = (folder / "_delta_log" / f"{int(version):020d}.json").stat()
+        key: tuple | None = (str(folder), int(version), st.st_ino, st.st_mtime_ns)
+    except OSError:
+        key = None
     with _cache_lock:
-        hit = _files_cache.get(key)
+        hit = _files_cache.get(key) if key else None
     if hit is not None:
         return hit
     from deltalake import DeltaTable
@@ -186,10 +190,11 @@ def table_files(folder: Path, version: int) -> tuple[list[str], list[str]]:
             "from a backup, or load the exports into a new store") from None
     files = [_local(u) for u in table.file_uris()]
     names = [f.name for f in table.schema().fields]
-    with _cache_lock:
-        if len(_files_cache) > 4096:
-            _files_cache.clear()
-        _files_cache[key] = (files, names)
+    if key:
+        with _cache_lock:
+            if len(_files_cache) > 4096:
+                _files_cache.clear()
+            _files_cache[key] = (files, names)
     return files, names
 
 
@@ -505,8 +510,6 @@ def repair(store: Path, since: float | None = None) -> list[Path]:
                 removed.append(f)
         if since is None:
             continue
-        with _cache_lock:
-            _files_cache.pop((str(folder), version), None)
         active = {os.path.realpath(p) for p in table_files(folder, version)[0]}
         for f in folder.rglob("*"):
             if "_delta_log" in f.parts or not f.is_file():

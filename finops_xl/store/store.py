@@ -313,13 +313,13 @@ class CostStore:
 
 #: One DuckDB database per store commit a process reads (views pinned to that commit's files):
 #: readers take a cursor of it, so a query of a new version never waits for the old.
-_snapshots: collections.OrderedDict[tuple[str, int], duckdb.DuckDBPyConnection] = collections.OrderedDict()
+_snapshots: collections.OrderedDict[tuple, duckdb.DuckDBPyConnection] = collections.OrderedDict()
 _snapshots_lock = threading.Lock()
 _KEEP_SNAPSHOTS = 4
 
 
 def _snapshot(store: Path, commit: delta.StoreCommit) -> duckdb.DuckDBPyConnection:
-    key = (str(store), commit.commit)
+    key = (str(store), commit.commit, commit.committed_at)  # a store made again reuses numbers
     with _snapshots_lock:
         con = _snapshots.get(key)
         if con is not None:
