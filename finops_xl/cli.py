@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     engine_opt = argparse.ArgumentParser(add_help=False)
     engine_opt.add_argument(
         "--engine", choices=("duckdb", "spark"), default="duckdb",
-        help="where the work runs: duckdb (default; --store is a DuckDB file) or spark (--store is "
-             "a lake folder of Parquet tables; needs pyspark)")
+        help="where the work runs: duckdb (default) or spark (needs pyspark); both write the same "
+             "store folder")
     engine_opt.add_argument(
         "--spark", metavar="URL", default=None,
         help="with --engine spark: a master URL (local[4], spark://host:7077, yarn) or a Spark "
@@ -351,13 +351,9 @@ def _spark_engine(args: argparse.Namespace):
 def _cmd_ingest(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.engine == "spark":
-        from finops_xl.engine.lake import ingest_spark
+        from finops_xl.engine.spark_store import ingest_spark
 
-        load = ingest_spark(args.paths, store.path, _spark_engine(args))
-        print(f"loaded {load.rows:,} rows from {len(load.files)} file(s) in {load.seconds:.1f} s "
-              f"(load {load.load_id}, spark) into {store.path}")
-        for p, a, b, n, _, _ in load.slices:
-            print(f"  {p:<12} {a:<22} {b:%Y-%m}  {n:>10,} rows")
+        _print_load(ingest_spark(args.paths, store, _spark_engine(args)), store)
         return 0
     from finops_xl.store.opencost import AllocationOptions
 
@@ -640,9 +636,9 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         if args.engine == "spark":
-            from finops_xl.engine.lake import allocate_spark
+            from finops_xl.engine.spark_store import allocate_spark
 
-            report = allocate_spark(store.path, rules, _spark_engine(args))
+            report = allocate_spark(store, rules, _spark_engine(args))
         else:
             report = allocate(store, rules)
     except (ValueError, FileNotFoundError) as exc:  # e.g. a kubernetes pool's usage file with bad rows

@@ -607,8 +607,10 @@ def _unify_account_spellings(con: duckdb.DuckDBPyConnection, load_id: int) -> li
 
 
 def _replace_slices(
-    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime
+    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime, *, cube: bool = True
 ) -> tuple[list[SliceChange], list[Notice]]:
+    """Record the slices of load ``load_id``; with ``cube`` (not when another engine made the daily
+    cube), add the load's rows to ``cost_daily``."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_currencies AS {slice_totals_sql(f'x_LoadId = {int(load_id)}', by_currency=True)}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE new_slices AS
@@ -627,7 +629,8 @@ def _replace_slices(
           AND cost_daily.BillingPeriodStart = s.BillingPeriodStart
         """
     )
-    con.execute(cube_insert_sql(f"x_LoadId = {int(load_id)}"))
+    if cube:
+        con.execute(cube_insert_sql(f"x_LoadId = {int(load_id)}"))
     con.execute(
         """
         DELETE FROM charges USING new_slices s
