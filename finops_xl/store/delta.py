@@ -61,8 +61,36 @@ PERIOD, SLICE = "x_BillingPeriod", "x_Slice"
 LAYOUT = 2
 _FORMAT = "finops-xl cost store"
 
+#: Test hook: a writer stops for FINOPS_XL_TEST_PAUSE_SECONDS (default 60) at the stage this names
+#: (``writing charges``: while Delta writes the charges (any table: ``writing TABLE``); ``cost_daily``: the charges committed, the cube not
+#: yet; ``tables``: the sliced tables committed, the small ones not yet; ``history``: the history
+#: row written, the pointer not yet), saying so on stderr, so that a test can kill it there.
+PAUSE_ENV = "FINOPS_XL_TEST_PAUSE"
+
 _WRITING = "_writing-"  # marker of a writer at work: _writing-<pid>.json
 _TMP = ".tmp"           # DuckDB's spill folder of a writer
+
+
+def pause(stage: str) -> None:
+    """Stop here a while if ``$FINOPS_XL_TEST_PAUSE`` names ``stage`` (tests kill the writer there)."""
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    print(f"finops-xl: paused at {stage} ({PAUSE_ENV})", file=sys.stderr, flush=True)
+    end = time.monotonic() + float(os.environ.get(PAUSE_ENV + "_SECONDS") or 60)
+    while time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def _paused_reader(reader, stage: str):
+    """``reader``'s batches, pausing at ``stage`` after the first one (a write under way)."""
+    import pyarrow as pa
+
+    def batches():
+        for i, batch in enumerate(reader):
+            yield batch
+            if i == 0:
+                pause(stage)
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def slice_partition_sql(period: str = "BillingPeriodStart", provider: str = "ProviderName",
@@ -314,6 +342,8 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
     from deltalake import DeltaTable, write_deltalake
 
     reader = con.sql(sql).to_arrow_reader()
+    if os.environ.get(PAUSE_ENV) == f"writing {folder.name}":
+        reader = _paused_reader(reader, f"writing {folder.name}")
     kwargs: dict[str, Any] = {"mode": mode}
     if partition_by:
         kwargs["partition_by"] = partition_by
@@ -424,12 +454,16 @@ class Transaction:
                 changed["files"] = files
                 pred = _predicate([(k[0], k[1]) for k in keys])
                 for table in SLICED:
+                    if table != SLICED[0]:
+                        pause(table)
                     cols = column_types(con, table)
                     sql = f"SELECT *, {slice_partition_sql()} FROM {sql_identifier(table)}"
                     tables[table] = _write(self.store / table, con, sql, mode="overwrite",
                                            partition_by=[PERIOD, SLICE], predicate=pred)
                     columns[table] = cols
                 changed["rows"] = sum(int(s["rows"]) for s in changed["slices"])
+        if changed:
+            pause("tables")
         for table in self.writes:
             if table in SLICED or table not in existing:
                 continue
@@ -446,7 +480,9 @@ class Transaction:
         number = (head.commit if head else 0) + 1
         record = StoreCommit(number, dt.datetime.now(dt.UTC).replace(tzinfo=None), command, self.kind,
                              tables, columns, changed)
-        return append_commit(self.store, record)
+        record = append_commit(self.store, record)
+        pause("history")
+        return record
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
