@@ -138,7 +138,12 @@ class StoreCommit:
 
 def is_store_folder(path: Path) -> bool:
     """True when ``path`` is a store folder (it holds the pointer file)."""
-    return (path / POINTER).is_file()
+    try:
+        return (path / POINTER).is_file()
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise StoreUnreadableError(f"the cost store {path} cannot be read: {exc.strerror} ({path / POINTER}): "
+                                   "ask its owner for access, or run the command as the user that loads "
+                                   "it") from None
 
 
 def read_pointer(path: Path) -> StoreCommit | None:
@@ -150,6 +155,8 @@ def read_pointer(path: Path) -> StoreCommit | None:
     except OSError as exc:
         raise StoreUnreadableError(f"the cost store {path} cannot be read: {exc.strerror} "
                                    f"({path / POINTER})") from None
+    except UnicodeDecodeError:
+        text = "\x00"  # not text: damaged, said below
     try:
         data = json.loads(text)
         if data.get("format") != _FORMAT:
@@ -213,6 +220,12 @@ def table_files(folder: Path, version: int) -> tuple[list[str], list[str]]:
             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): restore the store folder "
             "from a backup, or load the exports into a new store") from None
     files = [_local(u) for u in table.file_uris()]
+    missing = next((f for f in files if not os.path.isfile(f)), None)
+    if missing is not None:  # a file deleted by hand (or by a cleaner): say which, never a query error
+        raise StoreUnreadableError(
+            f"the cost store {folder.parent} is damaged: its table {folder.name} (version {version}) needs "
+            f"the file {missing}, which is missing: restore the store folder from a backup, or load the "
+            "exports into a new store")
     names = [f.name for f in table.schema().fields]
     with _cache_lock:
         if len(_files_cache) > 4096:
