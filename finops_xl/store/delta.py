@@ -71,11 +71,53 @@ _WRITING = "_writing-"  # marker of a writer at work: _writing-<pid>.json
 _TMP = ".tmp"           # DuckDB's spill folder of a writer
 
 
+#: The process's stderr while a Delta write has it captured (``_quiet_stderr``).
+_stderr_fd: int | None = None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Capture what delta-rs' threads print on stderr during a write: a failed write (a full disk, a
+    file-size limit) makes them print Rust panics there, beside the one-line error the user gets.
+    What a write that succeeds printed is passed on."""
+    global _stderr_fd
+    if _stderr_fd is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import tempfile
+
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+        captured = tempfile.TemporaryFile()
+    except OSError:
+        yield
+        return
+    os.dup2(captured.fileno(), 2)
+    _stderr_fd = saved
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        os.dup2(saved, 2)
+        _stderr_fd = None
+        os.close(saved)
+        with captured:
+            captured.seek(0)
+            text = captured.read()
+        if ok and text:
+            with contextlib.suppress(OSError):
+                os.write(2, text)
+
+
 def pause(stage: str) -> None:
     """Stop here a while if ``$FINOPS_XL_TEST_PAUSE`` names ``stage`` (tests kill the writer there)."""
     if os.environ.get(PAUSE_ENV) != stage:
         return
-    print(f"finops-xl: paused at {stage} ({PAUSE_ENV})", file=sys.stderr, flush=True)
+    os.write(_stderr_fd if _stderr_fd is not None else 2,
+             f"finops-xl: paused at {stage} ({PAUSE_ENV})\n".encode())
     end = time.monotonic() + float(os.environ.get(PAUSE_ENV + "_SECONDS") or 60)
     while time.monotonic() < end:
         time.sleep(0.05)
@@ -365,7 +407,8 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
         kwargs["predicate"] = predicate
     if exists:
         kwargs["schema_mode"] = "merge" if predicate else "overwrite"
-    write_deltalake(str(folder), reader, **kwargs)
+    with _quiet_stderr():
+        write_deltalake(str(folder), reader, **kwargs)
     return DeltaTable(str(folder)).version()
 
 
@@ -379,7 +422,8 @@ def append_commit(store: Path, record: StoreCommit) -> StoreCommit:
                     "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
                     "command": [record.command], "kind": [record.kind],
                     "record": [json.dumps(record.to_json(), default=str)]})
-    write_deltalake(str(store / COMMITS), row, mode="append")
+    with _quiet_stderr():
+        write_deltalake(str(store / COMMITS), row, mode="append")
     tables = dict(record.tables) | {COMMITS: DeltaTable(str(store / COMMITS)).version()}
     return dataclasses.replace(record, tables=tables)
 

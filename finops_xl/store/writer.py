@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import sys
@@ -188,6 +189,14 @@ def _mapped(exc: BaseException, path: Path, signals) -> BaseException:
     if "No space left" in text or "Disk quota" in text:
         return StoreError(f"writing the cost store {path} failed: No space left on device; {_space(path)}; "
                           f"{_UNCHANGED}")
+    code = re.search(r"\(os error (\d+)\)", text)
+    if code and int(code.group(1)) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS):
+        n = int(code.group(1))
+        if n == errno.EFBIG:
+            return StoreError(f"writing the cost store {path} failed: {os.strerror(n)} (the file system, or a "
+                              "file-size limit such as `ulimit -f`, does not allow a data file of this load); "
+                              f"{_UNCHANGED}")
+        return _os_failure(OSError(n, os.strerror(n)), path, f"writing the cost store {path}")
     if type(exc).__module__.startswith("deltalake") or type(exc).__name__ in ("DeltaError", "DeltaProtocolError",
                                                                                "CommitFailedError"):
         first = text.splitlines()[0] if text else type(exc).__name__
