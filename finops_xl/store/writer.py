@@ -21,8 +21,10 @@ import errno
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,8 +117,27 @@ def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
 
 
 @contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C stops the writer's DuckDB queries too: DuckDB interrupts a running query for a SIGINT
+    handler of the program's own, not for Python's default one (measured: the query ran on to its end)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _Signals().installed() as signals:
+    with _Signals().installed() as signals, _interruptible():
         try:
             with _umask_of(path):  # the lock file, too, is made with the folder's permissions
                 locked = exclusive_lock(path / ".lock", path)
