@@ -61,8 +61,78 @@ PERIOD, SLICE = "x_BillingPeriod", "x_Slice"
 LAYOUT = 2
 _FORMAT = "finops-xl cost store"
 
+#: Test hook: a writer stops for FINOPS_XL_TEST_PAUSE_SECONDS (default 60) at the stage this names
+#: (``writing charges``: while Delta writes the charges (any table: ``writing TABLE``); ``cost_daily``: the charges committed, the cube not
+#: yet; ``tables``: the sliced tables committed, the small ones not yet; ``history``: the history
+#: row written, the pointer not yet), saying so on stderr, so that a test can kill it there.
+PAUSE_ENV = "FINOPS_XL_TEST_PAUSE"
+
 _WRITING = "_writing-"  # marker of a writer at work: _writing-<pid>.json
 _TMP = ".tmp"           # DuckDB's spill folder of a writer
+
+
+#: The process's stderr while a Delta write has it captured (``_quiet_stderr``).
+_stderr_fd: int | None = None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Capture what delta-rs' threads print on stderr during a write: a failed write (a full disk, a
+    file-size limit) makes them print Rust panics there, beside the one-line error the user gets.
+    What a write that succeeds printed is passed on."""
+    global _stderr_fd
+    if _stderr_fd is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import tempfile
+
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+        captured = tempfile.TemporaryFile()
+    except OSError:
+        yield
+        return
+    os.dup2(captured.fileno(), 2)
+    _stderr_fd = saved
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        os.dup2(saved, 2)
+        _stderr_fd = None
+        os.close(saved)
+        with captured:
+            captured.seek(0)
+            text = captured.read()
+        if ok and text:
+            with contextlib.suppress(OSError):
+                os.write(2, text)
+
+
+def pause(stage: str) -> None:
+    """Stop here a while if ``$FINOPS_XL_TEST_PAUSE`` names ``stage`` (tests kill the writer there)."""
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    os.write(_stderr_fd if _stderr_fd is not None else 2,
+             f"finops-xl: paused at {stage} ({PAUSE_ENV})\n".encode())
+    end = time.monotonic() + float(os.environ.get(PAUSE_ENV + "_SECONDS") or 60)
+    while time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def _paused_reader(reader, stage: str):
+    """``reader``'s batches, pausing at ``stage`` after the first one (a write under way)."""
+    import pyarrow as pa
+
+    def batches():
+        for i, batch in enumerate(reader):
+            yield batch
+            if i == 0:
+                pause(stage)
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def slice_partition_sql(period: str = "BillingPeriodStart", provider: str = "ProviderName",
@@ -110,7 +180,12 @@ class StoreCommit:
 
 def is_store_folder(path: Path) -> bool:
     """True when ``path`` is a store folder (it holds the pointer file)."""
-    return (path / POINTER).is_file()
+    try:
+        return (path / POINTER).is_file()
+    except OSError as exc:  # e.g. a folder the user may not enter
+        raise StoreUnreadableError(f"the cost store {path} cannot be read: {exc.strerror} ({path / POINTER}): "
+                                   "ask its owner for access, or run the command as the user that loads "
+                                   "it") from None
 
 
 def read_pointer(path: Path) -> StoreCommit | None:
@@ -122,6 +197,8 @@ def read_pointer(path: Path) -> StoreCommit | None:
     except OSError as exc:
         raise StoreUnreadableError(f"the cost store {path} cannot be read: {exc.strerror} "
                                    f"({path / POINTER})") from None
+    except UnicodeDecodeError:
+        text = "\x00"  # not text: damaged, said below
     try:
         data = json.loads(text)
         if data.get("format") != _FORMAT:
@@ -189,6 +266,12 @@ def table_files(folder: Path, version: int) -> tuple[list[str], list[str]]:
             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): restore the store folder "
             "from a backup, or load the exports into a new store") from None
     files = [_local(u) for u in table.file_uris()]
+    missing = next((f for f in files if not os.path.isfile(f)), None)
+    if missing is not None:  # a file deleted by hand (or by a cleaner): say which, never a query error
+        raise StoreUnreadableError(
+            f"the cost store {folder.parent} is damaged: its table {folder.name} (version {version}) needs "
+            f"the file {missing}, which is missing: restore the store folder from a backup, or load the "
+            "exports into a new store")
     names = [f.name for f in table.schema().fields]
     if key:
         with _cache_lock:
@@ -319,6 +402,8 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
     from deltalake import DeltaTable, write_deltalake
 
     reader = con.sql(sql).to_arrow_reader()
+    if os.environ.get(PAUSE_ENV) == f"writing {folder.name}":
+        reader = _paused_reader(reader, f"writing {folder.name}")
     kwargs: dict[str, Any] = {"mode": mode}
     if partition_by:
         kwargs["partition_by"] = partition_by
@@ -327,7 +412,8 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
         kwargs["predicate"] = predicate
     if exists:
         kwargs["schema_mode"] = "merge" if predicate else "overwrite"
-    write_deltalake(str(folder), reader, **kwargs)
+    with _quiet_stderr():
+        write_deltalake(str(folder), reader, **kwargs)
     return DeltaTable(str(folder)).version()
 
 
@@ -341,7 +427,8 @@ def append_commit(store: Path, record: StoreCommit) -> StoreCommit:
                     "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
                     "command": [record.command], "kind": [record.kind],
                     "record": [json.dumps(record.to_json(), default=str)]})
-    write_deltalake(str(store / COMMITS), row, mode="append")
+    with _quiet_stderr():
+        write_deltalake(str(store / COMMITS), row, mode="append")
     tables = dict(record.tables) | {COMMITS: DeltaTable(str(store / COMMITS)).version()}
     return dataclasses.replace(record, tables=tables)
 
@@ -429,12 +516,16 @@ class Transaction:
                 changed["files"] = files
                 pred = _predicate([(k[0], k[1]) for k in keys])
                 for table in SLICED:
+                    if table != SLICED[0]:
+                        pause(table)
                     cols = column_types(con, table)
                     sql = f"SELECT *, {slice_partition_sql()} FROM {sql_identifier(table)}"
                     tables[table] = _write(self.store / table, con, sql, mode="overwrite",
                                            partition_by=[PERIOD, SLICE], predicate=pred)
                     columns[table] = cols
                 changed["rows"] = sum(int(s["rows"]) for s in changed["slices"])
+        if changed:
+            pause("tables")
         for table in self.writes:
             if table in SLICED or table not in existing:
                 continue
@@ -451,7 +542,9 @@ class Transaction:
         number = (head.commit if head else 0) + 1
         record = StoreCommit(number, dt.datetime.now(dt.UTC).replace(tzinfo=None), command, self.kind,
                              tables, columns, changed)
-        return append_commit(self.store, record)
+        record = append_commit(self.store, record)
+        pause("history")
+        return record
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

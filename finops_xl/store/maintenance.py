@@ -127,6 +127,8 @@ def vacuum(store, *, keep_days: float = 7.0, compact: bool = True) -> Vacuum:
         kept = [c for c in every if c.commit == head.commit or c.committed_at >= cutoff or c.commit in pinned]
         for folder in delta.delta_tables(path):
             needed = set()
+            if folder.name == delta.COMMITS:  # the history: its current version holds every commit
+                needed.update(os.path.realpath(f) for f in delta.table_files(folder, head.tables[folder.name])[0])
             for c in kept:
                 if folder.name in c.tables:
                     needed.update(os.path.realpath(f) for f in delta.table_files(folder, c.tables[folder.name])[0])

@@ -17,10 +17,14 @@ readable by its owner alone stays so.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +56,9 @@ def _prepare(store) -> tuple[Path, bool]:
     """The store's folder, made if there is none (and whether it was); refuses what is not a store."""
     path: Path = store.path
     if path.is_file():
+        from finops_xl.store.store import _refuse_foreign
+
+        _refuse_foreign(path)  # another application's database: said so, never called an old store
         raise StoreError(
             f"the cost store {path} is a single-file store of an earlier finops-xl, which this version reads "
             f"but does not write: convert it once with `finops-xl migrate --store {path}` (the file is kept "
@@ -82,10 +89,11 @@ def _prepare_existing(store) -> Path:
 def locked_store(path: Path) -> Iterator[None]:
     """The writer lock of the store folder ``path``, with what dead writers left removed."""
     try:
-        locked = exclusive_lock(path / ".lock", path)
-        locked.__enter__()
+        with _umask_of(path):  # the lock file, too, is made with the folder's permissions
+            locked = exclusive_lock(path / ".lock", path)
+            locked.__enter__()
     except OSError as exc:
-        raise os_failure(exc, path / ".lock", "taking the store's lock") from None
+        raise _os_failure(exc, path, "taking the store's lock") from None
     try:
         with _umask_of(path):
             delta.repair(path)
@@ -109,20 +117,42 @@ def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
 
 
 @contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C stops the writer's DuckDB queries too: DuckDB interrupts a running query for a SIGINT
+    handler of the program's own, not for Python's default one (measured: the query ran on to its end)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _Signals().installed() as signals:
+    with _Signals().installed() as signals, _interruptible():
         try:
-            locked = exclusive_lock(path / ".lock", path)
-            locked.__enter__()
+            with _umask_of(path):  # the lock file, too, is made with the folder's permissions
+                locked = exclusive_lock(path / ".lock", path)
+                locked.__enter__()
         except OSError as exc:
-            raise os_failure(exc, path / ".lock", "taking the store's lock") from None
+            raise _os_failure(exc, path, "taking the store's lock") from None
         try:
             with _umask_of(path):
                 try:
                     delta.repair(path)
+                    marking = delta.writing_marker(path)
+                    started = marking.__enter__()
                 except OSError as exc:
-                    raise os_failure(exc, path / delta.POINTER, f"preparing to write the cost store {path}") from None
-                with delta.writing_marker(path) as started:
+                    raise _os_failure(exc, path, f"preparing to write the cost store {path}") from None
+                try:
                     tx = None
                     try:
                         tx = delta.Transaction(path, kind=kind, writes=writes, stage=stage, ddl=ddl, seed=seed)
@@ -141,8 +171,30 @@ def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duck
                     finally:
                         if tx is not None:
                             tx.close()
+                finally:
+                    marking.__exit__(None, None, None)
         finally:
             locked.__exit__(None, None, None)
+
+
+def _space(path: Path) -> str:
+    free = ""
+    with contextlib.suppress(OSError):
+        free = f" ({shutil.disk_usage(path).free / 2**20:,.1f} MiB free now)"
+    return (f"a load needs free space for its new data only (the slices it replaces, about the size of its "
+            f"input files){free}: free some space, or move the store (--store) to a larger disk")
+
+
+def _os_failure(exc: OSError, path: Path, doing: str) -> StoreError:
+    """One line for an OSError met while ``doing`` on the store folder ``path``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreError(f"{doing} failed: {exc.filename or path}: {os.strerror(exc.errno)}; {_space(path)}; "
+                          f"{_UNCHANGED}")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StoreError(f"{doing} failed: {exc.filename or path}: {os.strerror(exc.errno)}; a write of the "
+                          f"cost store creates files in its folder {path} (its lock, new table versions): "
+                          f"make it writable for you, or give --store a folder you can write; {_UNCHANGED}")
+    return os_failure(exc, path / delta.POINTER, doing)
 
 
 def _mapped(exc: BaseException, path: Path, signals) -> BaseException:
@@ -153,11 +205,19 @@ def _mapped(exc: BaseException, path: Path, signals) -> BaseException:
     if isinstance(exc, (StoreError, StoreTerminated, KeyboardInterrupt)):
         return exc
     if isinstance(exc, OSError):
-        return os_failure(exc, path / delta.POINTER, f"writing the cost store {path}")
+        return _os_failure(exc, path, f"writing the cost store {path}")
     text = str(exc)
     if "No space left" in text or "Disk quota" in text:
-        return StoreError(f"writing the cost store {path} failed: No space left on device (a load needs "
-                          f"free space for the new data only); {_UNCHANGED}")
+        return StoreError(f"writing the cost store {path} failed: No space left on device; {_space(path)}; "
+                          f"{_UNCHANGED}")
+    code = re.search(r"\(os error (\d+)\)", text)
+    if code and int(code.group(1)) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS):
+        n = int(code.group(1))
+        if n == errno.EFBIG:
+            return StoreError(f"writing the cost store {path} failed: {os.strerror(n)} (the file system, or a "
+                              "file-size limit such as `ulimit -f`, does not allow a data file of this load); "
+                              f"{_UNCHANGED}")
+        return _os_failure(OSError(n, os.strerror(n)), path, f"writing the cost store {path}")
     if type(exc).__module__.startswith("deltalake") or type(exc).__name__ in ("DeltaError", "DeltaProtocolError",
                                                                                "CommitFailedError"):
         first = text.splitlines()[0] if text else type(exc).__name__
