@@ -63,7 +63,7 @@ class CostQueries:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._tag_keys: frozenset[str] = frozenset()
+        self._tag_keys: frozenset[str] | None = None  # read from the cube when first needed
         self._values: dict[str, tuple[str, ...]] = {}
         self._results: dict[tuple, object] = {}
         self._allocated = False
@@ -92,9 +92,6 @@ class CostQueries:
         sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
         con.execute(f"CREATE OR REPLACE TEMP TABLE core AS SELECT ChargeDate, {dims}, {sums} FROM cube "
                     f"GROUP BY ALL ORDER BY ChargeDate")
-        keys = con.execute(
-            "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
-        ).fetchall()
         self._allocated = lines is not None
         if isinstance(lines, str):
             con.execute(f"CREATE OR REPLACE TEMP TABLE alloc AS SELECT month, currency, owner, business_unit, "
@@ -107,7 +104,7 @@ class CostQueries:
         if self._con is not None:
             self._con.close()
         self._con, self._version = con, version
-        self._tag_keys = frozenset(k for (k,) in keys)
+        self._tag_keys = None
         self._values, self._results = {}, {}
         return con
 
@@ -195,7 +192,7 @@ class CostQueries:
         """(name, description) of every dimension: the standard ones, then ``tag:KEY`` per tag key."""
         with self._lock:
             self._cube()
-            tags = tuple((f"tag:{k}", f"tag {k!r}") for k in sorted(self._tag_keys))
+            tags = tuple((f"tag:{k}", f"tag {k!r}") for k in sorted(self._keys()))
         return tuple((d.name, d.description) for d in DIMENSIONS) + tags
 
     def values(self, dimension: str) -> tuple[str, ...]:
@@ -215,9 +212,24 @@ class CostQueries:
 
     # ---- helpers ---------------------------------------------------------------------------------
 
+    def _keys(self) -> frozenset[str]:
+        """The tag keys of the current cube (a scan of its Tags, made once per store version, only
+        when a question needs them: most name no tag)."""
+        if self._tag_keys is None:
+            assert self._con is not None
+            keys = self._con.execute(
+                "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
+            ).fetchall()
+            self._tag_keys = frozenset(k for (k,) in keys)
+        return self._tag_keys
+
     def _dimension(self, name: str) -> Dimension:
         try:
-            return resolve_dimension(name, self._tag_keys)
+            return resolve_dimension(name)  # a standard dimension needs no tag keys
+        except UnknownName:
+            pass
+        try:
+            return resolve_dimension(name, self._keys())
         except UnknownName as exc:
             raise QueryError(str(exc)) from None
 
