@@ -1,0 +1,1 @@
+"""The command modules of `finops-xl`: each exposes ``register(sub, store_opt)``."""
