@@ -1,1 +1,0 @@
-"""The command modules of `finops-xl`: each exposes ``register(sub, store_opt)``."""
