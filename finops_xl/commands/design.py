@@ -38,7 +38,7 @@ def register(sub, store_opt) -> None:
                        description="Prices a design model (YAML; the bundled example is "
                                    "finops_xl.data.design_model()). With --store, prices naming a SKU "
                                    "or service come from the bill; the others are assumptions.")
-    _model_options(q)
+    _model_options(q, init=True)
     q.add_argument("--monthly", action="store_true", help="also print every month's cost")
     q.set_defaults(run=_cmd_design)
 
@@ -52,8 +52,14 @@ def register_workbook(templates, store_opt) -> None:
     w.set_defaults(run=_cmd_workbook_design)
 
 
-def _model_options(q) -> None:
-    q.add_argument("--model", type=Path, required=True, metavar="FILE", help="design model (YAML)")
+def _model_options(q, init: bool = False) -> None:
+    if init:
+        g = q.add_mutually_exclusive_group(required=True)
+        g.add_argument("--model", type=Path, metavar="FILE", help="design model (YAML)")
+        g.add_argument("--init", type=Path, metavar="FILE",
+                       help="write the bundled example model (monolith to services) to FILE, to edit")
+    else:
+        q.add_argument("--model", type=Path, required=True, metavar="FILE", help="design model (YAML)")
     q.add_argument("--store", default=None, metavar="PATH",
                    help="cost store whose bill prices the components (default: none; stated prices only)")
     q.add_argument("--rate", type=Decimal, default=None, metavar="R",
@@ -120,6 +126,8 @@ def priced_model(model_path: Path, store: str | None, rate: Decimal | None):
 def _cmd_design(args: argparse.Namespace) -> int:
     from finops_xl.design.evaluate import evaluate, tornado
 
+    if args.init is not None:
+        return _init(args.init)
     try:
         model, prices, _ = priced_model(args.model, args.store, args.rate)
     except ValueError as exc:
@@ -156,6 +164,23 @@ def _cmd_design(args: argparse.Namespace) -> int:
     for b in [b for b in bars][:10]:
         print(f"  {b.alternative:<12} {b.parameter:<32} {format_money(b.npv_low, cur):>14} .. "
               f"{format_money(b.npv_high, cur):>14}")
+    return 0
+
+
+def _init(path: Path) -> int:
+    import shutil
+
+    from finops_xl.data import design_model
+
+    if path.exists():
+        print(f"finops-xl design: {path} exists; give a new file name to --init", file=sys.stderr)
+        return 1
+    try:
+        shutil.copyfile(design_model(), path)
+    except OSError as exc:
+        print(f"finops-xl design: cannot write {path} ({exc.strerror}); give a writable path", file=sys.stderr)
+        return 1
+    print(f"wrote {path}: the example design model; price it with `finops-xl design --model {path}`")
     return 0
 
 
