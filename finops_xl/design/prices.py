@@ -72,15 +72,18 @@ WITH usage AS (
            json_extract_string(SkuPriceDetails, '$.InstanceType') AS InstanceType,
            RegionId, PricingCategory, PricingUnit, ConsumedUnit, BillingCurrency,
            PricingQuantity, ConsumedQuantity, EffectiveCost,
-           coalesce(ListUnitPrice * PricingQuantity, ListCost) AS list_amount,
-           coalesce(ContractedUnitPrice * PricingQuantity, ContractedCost) AS contracted_amount,
+           ListUnitPrice * PricingQuantity AS list_priced,          -- DECIMAL(38,24): exact
+           CASE WHEN ListUnitPrice IS NULL THEN ListCost END AS list_cost,
+           ContractedUnitPrice * PricingQuantity AS contracted_priced,
+           CASE WHEN ContractedUnitPrice IS NULL THEN ContractedCost END AS contracted_cost,
            strftime(date_trunc('month', ChargePeriodStart), '%Y-%m') AS month
     FROM charges
     WHERE ChargeCategory = 'Usage' AND PricingQuantity > 0 {where}
 )
 SELECT ProviderName, ServiceName, SkuId, SkuPriceId, any_value(InstanceType), RegionId,
        PricingCategory, PricingUnit, ConsumedUnit, BillingCurrency,
-       sum(list_amount), count(list_amount), sum(contracted_amount), count(contracted_amount),
+       sum(list_priced), sum(list_cost), count(list_priced) + count(list_cost),
+       sum(contracted_priced), sum(contracted_cost), count(contracted_priced) + count(contracted_cost),
        sum(PricingQuantity), sum(ConsumedQuantity), sum(EffectiveCost),
        count(DISTINCT month), min(month), max(month), count(*)
 FROM usage
@@ -89,6 +92,12 @@ GROUP BY ProviderName, ServiceName, SkuId, SkuPriceId, RegionId, PricingCategory
 ORDER BY ProviderName, ServiceName, SkuId NULLS LAST, SkuPriceId NULLS LAST, RegionId NULLS LAST,
          PricingCategory NULLS LAST, PricingUnit NULLS LAST, BillingCurrency
 """
+
+
+def _add(a, b) -> Decimal | None:
+    if a is None and b is None:
+        return None
+    return Decimal(a or 0) + Decimal(b or 0)
 
 
 def _ratio(amount, n: int, rows: int, quantity: Decimal) -> Decimal | None:
@@ -115,7 +124,8 @@ def price_book(con, *, provider: str | None = None, service: str | None = None) 
     found = con.execute(_SQL.format(where=" ".join(where)), params).fetchall()
     out = []
     for (prov, svc, sku, sku_price, itype, region, category, punit, cunit, currency,
-         list_amount, n_list, contracted_amount, n_contracted, quantity, consumed, effective,
+         list_priced, list_cost, n_list, contracted_priced, contracted_cost, n_contracted,
+         quantity, consumed, effective,
          months, first, last, rows) in found:
         quantity = Decimal(quantity)
         effective = Decimal(effective or 0)
@@ -123,8 +133,8 @@ def price_book(con, *, provider: str | None = None, service: str | None = None) 
             provider=prov, service=svc, sku_id=sku, sku_price_id=sku_price, instance_type=itype,
             region=region, pricing_category=category, pricing_unit=punit, consumed_unit=cunit,
             currency=currency,
-            list_unit_price=_ratio(list_amount, n_list, rows, quantity),
-            contracted_unit_price=_ratio(contracted_amount, n_contracted, rows, quantity),
+            list_unit_price=_ratio(_add(list_priced, list_cost), n_list, rows, quantity),
+            contracted_unit_price=_ratio(_add(contracted_priced, contracted_cost), n_contracted, rows, quantity),
             effective_unit_price=_ratio(effective, rows, rows, quantity),
             pricing_quantity=quantity,
             consumed_quantity=None if consumed is None else Decimal(consumed),
