@@ -321,3 +321,36 @@ def test_an_engineer_changes_the_service_count_and_the_npv_moves(recalculated, d
     assert edited["Summary"]["E6"].value == pytest.approx(float(expected.npv), rel=1e-9, abs=1e-9)
     assert edited["Summary"]["E6"].value < base["Summary"]["E6"].value  # more services cost more
     assert edited["Summary"]["F6"].value == (expected.breakeven_month or "never")
+
+
+# ---- the README's worked review -------------------------------------------------------------
+
+def _readme_section() -> str:
+    from tests.test_readme import README
+
+    text = README.read_text()
+    start = text.index("### Architecture reviews: `finops-xl prices`")
+    return text[start:text.index("\n### ", start + 1)]
+
+
+def test_readme_review_commands_run_and_print_what_the_readme_shows(tmp_path, monkeypatch):
+    import shlex
+
+    section = _readme_section()
+    commands = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1).strip().splitlines()
+    shown = re.search(r"```text\n(.*?)```", section, flags=re.S).group(1).strip().splitlines()
+    assert len(commands) == 5 and len(shown) >= 5
+    monkeypatch.chdir(tmp_path)
+    generate(SampleSpec(rows=8_000, months=3, seed=3), tmp_path / "exports")
+    ingest([tmp_path / "exports"], tmp_path / "finops-demo" / "finops.duckdb")
+    outputs = []
+    for line in commands:
+        argv = shlex.split(line)
+        assert argv[0] == "finops-xl"
+        outputs.append(_run(*argv[1:]))
+    for line in shown:
+        assert line in outputs[1], f"{line!r} not in `{commands[1]}`:\n{outputs[1]}"
+    assert "Amazon Elastic Compute Cloud" in outputs[2]
+    assert "from the bill" in outputs[3] and (tmp_path / "design.xlsx").is_file()
+    # the figures in the prose are the hand-computed ones
+    assert f"+{hand_xnpv(0.08, hand_flows()):,.2f}" in section and "month 31" in section
