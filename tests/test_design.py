@@ -354,3 +354,25 @@ def test_readme_review_commands_run_and_print_what_the_readme_shows(tmp_path, mo
     assert "from the bill" in outputs[3] and (tmp_path / "design.xlsx").is_file()
     # the figures in the prose are the hand-computed ones
     assert f"+{hand_xnpv(0.08, hand_flows()):,.2f}" in section and "month 31" in section
+
+
+def test_runtime_mistakes_are_one_line(tmp_path, demo_store):
+    data = _bundled()
+    data["assumptions"]["bin_packing"]["value"] = 0          # nodes = vCPU ÷ (node vCPU × 0)
+    model = tmp_path / "zero.yaml"
+    model.write_text(yaml.safe_dump(data))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["design", "--model", str(model)]) == 1
+    assert err.getvalue().count("\n") == 1
+    assert "component 'service nodes' (kubernetes): its quantity divides by 0" in err.getvalue()
+    data = _bundled()
+    data["currency"] = "EUR"                                  # the demo bill is in USD
+    model.write_text(yaml.safe_dump(data))
+    with contextlib.redirect_stderr(err := io.StringIO()):
+        assert main(["design", "--model", str(model), "--store", str(demo_store.path)]) == 1
+    assert err.getvalue().count("\n") == 1 and "prices.app_server: the bill prices 'm6i.2xlarge' in USD, " \
+        "the model is in EUR; set currency: USD" in err.getvalue()
+    with contextlib.redirect_stderr(err := io.StringIO()):   # the workbook never overwrites its model
+        assert main(["workbook", "design", "--model", str(model), "--out", str(model)]) == 1
+    assert model.read_text() == yaml.safe_dump(data) and str(model.name) in err.getvalue()

@@ -130,10 +130,10 @@ def _cmd_design(args: argparse.Namespace) -> int:
         return _init(args.init)
     try:
         model, prices, _ = priced_model(args.model, args.store, args.rate)
+        result, bars = evaluate(model, prices), tornado(model, prices)
     except ValueError as exc:
         print(f"finops-xl design: {exc}", file=sys.stderr)
         return 1
-    result = evaluate(model, prices)
     cur = model.currency
     print(f"{model.name}: {model.months} months from {model.start:%Y-%m}, discount rate "
           f"{model.discount_rate * 100:.1f}%, baseline {model.baseline}")
@@ -159,9 +159,8 @@ def _cmd_design(args: argparse.Namespace) -> int:
         for k in range(model.months):
             print(f"  {result.dates[k + 1]:%Y-%m}  " + " ".join(
                 f"{format_money(a.monthly[k], cur):>16}" for a in result.alternatives))
-    bars = tornado(model, prices)
     print(f"Sensitivity of the NPV (each assumption ±{model.sensitivity * 100:.0f}% alone; widest first)")
-    for b in [b for b in bars][:10]:
+    for b in bars[:10]:
         print(f"  {b.alternative:<12} {b.parameter:<32} {format_money(b.npv_low, cur):>14} .. "
               f"{format_money(b.npv_high, cur):>14}")
     return 0

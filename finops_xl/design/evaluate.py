@@ -94,20 +94,25 @@ def resolve_prices(model: DesignModel, book: tuple[PriceBookRow, ...] | None) ->
     (an assumption). Raises ValueError (one line) when neither exists."""
     out = {}
     for spec in model.prices:
-        found = None
+        found, why = None, "stated in the model"
         if spec.key is not None and book:
             try:
                 found = find(book, spec.key, spec.region, spec.pricing, spec.kind, spec.unit)
             except ValueError as exc:
                 if spec.price is None:
                     raise ValueError(f"{model.source}: prices.{spec.name}: {exc}") from None
+                why = ("stated in the model: the bill has no such price" if "has no price" in str(exc)
+                       else f"stated in the model: the bill's price is ambiguous ({str(exc).split(': give')[0]})")
+            if found is not None and found.currency != model.currency:
+                raise ValueError(f"{model.source}: prices.{spec.name}: the bill prices {spec.key!r} in "
+                                 f"{found.currency}, the model is in {model.currency}; set currency: "
+                                 f"{found.currency} in the model, or state the price without sku/service")
+        elif spec.key is not None:
+            why = "stated in the model (no store given)"
         if found is None:
             if spec.price is None:
                 raise ValueError(f"{model.source}: prices.{spec.name}: no store given to look up "
                                  f"{spec.key!r}; pass --store, or add price: a number (an assumption)")
-            why = ("stated in the model (no store given)" if spec.key is not None and not book
-                   else "stated in the model: the bill has no such price" if spec.key is not None
-                   else "stated in the model")
             found = dataclasses.replace(assumed(spec.key or spec.name, spec.price, spec.unit, why),
                                         region=spec.region, pricing=spec.pricing)
         out[spec.name] = found
@@ -137,6 +142,14 @@ def driver_values(model: DesignModel, growth: dict[str, Decimal] | None = None) 
 
 
 def _quantities(c: Component, model: DesignModel, assumptions, drivers) -> tuple[Decimal, ...]:
+    try:
+        return _quantities_of(c, model, assumptions, drivers)
+    except (ArithmeticError, ZeroDivisionError):
+        raise ValueError(f"{model.source}: component {c.name!r} ({c.kind}): its quantity divides by 0; "
+                         "give the divisor (per, node_vcpu, bin_packing or a / term) a value above 0") from None
+
+
+def _quantities_of(c: Component, model: DesignModel, assumptions, drivers) -> tuple[Decimal, ...]:
     f = {name: _value(q, assumptions) for name, q in c.fields}
     extra = ONE
     for name in ("replicas", "zones", "regions"):

@@ -361,6 +361,8 @@ def _driver(r: _Reader, name: str, v, months: int) -> Driver:
                             str(e.get("note") or "")))
     if len({e.month for e in events}) != len(events):
         r.fail(f"{path}.events", "two events in the same month", "merge them into one change")
+    if r.number(v["start"], f"{path}.start") <= 0:
+        r.fail(f"{path}.start", f"{v['start']} is not above 0", "give the driver's value in month 1 (the index divides by it)")
     return Driver(name, r.number(v["start"], f"{path}.start", low=0),
                   r.number(v.get("monthly_growth", 0), f"{path}.monthly_growth", low=-1,
                            fix="give the growth per month as a fraction, e.g. 0.02 for 2%"),
