@@ -256,8 +256,17 @@ def recalculated(demo_store, tmp_path_factory):
     row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "services")
     ws.cell(row, 2).value = 8
     wb.save(edited)
-    first, second = convert([path, edited], root / "recalculated")
-    return load_workbook(first, data_only=True), load_workbook(second, data_only=True)
+    from finops_workbooks.design import build_design
+    from finops_workbooks.writer import write_xlsx
+
+    model = kinds_model()
+    prices = resolve_prices(model, None)
+    kinds_checks = {}
+    kinds = write_xlsx(build_design(evaluate(model, prices), tornado(model, prices), None, kinds_checks),
+                       root / "kinds.xlsx")
+    first, second, third = convert([path, edited, kinds], root / "recalculated")
+    return (load_workbook(first, data_only=True), load_workbook(second, data_only=True),
+            (load_workbook(third, data_only=True), kinds_checks))
 
 
 def _spec_and_checks(demo_store):
@@ -275,10 +284,14 @@ def _spec_and_checks(demo_store):
 def test_workbook_formulas_recalculate_to_python(recalculated, demo_store):
     from finops_workbooks.model import Formula
 
-    book, _ = recalculated
+    book, _, _ = recalculated
     _, _, spec, checks = _spec_and_checks(demo_store)
     formulas = {(s.name, c.ref) for s in spec.sheets for c in s.cells if isinstance(c.value, Formula)}
     assert formulas == set(checks) and len(checks) > 1000  # every formula is checked
+    _compare(book, checks)
+
+
+def _compare(book, checks):
     wrong = {}
     for (sheet, at), expected in checks.items():
         got = book[sheet][at].value
@@ -292,6 +305,13 @@ def test_workbook_formulas_recalculate_to_python(recalculated, demo_store):
     errors = [(ws.title, c.coordinate, c.value) for ws in book for row in ws.iter_rows() for c in row
               if isinstance(c.value, str) and c.value.startswith(ERRORS)]
     assert not errors, errors[:10]
+
+
+def test_every_kind_recalculates_to_python(recalculated):
+    """zones, regions, replicas, per and the default hours, as LibreOffice computes them."""
+    book, checks = recalculated[2]
+    assert len(checks) > 100
+    _compare(book, checks)
 
 
 def test_every_cost_is_quantity_times_a_price_book_price(demo_store):
@@ -314,7 +334,7 @@ def test_every_cost_is_quantity_times_a_price_book_price(demo_store):
 
 
 def test_an_engineer_changes_the_service_count_and_the_npv_moves(recalculated, demo_store):
-    base, edited = recalculated
+    base, edited, _ = recalculated
     model, prices, _, _ = _spec_and_checks(demo_store)
     expected = evaluate(model, prices, assumptions={"services": D(8)}).alternative("services")
     assert edited["Summary"]["A6"].value == "services"
@@ -376,3 +396,39 @@ def test_runtime_mistakes_are_one_line(tmp_path, demo_store):
     with contextlib.redirect_stderr(err := io.StringIO()):   # the workbook never overwrites its model
         assert main(["workbook", "design", "--model", str(model), "--out", str(model)]) == 1
     assert model.read_text() == yaml.safe_dump(data) and str(model.name) in err.getvalue()
+
+
+KINDS = [
+    ({"kind": "compute", "instances": 3, "hours": 730}, D(3 * 730)),
+    ({"kind": "vcpu_hours", "vcpus": 2, "hours": 100, "zones": 3}, D(600)),
+    ({"kind": "memory_hours", "gb": 4, "hours": 100, "regions": 2}, D(800)),
+    ({"kind": "kubernetes", "vcpu": 10, "node_vcpu": 4, "bin_packing": "0.8", "hours": 730}, D(4 * 730)),
+    ({"kind": "storage", "gb": 500, "replicas": "n"}, D(1500)),
+    ({"kind": "iops", "iops": 3000}, D(3000)),
+    ({"kind": "requests", "requests": 5_000_000, "per": 1000}, D(5000)),
+    ({"kind": "data_transfer", "gb": "n * 10 / 4"}, D("7.5")),
+    ({"kind": "load_balancer", "count": 2}, D(2 * 730)),       # hours default to 730
+    ({"kind": "database", "instances": 1, "hours": 730, "replicas": "n"}, D(3 * 730)),
+    ({"kind": "serverless", "invocations": 2_000_000}, D(2_000_000)),
+    ({"kind": "gpu", "gpus": 8, "hours": 200}, D(1600)),
+    ({"kind": "tokens", "tokens": 30_000_000, "per": 1000}, D(30_000)),
+    ({"kind": "usage", "quantity": 12}, D(12)),
+]
+
+
+def kinds_model():
+    data = {"start": "2027-01", "months": 2, "baseline": "a", "assumptions": {"n": 3},
+            "prices": {"p": 2}, "alternatives": {
+                "a": {"components": [{"name": "x", "kind": "usage", "quantity": 1, "price": "p"}]},
+                "b": {"components": [{"name": f"c{i}", "price": "p", **c} for i, (c, _) in enumerate(KINDS)]}}}
+    return parse_model(data, "kinds.yaml")
+
+
+def test_every_kind_prices_the_product_of_its_fields():
+    """Month-1 quantity of each kind, by hand: the product of its fields × replicas × zones ×
+    regions ÷ per (Kubernetes: nodes rounded up, × hours)."""
+    model = kinds_model()
+    result = evaluate(model, resolve_prices(model, None))
+    lines = result.alternative("b").lines
+    assert [ln.quantities[0] for ln in lines] == [q for _, q in KINDS]
+    assert [ln.costs[0] for ln in lines] == [2 * q for _, q in KINDS]

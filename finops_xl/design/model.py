@@ -50,7 +50,9 @@ __all__ = ["KIND_FIELDS", "Alternative", "CommitmentOption", "Component", "Desig
 
 #: The fields whose product is a kind's monthly quantity (before replicas, zones, regions, per).
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "compute": ("instances", "hours"),          # instance hours (or vcpu/GB-hours: use usage)
+    "compute": ("instances", "hours"),          # instance hours
+    "vcpu_hours": ("vcpus", "hours"),           # compute priced per vCPU-hour (Fargate, Cloud Run)
+    "memory_hours": ("gb", "hours"),            # and per GB-hour of memory
     "kubernetes": ("vcpu", "node_vcpu", "bin_packing", "hours"),  # node hours
     "storage": ("gb",),                         # GB-months
     "iops": ("iops",),                          # provisioned IOPS-months
@@ -394,7 +396,7 @@ def _price(r: _Reader, name: str, v) -> PriceSpec:
 def _commitment(r: _Reader, i: int, v) -> CommitmentOption:
     path = f"commitment_options[{i}]"
     r.mapping(v, path, ("name", "coverage", "discount", "applies_to"), ("name", "coverage", "discount"))
-    kinds = v.get("applies_to") or ["compute", "kubernetes", "database"]
+    kinds = v.get("applies_to") or ["compute", "vcpu_hours", "memory_hours", "kubernetes", "database"]
     if not isinstance(kinds, list) or any(k not in KIND_FIELDS for k in kinds):
         r.fail(f"{path}.applies_to", f"{_show(kinds)}", f"give a list of kinds: {', '.join(KIND_FIELDS)}")
     return CommitmentOption(r.text(v["name"], f"{path}.name"),
