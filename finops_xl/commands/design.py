@@ -160,7 +160,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
             print(f"  {result.dates[k + 1]:%Y-%m}  " + " ".join(
                 f"{format_money(a.monthly[k], cur):>16}" for a in result.alternatives))
     print(f"Sensitivity of the NPV (each assumption ±{model.sensitivity * 100:.0f}% alone; widest first)")
-    for b in bars[:10]:
+    shown = {}
+    for b in bars:  # the widest swings of each alternative
+        if shown.setdefault(b.alternative, 0) >= 10:
+            continue
+        shown[b.alternative] += 1
         print(f"  {b.alternative:<12} {b.parameter:<32} {format_money(b.npv_low, cur):>14} .. "
               f"{format_money(b.npv_high, cur):>14}")
     return 0
