@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
 import datetime as dt
 import io
 import math
@@ -222,6 +223,10 @@ def test_cli_design_prints_the_hand_computed_npv(tmp_path):
     assert f"{npv:,.2f}" in printed and "month 31" in printed
     assert "Prices: 0 from the bill, 9 assumptions" in printed
     assert f"{monolith(36):,.2f}" in printed  # the monthly table
+    rows = list(csv.DictReader(io.StringIO(_run("design", "--model", str(model), "--format", "csv"))))
+    assert len(rows) == MONTHS + 1 and rows[0]["date"] == "2027-01-01" and rows[36]["date"] == "2030-01-01"
+    assert all(abs(D(r["flow_services"]) - f) < D("1e-20") for r, f in zip(rows, hand_flows(), strict=True))
+    assert abs(D(rows[1]["cost_monolith"]) - monolith(1)) < D("1e-20") and D(rows[0]["cost_services"]) == 45000
     again = _run("design", "--model", str(model), "--rate", "0")
     assert f"{sum(hand_flows()):,.2f}" in again and "discount rate 0.0%" in again
 

@@ -4,7 +4,7 @@ with a cost lens.
 - ``prices [--provider P] [--service S] [--format csv]`` — the price book from the bill: list,
   contracted and effective unit price per SKU, region, pricing category and unit, with the months
   observed and the quantity behind each.
-- ``design --model FILE [--store S] [--rate R] [--monthly]`` — each alternative's cost over the
+- ``design --model FILE [--store S] [--rate R] [--monthly] [--format csv]`` — each alternative's cost over the
   model's months, migration costs, NPV of the difference against the baseline, break-even month
   and the tornado of the main assumptions.
 - ``workbook design --model FILE --out FILE [--store S] [--rate R]`` — the same as a workbook of
@@ -40,6 +40,9 @@ def register(sub, store_opt) -> None:
                                    "or service come from the bill; the others are assumptions.")
     _model_options(q, init=True)
     q.add_argument("--monthly", action="store_true", help="also print every month's cost")
+    q.add_argument("--format", choices=("table", "csv"), default="table",
+                   help="csv: one row per period (0 = the start day) with each alternative's cost "
+                        "(operating + migration) and its flow against the baseline")
     q.set_defaults(run=_cmd_design)
 
 
@@ -134,6 +137,8 @@ def _cmd_design(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"finops-xl design: {exc}", file=sys.stderr)
         return 1
+    if args.format == "csv":
+        return _design_csv(result)
     cur = model.currency
     print(f"{model.name}: {model.months} months from {model.start:%Y-%m}, discount rate "
           f"{model.discount_rate * 100:.1f}%, baseline {model.baseline}")
@@ -167,6 +172,17 @@ def _cmd_design(args: argparse.Namespace) -> int:
         shown[b.alternative] += 1
         print(f"  {b.alternative:<12} {b.parameter:<32} {format_money(b.npv_low, cur):>14} .. "
               f"{format_money(b.npv_high, cur):>14}")
+    return 0
+
+
+def _design_csv(result) -> int:
+    others = [a for a in result.alternatives if a.flows is not None]
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["period", "date", *(f"cost_{a.name}" for a in result.alternatives),
+                *(f"flow_{a.name}" for a in others)])
+    for k, day in enumerate(result.dates):
+        costs = [a.migration[k] + (a.monthly[k - 1] if k else 0) for a in result.alternatives]
+        w.writerow([k, day.isoformat(), *(f"{c:f}" for c in costs), *(f"{a.flows[k]:f}" for a in others)])
     return 0
 
 

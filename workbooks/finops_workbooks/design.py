@@ -80,10 +80,6 @@ def build_design(result: DesignResult, bars: tuple[TornadoBar, ...] = (),
                         active_sheet=SUMMARY)
 
 
-def _d(x) -> Decimal:
-    return Decimal(x)
-
-
 # ---- Assumptions ------------------------------------------------------------------------------
 
 
