@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl import __version__
+from finops_xl.commands import design
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     from finops_xl.commands import maintenance
 
     maintenance.register(sub, store_opt)
+    design.register(sub, store_opt)
 
     q = sub.add_parser("ingest", parents=[store_opt, engine_opt], help="load FOCUS exports into the store")
     q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
@@ -225,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
                    help="Excel runtime of the FINOPS.FORECAST formula on the Trend sheet (default server)")
     w.set_defaults(run=_cmd_workbook_budget)
+    design.register_workbook(templates, store_opt)
 
     q = sub.add_parser("commitments", parents=[store_opt],
                        help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")

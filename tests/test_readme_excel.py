@@ -115,6 +115,12 @@ def test_readme_formulas_run(default_store, monkeypatch):
     # web-batch-prod-01 is resized from m6i.2xlarge ($0.384/h) to m6i.xlarge ($0.192/h) on 10 March:
     # (0.384 − 0.192) × 24 h × 22 days = 101.376
     assert results["SAVINGS_REALIZED"] == [[101.38]]
+    with default_store.reader() as con:
+        (price,) = con.execute(
+            "SELECT sum(EffectiveCost) / sum(PricingQuantity) FROM charges WHERE ChargeCategory = 'Usage' "
+            "AND json_extract_string(SkuPriceDetails, '$.InstanceType') = 'm6i.2xlarge' AND "
+            "RegionId = 'us-east-1' AND PricingCategory = 'Standard' AND PricingQuantity > 0").fetchall()[0]
+    assert results["PRICE"][0][0] == pytest.approx(float(price), rel=1e-12)
 
 
 def _lite_paragraph() -> str:

@@ -19,7 +19,7 @@ CLOSE_FOLDER = "the close folder (saved accruals) of the store"
 #: Options whose file or folder a command writes.
 OUTPUT_OPTIONS = ("out", "journal")
 #: Options naming files a command reads (``paths``: the positional inputs).
-INPUT_OPTIONS = ("paths", "rules", "ledger", "budget", "drivers", "unit_costs", "utilization")
+INPUT_OPTIONS = ("paths", "rules", "ledger", "budget", "drivers", "unit_costs", "utilization", "model")
 
 
 def _option(name: str) -> str:

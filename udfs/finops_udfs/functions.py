@@ -520,3 +520,20 @@ def FINOPS_DRIVER_FORECAST(volumes, unit_cost, coverage=None, discount=None):
         raise ArgumentError(str(exc)) from None
     by_month = {r.month: r.net for r in rows}
     return convert.like(volumes, [convert.number(by_month[m]) for m in months])
+
+
+@excel_function(function("PRICE"))
+def FINOPS_PRICE(sku_or_service, region=None, pricing=None, kind=None, store=None):
+    from finops_xl.design.prices import find, price_book
+
+    key = convert.to_text(sku_or_service, "sku_or_service")
+    where = convert.to_text(region, "region", optional=True)
+    category = convert.to_text(pricing, "pricing", optional=True)
+    which = (convert.to_text(kind, "kind", optional=True) or "effective").lower()
+    with _queries(store).store.reader() as con:
+        book = price_book(con)
+    try:
+        price = find(book, key, where, category, which)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    return convert.number(price.unit_price)

@@ -396,6 +396,21 @@ FUNCTIONS += (
     ),
 )
 
+FUNCTIONS += (
+    Function(
+        name="PRICE",
+        summary="The unit price the company pays, from the bill: Σ EffectiveCost ÷ Σ PricingQuantity "
+                "of the usage of a SKU, SKU price, instance type or service (finops-xl prices lists them).",
+        args=(Arg("sku_or_service", "A SkuId, SkuPriceId, instance type (m6i.2xlarge) or service name."),
+              Arg("region", "A RegionId (us-east-1), or empty for all regions.", optional=True),
+              Arg("pricing", "A PricingCategory: Standard, Committed or Dynamic; empty for all.", optional=True),
+              Arg("kind", "\"effective\" (default), \"list\" or \"contracted\".", optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.PRICE(\"m6i.2xlarge\", \"us-east-1\", \"Standard\")",
+    ),
+)
+
 BY_NAME = {f.name: f for f in FUNCTIONS}
 
 
