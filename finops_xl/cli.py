@@ -219,11 +219,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="Excel runtime of the FINOPS.FORECAST formula on the Trend sheet (default server)")
     w.set_defaults(run=_cmd_workbook_budget)
 
-    q = sub.add_parser("commitments", parents=[store_opt],
-                       help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")
-    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
-                   help="month of the KPIs (default: the store's last month)")
-    q.set_defaults(run=_cmd_commitments)
+    from finops_xl.commands import commitments as commitments_cmd
+
+    commitments_cmd.register(sub, store_opt)
 
     q = sub.add_parser("opportunities", parents=[store_opt],
                        help="idle, orphaned and oversized resources priced per owner; the savings ledger")

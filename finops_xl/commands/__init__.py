@@ -1,0 +1,1 @@
+"""CLI commands, one module each: ``register(sub, store_opt)`` adds the subparser."""
