@@ -47,7 +47,7 @@ from finops_xl.planning.drivers import (
     _scenario,
 )
 from finops_xl.planning.fiscal import FiscalCalendar, as_month
-from finops_xl.planning.forecast import forecast
+from finops_xl.planning.trend import trend_forecast
 
 ASSUMPTIONS, DRIVERS, FORECAST, TREND = "Assumptions", "Drivers", "Forecast", "Trend"
 FIRST_MONTH_COLUMN = 4  # D: month columns on Drivers and Forecast line up
@@ -238,13 +238,15 @@ _TREND_HEAD = 4
 
 def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runtime: str):
     history = [(as_month(m), Decimal(v)) for m, v in history]
-    result = forecast(history, horizon)
+    trend = trend_forecast(history, horizon, allow_long=True)
+    result = trend.result
     fn = registry.function("FORECAST")
     s = SheetDraft(TREND, landscape=True)
     s.put(1, 1, "Trend: monthly cost history and forecast", f.TITLE)
     s.put(2, 1, f"Forecast by finops-xl when the workbook was built ({result.method_used}"
-                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval): "
-                "plain values. " + result.note, f.NOTE)
+                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
+                f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
+                + "".join(f" Warning: {w}." for w in trend.warnings), f.NOTE)
     s.put_row(_TREND_HEAD, 1, ("Month", "History", "Forecast", "Low", "High"), f.HEADER)
     first = _TREND_HEAD + 1
     for i, (month, value) in enumerate(history):
