@@ -175,7 +175,8 @@ def _parser() -> argparse.ArgumentParser:
         "commitments", parents=[store_opt],
         help="Commitment purchase: options side by side, native XNPV/XIRR, cash flows, sensitivity, chart",
         description="Without --on-demand the on-demand rate and utilization come from the store: the "
-                    "optimizer's coverage level for --scope at the 1-year all-upfront discount. The options "
+                    "optimizer's coverage level for --scope of one provider's uncovered usage at the 1-year "
+                    "all-upfront discount. The options "
                     "are priced from that rate with typical ratios (finops_workbooks.commitments_data."
                     "TYPICAL_PRICING); overwrite the fees on the Options sheet with real quotes.",
     )
@@ -185,11 +186,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="on-demand price per hour of the covered usage (no store needed)")
     source.add_argument("--scope", default=None, metavar="SCOPE",
                         help="optimizer scope in the store: compute (default) or family:<series>@<region>")
+    w.add_argument("--provider", default=None,
+                   help="the provider whose uncovered usage the options cover (default: the one with the most)")
     w.add_argument("--utilization", type=Decimal, default=None, metavar="U",
                    help="utilization 0-1 (default 1 with --on-demand; the optimizer's with the store)")
     w.add_argument("--rate", type=Decimal, default=Decimal("0.08"), help="annual discount rate (default 0.08)")
     w.add_argument("--start", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                   help="purchase date (default: the first of next month)")
+                   help="purchase date (default: where the store's data ends; with --on-demand alone, "
+                        "the first of next month)")
     w.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
                    help="month of the Portfolio sheet's KPIs (default: the store's last month)")
     w.set_defaults(run=_cmd_workbook_commitments)
@@ -762,23 +766,32 @@ def _write_commitments(args: argparse.Namespace) -> Path:
     )
     from finops_workbooks.writer import write_xlsx
 
-    today = dt.date.today()
-    start = args.start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    from finops_xl.commitments.actions import actions_from_store
+    from finops_xl.commitments.recommend import recommend
+
     store = CostStore(args.store) if (args.store or args.on_demand is None) else None
-    basis = portfolio = None
+    basis = portfolio = lines = actions = None
+    start = args.start
+    if store is None:  # typed-in rate and no data: the first of next month, unless --start says
+        today = dt.date.today()
+        start = start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    if store is not None:
+        with store.reader() as con:
+            portfolio = gather_portfolio(con, args.month)
+            start = start or portfolio.as_of  # the purchase starts where the data ends
+            if args.on_demand is None:
+                scope = args.scope or "compute"
+                od, u, options, basis = options_from_store(con, start, scope=scope, provider=args.provider)
+                utilization = args.utilization if args.utilization is not None else u
+                source = f"store {store.path}, {basis.scope} (optimizer coverage level)"
+            lines = recommend(con, provider=args.provider).lines
+            actions = actions_from_store(con)[1]
     if args.on_demand is not None:
         od, utilization = args.on_demand, args.utilization if args.utilization is not None else Decimal(1)
         options, source = typical_options(od, start), "on-demand rate typed in (--on-demand)"
-    if store is not None:
-        with store.reader() as con:
-            if args.on_demand is None:
-                scope = args.scope or "compute"
-                od, u, options, basis = options_from_store(con, start, scope=scope)
-                utilization = args.utilization if args.utilization is not None else u
-                source = f"store {store.path}, scope {scope} (optimizer coverage level)"
-            portfolio = gather_portfolio(con, args.month)
     data = gather_commitments(options, on_demand_hourly=od, annual_rate=args.rate, utilization=utilization,
-                              start=start, source=source, basis=basis, portfolio=portfolio)
+                              start=start, source=source, basis=basis, portfolio=portfolio,
+                              recommendations=lines, actions=actions)
     return write_xlsx(build_commitment_workbook(data), args.out)
 
 
