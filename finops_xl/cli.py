@@ -488,12 +488,18 @@ def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_co
     drivers = read_drivers_csv(drivers_csv)
     unit_costs = read_unit_costs_csv(unit_costs_csv)
     start = start or min(m for d in drivers for m, _ in d.volumes)
-    history = None
+    history = portfolio = None
     if store is not None:
+        from finops_xl.commitments.actions import actions_from_store, savings_now, usage_stats
+        from finops_xl.commitments.portfolio import inventory
+
         with store.reader() as con:
             history = monthly_history(con)
+            as_of, actions = actions_from_store(con)
+            portfolio = (inventory(con, as_of), actions, savings_now(usage_stats(con, as_of)))
     spec = build_budget(drivers, unit_costs, month_range(start, months), commitment=(coverage, discount),
-                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario)
+                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario,
+                        portfolio=portfolio)
     return write_xlsx(spec, out)
 
 

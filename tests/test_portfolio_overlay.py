@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+import pytest
+
 from finops_xl.commitments.actions import Action
 from finops_xl.commitments.portfolio import InventoryRow
 from finops_xl.planning.portfolio_overlay import overlay, plan
@@ -50,3 +52,39 @@ def test_resize_scales_the_renewal_and_a_mid_month_end_is_prorated():
     assert old.amortized == before * D(310) and new.amortized == after * D(217)
     assert old.savings == before * D(7) and new.savings == after * D(100)
     assert [r.amortized for r in rows if r.month == dt.date(2025, 9, 1)] == [D(217)]
+
+
+def test_budget_workbook_from_a_store_shows_the_overlay_and_the_chosen_method(tmp_path):
+    from openpyxl import load_workbook
+
+    from finops_xl.cli import main
+    from finops_xl.commitments.actions import actions_from_store, savings_now, usage_stats
+    from finops_xl.commitments.portfolio import inventory
+    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.store.ingest import ingest
+    from finops_xl.store.store import CostStore
+
+    store = tmp_path / "finops.duckdb"
+    ingest(generate(SampleSpec(rows=6_000, months=6, seed=3), tmp_path / "exports"), store)
+    drivers = tmp_path / "drivers.csv"
+    drivers.write_text("owner,driver,unit,month,volume\nPayments,MAU,users,2025-07,10\nPayments,MAU,users,2025-08,12\n")
+    costs = tmp_path / "unit_costs.csv"
+    costs.write_text("owner,driver,cost_per_unit\nPayments,MAU,2.5\n")
+    out = tmp_path / "budget.xlsx"
+    assert main(["workbook", "budget", "--drivers", str(drivers), "--unit-costs", str(costs),
+                 "--store", str(store), "--out", str(out), "--months", "2"]) == 0
+    wb = load_workbook(out)
+    assert "chosen by backtest" in wb["Trend"]["A2"].value
+    sheet = wb["Commitments"]
+    gross = [sheet.cell(r, 2).value for r in (5, 6)]
+    assert gross == [25.0, 30.0]  # 10 and 12 users at 2.5
+    with CostStore(store).reader() as con:
+        as_of, acts = actions_from_store(con)
+        rows = plan(inventory(con, as_of), acts, MONTHS[:2], savings_now(usage_stats(con, as_of)))
+    for r, month in ((5, MONTHS[0]), (6, MONTHS[1])):
+        these = [x for x in rows if x.month == month]
+        assert sheet.cell(r, 3).value == pytest.approx(float(sum(x.savings for x in these)))
+        assert sheet.cell(r, 4).value == pytest.approx(sheet.cell(r, 2).value - sheet.cell(r, 3).value)
+        assert sheet.cell(r, 5).value == pytest.approx(float(sum(x.amortized for x in these)))
+        assert sheet.cell(r, 6).value == pytest.approx(float(sum(x.cash for x in these)))
+    assert sum(sheet.cell(r, 5).value for r in (5, 6)) > 0  # the demo's commitments run through the plan

@@ -219,6 +219,11 @@ def usage_stats(con, as_of: dt.date, days: int = 30) -> dict[str, Stats]:
             for cid, u, x, lst, fams, unc in rows}
 
 
+def savings_now(stats: Mapping[str, Stats], lookback_days: int = 30) -> dict[str, Decimal]:
+    """Each commitment's monthly savings at today's size: ``L − A`` per month (module notes)."""
+    return {cid: _per_month(s.used_list - s.used - s.unused, lookback_days) for cid, s in stats.items()}
+
+
 def actions_from_store(con, as_of: dt.date | None = None, *,
                        options: ActionOptions = ActionOptions()) -> tuple[dt.date, list[Action]]:
     """(as_of, the action list) for the store's portfolio, as of the end of its data by default."""
