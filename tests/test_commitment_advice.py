@@ -117,6 +117,13 @@ def test_utilization_percentiles_of_the_lookback():
     assert three.coverage_level == D(10)  # optimized at its own discount, not the 1-year level
 
 
+def test_hours_before_the_data_starts_are_not_hours_of_zero_use():
+    # two days of 10 $/h and a 30-day lookback: counted as 28 days of 0, the optimum would be to buy nothing
+    r = recommend(_charges(_flat("AWS", 10, days=2)), lookback_days=30, rate=D(0), terms=(1,), min_annual_savings=D(0))
+    assert r.lines[0].coverage_level == D(10) and r.lines[0].window_start == END - dt.timedelta(days=2)
+    assert any("only 2 days" in n for n in r.notes)
+
+
 def test_unknown_provider_is_one_line():
     con = _charges(_flat("AWS", 1))
     with pytest.raises(ValueError, match="--provider 'Oracle'.*AWS, Google Cloud, Microsoft"):

@@ -25,7 +25,8 @@ Eligible, covered, uncovered
     pooled with another: each provider has its own window, profile and lines.
 Window and resolution
     The window ends at the last hour of the provider's eligible data (floored to the hour) and spans
-    ``lookback_days`` (7, 30 or 60 are the usual choices). Rows longer than an hour (daily exports) are
+    ``lookback_days`` (7, 30 or 60 are the usual choices), or less when the provider's data starts later
+    (hours before its data are not hours of zero use; a note says so). Rows longer than an hour (daily exports) are
     spread evenly over their hours, exactly as ``hourly_eligible_spend`` does; ``resolution`` says
     ``hourly`` when most eligible rows are at most an hour long, else ``daily`` (hour-of-day peaks are
     then not visible in the profile). The purchase **start** is the end of the window: the first day the
@@ -175,12 +176,14 @@ def profiles(con, provider: str, lookback_days: int = 30) -> Window | None:
     """Step 1 for ``provider`` (see the module notes); None when it has no eligible compute usage."""
     if lookback_days < 1:
         raise ValueError(f"--lookback must be a number of days ≥ 1 (7, 30 or 60), not {lookback_days}")
-    ((latest,),) = con.execute(f"SELECT max(ChargePeriodEnd) FROM charges WHERE {_ELIGIBLE} AND ProviderName = $provider",
-                               {"provider": provider}).fetchall()
+    ((first, latest),) = con.execute(
+        f"SELECT min(ChargePeriodStart), max(ChargePeriodEnd) FROM charges WHERE {_ELIGIBLE} AND ProviderName = $provider",
+        {"provider": provider}).fetchall()
     if latest is None:
         return None
     w_end = _hour_floor(latest)
-    w_start = w_end - dt.timedelta(days=lookback_days)
+    # never count hours before the provider's data starts as hours of zero use
+    w_start = max(w_end - dt.timedelta(days=lookback_days), _hour_floor(first))
     (short, total) = con.execute(
         f"""SELECT count(*) FILTER (WHERE ChargePeriodEnd - ChargePeriodStart <= INTERVAL 1 HOUR), count(*)
             FROM charges WHERE {_ELIGIBLE} AND ProviderName = $provider
@@ -189,7 +192,7 @@ def profiles(con, provider: str, lookback_days: int = 30) -> Window | None:
     resolution = "hourly" if total and short * 2 > total else "daily"
     sql = _PROFILE_SQL.format(b=_BASIS, units=_UNITS, eligible=_ELIGIBLE)
     rows = con.execute(sql, {"provider": provider, "w_start": w_start, "w_end": w_end}).fetchall()
-    n = lookback_days * 24
+    n = int((w_end - w_start).total_seconds()) // 3600
     acc: dict[tuple, dict] = {}
     for series, region, currency, covered, hour, raw in rows:
         if not series or not region:
@@ -300,6 +303,9 @@ def recommend(con, *, provider: str | None = None, lookback_days: int = 30, rate
             notes.append(f"{name}: no on-demand or covered compute usage in the store")
             continue
         windows.append(window)
+        if window.end - window.start < dt.timedelta(days=lookback_days):
+            notes.append(f"{name}: the data holds only {(window.end - window.start).days} days before its end, "
+                         f"not the {lookback_days} asked for: the lookback is shorter")
         if window.resolution == "daily":
             notes.append(f"{name}: the data has daily rows, spread evenly over their hours (hour-of-day peaks "
                          "and troughs are not visible)")
@@ -307,7 +313,7 @@ def recommend(con, *, provider: str | None = None, lookback_days: int = 30, rate
         spend = next(p for p in pricing.products(name) if p.kind == "spend")
         for currency in sorted({p.currency for p in window.profiles}):
             scoped = [p for p in window.profiles if p.currency == currency]
-            n = lookback_days * 24
+            n = len(scoped[0].uncovered)
             residual = [ZERO] * n
             for prof in scoped:
                 meta = {"currency": currency, "scope": prof.scope, "eligible": prof.eligible,
