@@ -108,3 +108,10 @@ def test_cli_forecast_refuses_36_months_from_6_and_warns_at_12(six_months, capsy
     assert "warning: the horizon (12 months) is longer than the history (6 months)" in out
     assert "accuracy of" in out and "chosen by backtest" in out
     assert main(["forecast", "--store", str(six_months), "--months", "36", "--long-horizon"]) == 0
+
+
+def test_a_month_without_cost_breaks_the_series():
+    h = _months([15, 0, 0, 100, 102, 104, 106, 108, 110])  # an old trial month, then a gap, then the real run
+    t = trend_forecast(h, 3)
+    assert any("up to 2025-03" in w and "starts again in 2025-04" in w for w in t.warnings)
+    assert t.accuracy[0].month == dt.date(2025, 7, 1)  # 6 months from April: the first max(3, 3) = 3 trained on

@@ -1,6 +1,7 @@
 """A trend forecast that knows its limits: method chosen by backtest, one-off spikes, the horizon, accuracy.
 
-Steps of :func:`trend_forecast`:
+Steps of :func:`trend_forecast` (after dropping the months up to the last month without cost, which
+breaks the series; a warning says so):
 
 1. **Spikes** (:func:`detect_spikes`): an interior month more than ``threshold`` (20%) above *both* its
    neighbours is a one-off spike; its **baseline** is the mean of the two neighbours. The first and the
@@ -145,6 +146,10 @@ def trend_forecast(history: Sequence[tuple[dt.date, Decimal]], horizon: int, *, 
       the longest horizon the history supports and the option), an unknown method or spike mode.
     """
     history = [(m, Decimal(v)) for m, v in history]
+    gaps = [i for i, (_, v) in enumerate(history) if v == 0]
+    dropped = None
+    if gaps and gaps[-1] < len(history) - 1:  # a month without cost breaks the series: use the run after it
+        dropped, history = history[gaps[-1]][0], history[gaps[-1] + 1:]
     if method != "auto" and method not in METHODS:
         raise ValueError(f"method must be auto or one of {', '.join(METHODS)}, not {method!r}")
     n = len(history)
@@ -160,6 +165,9 @@ def trend_forecast(history: Sequence[tuple[dt.date, Decimal]], horizon: int, *, 
         chosen, why = method, f"chosen by the user (the backtest picks {chosen_by(tested)})"
     result = forecast(fitted, horizon, chosen)
     warnings = []
+    if dropped is not None:
+        warnings.append(f"the months up to {dropped:%Y-%m} (a month without cost) are left out: the series "
+                        f"starts again in {history[0][0]:%Y-%m}")
     if warning:
         warnings.append(warning)
     if found and spikes != "keep":
