@@ -102,6 +102,8 @@ def options_from_store(con, start: dt.date, *, scope: str = "compute", lookback_
     if not windows:
         raise ValueError(f"no on-demand compute usage of {provider or 'AWS, Microsoft or Google Cloud'} in the "
                          "store: nothing to recommend from")
+    if scope != "compute" and provider is None:  # a family scope names its provider by having it
+        windows = [w for w in windows if any(p.scope == scope for p in w.profiles)] or windows
     total = lambda w: sum((p.uncovered_total for p in w.profiles), D(0))  # noqa: E731
     window = max(windows, key=total)
     chosen = [p for p in window.profiles if scope == "compute" or p.scope == scope]
