@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl import __version__
-from finops_xl.commands import design
+from finops_xl.commands import design, store_of
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
@@ -141,10 +141,15 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--months", type=int, default=6, help="months to forecast (default 6)")
     q.add_argument("--method", default="auto", choices=("auto", "ets", "seasonal_naive", "run_rate"),
                    help="auto (default): the method with the lowest backtest error (ets with under 6 "
-                        "months of history); or force one")
+                        "months of history, said so); or force one")
     q.add_argument("--owner", default=None, help="one owner's allocated cost (after allocate)")
     q.add_argument("--service-category", default=None, help="one FOCUS service category")
     q.add_argument("--currency", default=None, help="billing currency (needed when several)")
+    q.add_argument("--spikes", choices=("exclude", "damp", "keep"), default="exclude",
+                   help="one-off spikes (a month 20%% above both neighbours): exclude (default), damp by "
+                        "half, or keep in the fit; they are shown either way")
+    q.add_argument("--long-horizon", action="store_true",
+                   help="forecast more than twice the history's months ahead (refused otherwise)")
     q.set_defaults(run=_cmd_forecast)
 
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
@@ -179,7 +184,8 @@ def _parser() -> argparse.ArgumentParser:
         "commitments", parents=[store_opt],
         help="Commitment purchase: options side by side, native XNPV/XIRR, cash flows, sensitivity, chart",
         description="Without --on-demand the on-demand rate and utilization come from the store: the "
-                    "optimizer's coverage level for --scope at the 1-year all-upfront discount. The options "
+                    "optimizer's coverage level for --scope of one provider's uncovered usage at the 1-year "
+                    "all-upfront discount. The options "
                     "are priced from that rate with typical ratios (finops_workbooks.commitments_data."
                     "TYPICAL_PRICING); overwrite the fees on the Options sheet with real quotes.",
     )
@@ -189,11 +195,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="on-demand price per hour of the covered usage (no store needed)")
     source.add_argument("--scope", default=None, metavar="SCOPE",
                         help="optimizer scope in the store: compute (default) or family:<series>@<region>")
+    w.add_argument("--provider", default=None,
+                   help="the provider whose uncovered usage the options cover (default: the one with the most)")
     w.add_argument("--utilization", type=Decimal, default=None, metavar="U",
                    help="utilization 0-1 (default 1 with --on-demand; the optimizer's with the store)")
     w.add_argument("--rate", type=Decimal, default=Decimal("0.08"), help="annual discount rate (default 0.08)")
     w.add_argument("--start", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                   help="purchase date (default: the first of next month)")
+                   help="purchase date (default: where the store's data ends; with --on-demand alone, "
+                        "the first of next month)")
     w.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
                    help="month of the Portfolio sheet's KPIs (default: the store's last month)")
     w.set_defaults(run=_cmd_workbook_commitments)
@@ -229,11 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     w.set_defaults(run=_cmd_workbook_budget)
     design.register_workbook(templates, store_opt)
 
-    q = sub.add_parser("commitments", parents=[store_opt],
-                       help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")
-    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
-                   help="month of the KPIs (default: the store's last month)")
-    q.set_defaults(run=_cmd_commitments)
+    from finops_xl.commands import commitments as commitments_cmd
+
+    commitments_cmd.register(sub, store_opt)
 
     q = sub.add_parser("opportunities", parents=[store_opt],
                        help="idle, orphaned and oversized resources priced per owner; the savings ledger")
@@ -281,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _store(args: argparse.Namespace) -> CostStore:
     """The store the command names, as of ``--as-of`` if given."""
-    return CostStore(args.store, as_of=getattr(args, "as_of", None))
+    return store_of(args)
 
 
 def _month(text: str) -> dt.date:
@@ -492,12 +499,18 @@ def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_co
     drivers = read_drivers_csv(drivers_csv)
     unit_costs = read_unit_costs_csv(unit_costs_csv)
     start = start or min(m for d in drivers for m, _ in d.volumes)
-    history = None
+    history = portfolio = None
     if store is not None:
+        from finops_xl.commitments.actions import actions_from_store, savings_now, usage_stats
+        from finops_xl.commitments.portfolio import inventory
+
         with store.reader() as con:
             history = monthly_history(con)
+            as_of, actions = actions_from_store(con)
+            portfolio = (inventory(con, as_of), actions, savings_now(usage_stats(con, as_of)))
     spec = build_budget(drivers, unit_costs, month_range(start, months), commitment=(coverage, discount),
-                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario)
+                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario,
+                        portfolio=portfolio)
     return write_xlsx(spec, out)
 
 
@@ -583,8 +596,8 @@ def _print_close(run) -> None:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
-    from finops_xl.planning.backtest import backtest
-    from finops_xl.planning.forecast import forecast, monthly_history
+    from finops_xl.planning.forecast import monthly_history
+    from finops_xl.planning.trend import trend_forecast
 
     try:
         with _store(args).reader() as con:
@@ -594,33 +607,31 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         gaps = [i for i, (_, amount) in enumerate(history) if amount == 0]
         if gaps and gaps[-1] < len(history) - 1:
             history = history[gaps[-1] + 1:]
-        tested = backtest(history, min_train=max(3, len(history) // 2)) if len(history) >= 6 else None
-        method = args.method
-        if method == "auto":
-            method = tested.best if tested is not None and tested.best else "ets"
-        result = forecast(history, args.months, method)
+        t = trend_forecast(history, args.months, method=args.method, spikes=args.spikes,
+                           allow_long=args.long_horizon)
     except ValueError as exc:
         print(f"finops-xl forecast: {exc}", file=sys.stderr)
         return 1
+    result = t.result
     print(f"history: {len(history)} month(s); method {result.method_used}"
           + (f" ({result.note})" if result.note else ""))
+    print(f"method {t.method}: {t.chosen_by}")
+    for w in t.warnings:
+        print(f"warning: {w}")
     print(f"  {'month':<8} {'forecast':>14} {'low':>14} {'high':>14}   ({result.interval:.0%} interval)")
     for r in result.rows:
         print(f"  {r.month:%Y-%m}  {format_money(r.forecast):>14} {format_money(r.low):>14} "
               f"{format_money(r.high):>14}")
-    if tested is None:
-        if args.method == "auto":
-            print(f"method ets: {len(history)} month(s) of history are too few to backtest (6 needed); "
-                  "--method seasonal_naive or run_rate to use another")
-        return 0
-    print("backtest (one month ahead): " + "; ".join(
-        f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in tested.scores if m.mape is not None))
-    if args.method == "auto":
-        print(f"chosen by the backtest: {method} (the lowest MAPE); --method "
-              + " or ".join(m.method for m in tested.scores if m.method != method) + " to use another")
-    elif tested.best and tested.best != method:
-        print(f"note: {tested.best} forecast this history better than {method} in the backtest; "
-              f"--method {tested.best} (or auto) to use it")
+    if t.backtest is not None:
+        treated = (" on the history with its spikes " + {"exclude": "excluded", "damp": "damped"}[t.spike_mode]) if t.spikes and t.spike_mode != "keep" else ""
+        print(f"backtest (one month ahead){treated}: " + "; ".join(
+            f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in t.backtest.scores if m.mape is not None))
+    if t.accuracy:
+        print(f"accuracy of {t.method} month by month (one month ahead, against the actuals):")
+        for a in t.accuracy:
+            err = "n/a" if a.error is None else f"{a.error:+.1%}"
+            print(f"  {a.month:%Y-%m}  forecast {format_money(a.forecast):>14}  actual "
+                  f"{format_money(a.actual):>14}  {err:>7}  {a.band}")
     return 0
 
 
@@ -772,23 +783,32 @@ def _write_commitments(args: argparse.Namespace) -> Path:
     )
     from finops_workbooks.writer import write_xlsx
 
-    today = dt.date.today()
-    start = args.start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    from finops_xl.commitments.actions import actions_from_store
+    from finops_xl.commitments.recommend import recommend
+
     store = _store(args) if (args.store or args.on_demand is None) else None
-    basis = portfolio = None
+    basis = portfolio = lines = actions = None
+    start = args.start
+    if store is None:  # typed-in rate and no data: the first of next month, unless --start says
+        today = dt.date.today()
+        start = start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    if store is not None:
+        with store.reader() as con:
+            portfolio = gather_portfolio(con, args.month)
+            start = start or portfolio.as_of  # the purchase starts where the data ends
+            if args.on_demand is None:
+                scope = args.scope or "compute"
+                od, u, options, basis = options_from_store(con, start, scope=scope, provider=args.provider)
+                utilization = args.utilization if args.utilization is not None else u
+                source = f"store {store.path}, {basis.scope} (optimizer coverage level)"
+            lines = recommend(con, provider=args.provider).lines
+            actions = actions_from_store(con)[1]
     if args.on_demand is not None:
         od, utilization = args.on_demand, args.utilization if args.utilization is not None else Decimal(1)
         options, source = typical_options(od, start), "on-demand rate typed in (--on-demand)"
-    if store is not None:
-        with store.reader() as con:
-            if args.on_demand is None:
-                scope = args.scope or "compute"
-                od, u, options, basis = options_from_store(con, start, scope=scope)
-                utilization = args.utilization if args.utilization is not None else u
-                source = f"store {store.path}, scope {scope} (optimizer coverage level)"
-            portfolio = gather_portfolio(con, args.month)
     data = gather_commitments(options, on_demand_hourly=od, annual_rate=args.rate, utilization=utilization,
-                              start=start, source=source, basis=basis, portfolio=portfolio)
+                              start=start, source=source, basis=basis, portfolio=portfolio,
+                              recommendations=lines, actions=actions)
     return write_xlsx(build_commitment_workbook(data), args.out)
 
 

@@ -100,6 +100,9 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert (optimal["total_cost"], optimal["on_demand_cost"]) == (3050.0, 4000.0)  # derived above
     assert 0 < results["UTILIZATION"][0][0] <= 1 and 0 < results["COVERAGE"][0][0] < 1
     assert results["COMMITMENTS"][0][0] == "id" and results["EXPIRING"][0][-2] == "suggestion"
+    assert results["COMMIT_RECOMMEND"][0][:2] == ["provider", "scope"]
+    assert {r[0] for r in results["COMMIT_RECOMMEND"][1:]} <= {"AWS", "(none)"}  # one provider asked, no pooling
+    assert results["COMMIT_ACTIONS"][0][0] == "action"
     assert isinstance(results["ESR"][0][0], float)
     assert results["BREAKEVEN_MONTHS"] == [[8]]  # derived above
     assert results["COMMIT_NPV"][0][0] > 0 and results["COMMIT_IRR"][0][0] > 0.08

@@ -1,1 +1,11 @@
-"""The finops-xl commands, one module each: a parser and a thin adapter over a capability."""
+"""The finops-xl commands, one module each: ``register(sub, store_opt)`` adds a parser and a thin
+adapter over a capability."""
+
+from __future__ import annotations
+
+
+def store_of(args):
+    """The store a command names (``--store``), as of ``--as-of`` if given."""
+    from finops_xl.store.store import CostStore
+
+    return CostStore(getattr(args, "store", None), as_of=getattr(args, "as_of", None))

@@ -19,6 +19,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from finops_xl.commands import store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -81,7 +82,7 @@ def _text(v) -> str:
 def _cmd_prices(args: argparse.Namespace) -> int:
     from finops_xl.design.prices import PriceBookRow, price_book
 
-    with CostStore(args.store).reader() as con:
+    with store_of(args).reader() as con:
         rows = price_book(con, provider=args.provider, service=args.service)
     if not rows:
         what = " ".join(f"{k} {v!r}" for k, v in (("provider", args.provider), ("service", args.service)) if v)

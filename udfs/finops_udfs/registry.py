@@ -283,6 +283,28 @@ FUNCTIONS += (
         example="=FINOPS.EXPIRING(90)",
     ),
     Function(
+        name="COMMIT_RECOMMEND",
+        summary="What to buy: one line per provider and scope (a family in a region, then the provider's "
+                "compute spend) on the usage no commitment covers yet, each term and payment optimized at "
+                "its own discount and the best by NPV kept: size, fee, upfront, savings a year, NPV, "
+                "break-even month, P10/P50/P90 utilization, start date from the data. Spills.",
+        args=(Arg("provider", "Only this provider: AWS, Microsoft or Google Cloud (empty for all).",
+                  optional=True),
+              Arg("lookback", "Days of history the profile covers: 7, 30 (default) or 60.", optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.COMMIT_RECOMMEND("AWS", 30)',
+    ),
+    Function(
+        name="COMMIT_ACTIONS",
+        summary="The portfolio action list: renew, resize or let lapse what ends within 180 days; "
+                "exchange, refund, size flexibility or hold for the underused rest, each with its money "
+                "(monthly savings, waste avoided) and its reason. Spills.",
+        args=(_STORE,),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.COMMIT_ACTIONS()",
+    ),
+    Function(
         name="COMMIT_NPV",
         summary="NPV of buying a commitment instead of staying on demand: dated monthly cash flows "
                 "(upfront at purchase, recurring fee and on-demand cost avoided at each month end), "
