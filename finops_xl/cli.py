@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl import __version__
+from finops_xl.commands import report as report_command
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
@@ -266,6 +267,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--certs", type=Path, metavar="DIR",
                    help="folder with the HTTPS certificate and key (mkcert localhost); without it, plain HTTP")
     q.set_defaults(run=_cmd_serve)
+    report_command.register(sub, store_opt)
     return p
 
 
