@@ -937,7 +937,7 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
     The Rules sheet shows ``rules_path``, else the rules file the allocation run recorded.
     """
     from finops_workbooks.showback import build_showback
-    from finops_workbooks.showback_data import describe_run, read_allocation
+    from finops_workbooks.showback_data import describe_run, read_allocation, read_tags
     from finops_workbooks.writer import write_xlsx
 
     from finops_xl.allocation.rules import Finding, RuleError, load_rules
@@ -951,7 +951,8 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           rules_source=source, last_month=last_month, months=months,
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules),
-                          opportunities=_opportunities_data(store, last_month, months))
+                          opportunities=_opportunities_data(store, last_month, months),
+                          tags=read_tags(store, last_month))
     return write_xlsx(spec, out)
 
 

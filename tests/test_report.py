@@ -170,3 +170,15 @@ def test_html_opens_in_headless_chromium_without_console_errors(pack, tmp_path):
             png = browser.screenshot(tmp_path / f"page-{i}.png").read_bytes()
             assert _ink(png) > 0.002, f"page {i} looks blank"
         assert browser.script("return document.querySelectorAll('svg').length") >= 3
+
+
+def test_showback_workbook_has_the_tag_governance_tab(demo):
+    from openpyxl import load_workbook
+
+    _, _, untagged = store_figures(demo / "finops.duckdb")
+    ws = load_workbook(demo / "showback.xlsx")["Tag governance"]
+    row = next(r for r in ws.iter_rows(min_row=5) if r[0].value == dt.datetime(MONTH.year, MONTH.month, 1))
+    assert Decimal(str(row[2].value)).quantize(CENT) == untagged.quantize(CENT)
+    assert row[3].value == f"=IF(B{row[0].row}=0,\"\",C{row[0].row}/B{row[0].row})"
+    headers = [c.value for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
+    assert "Untagged, spread by policy" in headers and "By tag" in headers and "Tag-key compliance" in headers
