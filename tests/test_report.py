@@ -170,6 +170,13 @@ def test_html_opens_in_headless_chromium_without_console_errors(pack, tmp_path):
             png = browser.screenshot(tmp_path / f"page-{i}.png").read_bytes()
             assert _ink(png) > 0.002, f"page {i} looks blank"
         assert browser.script("return document.querySelectorAll('svg').length") >= 3
+        # printed, each section is one page tall and nothing in it is cut off
+        browser._request("POST", f"{browser.session}/goog/cdp/execute",
+                         {"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}})
+        clipped = browser.script(
+            "return [...document.querySelectorAll('section.page')].filter("
+            "s => s.scrollHeight > s.clientHeight + 1).map(s => s.dataset.owner || s.dataset.page)")
+        assert clipped == []
 
 
 def test_showback_workbook_has_the_tag_governance_tab(demo):

@@ -40,6 +40,8 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .good { color: #548235; font-weight: bold; }
 .small { font-size: 8.5pt; color: #595959; }
 svg { max-width: 100%; height: auto; }
+table.fixed { table-layout: fixed; }
+table.fixed td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 """
 
 
@@ -211,10 +213,11 @@ def governance_page(g: TagGovernance, money, currency: str) -> str:
              if last else "")
     return (f'<section class="page" data-page="tags"><h1>Tag governance, {g.month:%B %Y}</h1>'
             f"<p class='lead'>{split}</p><div class='kpis'>{kpis}</div><div class='cols'><div>{trend_svg}"
-            f"<h2>Untagged spend by account</h2><table><tr><th>account</th><th class='num'>untagged</th>"
-            f"<th class='num'>of the account</th></tr>{acc}</table>"
+            f"<h2>Untagged spend by account</h2><table class='fixed'><tr><th style='width:56%'>account</th>"
+            f"<th class='num' style='width:24%'>untagged</th><th class='num' style='width:20%'>of the account</th></tr>{acc}</table>"
             f"<h2>Who carries it (by hierarchy or default)</h2><table>{own}</table></div>"
             f"<div>{cov_svg}<h2>Tag-key compliance</h2><table><tr><th>tag</th><th class='num'>valid</th>"
             f"<th class='num'>non-standard</th><th class='num'>missing</th></tr>{comp}</table>"
-            f"<h2>Top untagged resources</h2><table><tr><th>resource</th><th>account</th><th>service</th>"
-            f"<th class='num'>cost</th></tr>{res}</table></div></div></section>")
+            f"<h2>Top untagged resources</h2><table class='fixed'><tr><th style='width:36%'>resource</th>"
+            f"<th style='width:28%'>account</th><th style='width:18%'>service</th>"
+            f"<th class='num' style='width:18%'>cost</th></tr>{res}</table></div></div></section>")
