@@ -449,6 +449,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
     _print_coverage(report.coverage)
+    with store.reader() as con:
+        report_command.print_policy_spread(con)
     _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
@@ -645,6 +647,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
           f"{', '.join(p.id for p in rules.pools) or 'none'})")
     with store.reader() as con:
         _print_coverage(coverage(con))
+        report_command.print_policy_spread(con)
         lines = statements(con)
     if lines:
         _print_owner_totals([s for s in lines if s.month == lines[-1].month], rules.owner)

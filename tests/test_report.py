@@ -205,3 +205,16 @@ def test_bridge_parts_add_up_to_the_change_exactly(demo):
     assert sum(a for _, _, a in b.parts) == b.current - b.previous
     assert [k for k, _, _ in b.parts] == ["usage", "price", "new", "gone", "commitment"]
     assert b.amount("gone") < 0  # the demo's GPU training fleet stops after February
+
+
+def test_allocate_says_how_much_of_the_coverage_is_spread_by_policy(demo, capsys):
+    store = str(demo / "finops.duckdb")
+    assert main(["allocate", "--store", store, "--rules", str(demo / "inputs" / "demo-rules.yaml")]) == 0
+    printed = capsys.readouterr().out
+    with CostStore(store).reader() as con:
+        policy, total = con.execute(
+            "SELECT sum(EffectiveCost) FILTER (WHERE kind = 'shared' AND pool_id = 'untagged'), sum(EffectiveCost) "
+            "FROM allocated_charges WHERE month = ?", [MONTH]).fetchall()[0]
+    share = Decimal(policy) / Decimal(total)
+    assert share > 0
+    assert f"{share:.1%} untagged spend spread by policy (untagged)" in printed

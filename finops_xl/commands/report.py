@@ -155,3 +155,19 @@ def _tags_text(g) -> None:
     print("\nTop untagged resources                           Cost  Account")
     for r in g.resources:
         print(f"{(r.resource_name or r.resource_id)[:44]:<44} {format_money(r.cost):>12}  {r.account}")
+
+
+def print_policy_spread(con) -> None:
+    """After a coverage table: how much of the last month's "allocated" cost is untagged spend a
+    policy spread, rather than ownership a tag or the hierarchy proves."""
+    from finops_xl.report.governance import coverage_split, policy_pools, run_rules
+
+    pools = policy_pools(con, run_rules(con))
+    months = [c for c in coverage_split(con, pools) if c.total]
+    if not pools or not months:
+        return
+    last = months[-1]
+    print(f"of it in {last.month:%Y-%m}: {last.share('tag_or_hierarchy'):.1%} allocated by tag or hierarchy, "
+          f"{last.share('shared_by_rule'):.1%} shared services split by rule, "
+          f"{last.share('spread_by_policy'):.1%} untagged spend spread by policy "
+          f"({', '.join(pools)}); see finops-xl tags")
