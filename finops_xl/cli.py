@@ -19,6 +19,7 @@ from pathlib import Path
 
 from finops_xl import __version__
 from finops_xl.commands import design, store_of
+from finops_xl.commands import report as report_command
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
@@ -283,6 +284,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--certs", type=Path, metavar="DIR",
                    help="folder with the HTTPS certificate and key (mkcert localhost); without it, plain HTTP")
     q.set_defaults(run=_cmd_serve)
+    report_command.register(sub, store_opt)
     return p
 
 
@@ -465,6 +467,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
     _print_coverage(report.coverage)
+    with store.reader() as con:
+        report_command.print_policy_spread(con)
     _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
@@ -665,6 +669,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
           f"{', '.join(p.id for p in rules.pools) or 'none'})")
     with store.reader() as con:
         _print_coverage(coverage(con))
+        report_command.print_policy_spread(con)
         lines = statements(con)
     if lines:
         _print_owner_totals([s for s in lines if s.month == lines[-1].month], rules.owner)
@@ -966,7 +971,7 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
     The Rules sheet shows ``rules_path``, else the rules file the allocation run recorded.
     """
     from finops_workbooks.showback import build_showback
-    from finops_workbooks.showback_data import describe_run, read_allocation
+    from finops_workbooks.showback_data import describe_run, read_allocation, read_tags
     from finops_workbooks.writer import write_xlsx
 
     from finops_xl.allocation.rules import Finding, RuleError, load_rules
@@ -980,7 +985,8 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           rules_source=source, last_month=last_month, months=months,
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules),
-                          opportunities=_opportunities_data(store, last_month, months))
+                          opportunities=_opportunities_data(store, last_month, months),
+                          tags=read_tags(store, last_month))
     return write_xlsx(spec, out)
 
 

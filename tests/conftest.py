@@ -47,7 +47,7 @@ def sample_csv() -> Path:
 
 @pytest.fixture
 def store_path(tmp_path) -> Path:
-    return tmp_path / "store" / "finops.duckdb"
+    return tmp_path / "store" / "finops-store"
 
 
 def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:

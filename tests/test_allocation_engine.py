@@ -50,7 +50,7 @@ def money(b, e=None) -> dict:
 
 
 def store_with(tmp_path: Path, rows: list[list[str]]) -> Path:
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([write_csv_rows(tmp_path / "in" / "charges.csv", HEADER, rows)], store)
     return store
 
@@ -186,9 +186,9 @@ def demo_store(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo-alloc")
     generate(SampleSpec(rows=20_000, months=3, seed=21), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    return out / "finops.duckdb"
+    ingest([out / "exports"], out / "finops-store")
+    allocate(out / "finops-store", load_rules(allocation_rules()))
+    return out / "finops-store"
 
 
 def test_demo_rules_on_generated_data_cover_most_spend(demo_store):

@@ -114,7 +114,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def loaded_store(tmp_path_factory, sample_csv):
     """A store holding the FOCUS 1.0 sample, copied fresh for each case."""
-    base = tmp_path_factory.mktemp("base") / "finops.duckdb"
+    base = tmp_path_factory.mktemp("base") / "finops-store"
     ingest([sample_csv], base)
     return base
 
@@ -122,7 +122,7 @@ def loaded_store(tmp_path_factory, sample_csv):
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_bad_input_is_refused_clearly_and_changes_nothing(case, loaded_store, sample_csv, tmp_path):
     make, fragment, row, column = CASES[case]
-    store = tmp_path / "store" / "finops.duckdb"
+    store = tmp_path / "store" / "finops-store"
     store.parent.mkdir()
     copy_store(loaded_store, store)
     before = file_digest(store)

@@ -139,7 +139,7 @@ def demo(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("advice")
     generate(SampleSpec(rows=30_000, months=3, seed=42), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
     return out
 
 
@@ -162,7 +162,7 @@ def test_uncovered_is_eligible_minus_covered_to_the_cent_against_the_raw_rows(de
               AND ChargePeriodEnd > $s AND ChargePeriodStart < $e""", {"p": provider, "s": start, "e": end}).fetchall()[0]
         assert straddling == 0  # daily rows on midnight boundaries: whole rows are in the window
         want[provider] = (eligible, covered, uncovered)
-    with CostStore(demo / "finops.duckdb").reader() as con:
+    with CostStore(demo / "finops-store").reader() as con:
         r = recommend(con, lookback_days=30)
     got = {w.provider: tuple(sum((getattr(p, k) for p in w.profiles), D(0)) for k in ("eligible", "covered"))
            + (sum((p.uncovered_total for p in w.profiles), D(0)),) for w in r.windows}
@@ -176,7 +176,7 @@ def test_uncovered_is_eligible_minus_covered_to_the_cent_against_the_raw_rows(de
 
 
 def test_demo_roll_up_is_a_short_list_one_provider_a_line(demo):
-    with CostStore(demo / "finops.duckdb").reader() as con:
+    with CostStore(demo / "finops-store").reader() as con:
         r = recommend(con, lookback_days=30)
     assert 3 <= len(r.lines) <= 40 < len(r.candidates)
     assert all(x.annual_savings >= 1000 for x in r.lines)
@@ -186,7 +186,7 @@ def test_demo_roll_up_is_a_short_list_one_provider_a_line(demo):
 
 
 def test_cli_recommend_csv_and_the_portfolio_still_shows(demo, capsys):
-    store = str(demo / "finops.duckdb")
+    store = str(demo / "finops-store")
     assert main(["commitments", "recommend", "--store", store, "--format", "csv", "--lookback", "7"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows and {r["provider"] for r in rows} <= {"AWS", "Google Cloud", "Microsoft"}

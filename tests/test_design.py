@@ -240,8 +240,8 @@ ERRORS = ("#NAME?", "#VALUE!", "#DIV/0!", "#REF!", "#N/A", "#NUM!", "#NULL!", "E
 def demo_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("design-store")
     generate(SampleSpec(rows=8_000, months=3, seed=7), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    return CostStore(out / "finops-store")
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +367,7 @@ def test_readme_review_commands_run_and_print_what_the_readme_shows(tmp_path, mo
     assert len(commands) == 5 and len(shown) >= 5
     monkeypatch.chdir(tmp_path)
     generate(SampleSpec(rows=8_000, months=3, seed=3), tmp_path / "exports")
-    ingest([tmp_path / "exports"], tmp_path / "finops-demo" / "finops.duckdb")
+    ingest([tmp_path / "exports"], tmp_path / "finops-demo" / "finops-store")
     outputs = []
     for line in commands:
         argv = shlex.split(line)

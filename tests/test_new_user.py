@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("new-user")
-    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops.duckdb")
-    allocate(root / "finops.duckdb", load_rules(allocation_rules()))
-    return root / "finops.duckdb"
+    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops-store")
+    allocate(root / "finops-store", load_rules(allocation_rules()))
+    return root / "finops-store"
 
 
 def _run(capsys, *argv) -> tuple[int, str, str]:
@@ -167,7 +167,7 @@ def test_first_close_of_a_fully_invoiced_month_says_final(store, capsys, tmp_pat
         (open_rows,) = con.execute("SELECT count(*) FROM charges WHERE ChargePeriodStart >= DATE '2025-01-01' "
                                    "AND ChargePeriodStart < DATE '2025-02-01' AND InvoiceId IS NULL").fetchone()
     assert open_rows == 0  # the fixture's January is invoiced in full
-    copy = tmp_path / "finops.duckdb"
+    copy = tmp_path / "finops-store"
     copy_store(store, copy)
     code, out, err = _run(capsys, "close", "--store", str(copy), "--month", "2025-01")
     assert code == 0, err
@@ -196,8 +196,8 @@ def tag_store(tmp_path_factory, sample_csv) -> Path:
                            "$": "just-dollar"})
         out.append(r)
     root = tmp_path_factory.mktemp("tags")
-    ingest([write_csv_rows(root / "tags.csv", header, out)], root / "finops.duckdb")
-    return root / "finops.duckdb"
+    ingest([write_csv_rows(root / "tags.csv", header, out)], root / "finops-store")
+    return root / "finops-store"
 
 
 @pytest.mark.parametrize("key,expected", [("team", {"plain-0", "plain-1"}),
@@ -272,8 +272,8 @@ def _mapes(out: str) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def long_store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("long-history")
-    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops.duckdb")
-    return root / "finops.duckdb"
+    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops-store")
+    return root / "finops-store"
 
 
 def test_forecast_uses_the_method_the_backtest_scores_best(long_store, capsys):
@@ -303,7 +303,7 @@ def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path,
 
     from finops_xl.optimization.demo import demo_ledger
 
-    copy = tmp_path / "finops.duckdb"
+    copy = tmp_path / "finops-store"
     copy_store(store, copy)
     demo_ledger(CostStore(copy), tmp_path / "utilization.csv", date(2025, 3, 1), 3)
     with CostStore(copy).reader() as con:  # straight from the ledger table

@@ -64,9 +64,9 @@ def month_cost(key: str, days: int = 31, month_days: int = 31, gb: str | None = 
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("optimization")
     ingest(generate(SampleSpec(rows=8_000, months=3, seed=13, plant_waste=True), root / "exports"),
-           root / "finops.duckdb")
-    allocate(root / "finops.duckdb", load_rules(allocation_rules()))
-    return CostStore(root / "finops.duckdb")
+           root / "finops-store")
+    allocate(root / "finops-store", load_rules(allocation_rules()))
+    return CostStore(root / "finops-store")
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +212,7 @@ def ledger_store(store, utilization, tmp_path_factory):
     import shutil
 
     root = tmp_path_factory.mktemp("ledger")
-    copy = CostStore(copy_store(store.path, root / "finops.duckdb"))
+    copy = CostStore(copy_store(store.path, root / "finops-store"))
     rules = load_rules(allocation_rules())
     with copy.reader() as con:
         february = detect(con, FEBRUARY, rules=rules, utilization=utilization)
@@ -359,8 +359,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_lists_records_and_moves(tmp_path, store, utilization):
     import shutil
 
-    copy_store(store.path, tmp_path / "finops.duckdb")
-    path = str(tmp_path / "finops.duckdb")
+    copy_store(store.path, tmp_path / "finops-store")
+    path = str(tmp_path / "finops-store")
     util = str(store.path.parent / "utilization.csv")
     done = _cli("opportunities", "--store", path, "--rules", str(allocation_rules()), "--utilization", util,
                 "--format", "csv")

@@ -64,7 +64,7 @@ def test_budget_workbook_from_a_store_shows_the_overlay_and_the_chosen_method(tm
     from finops_xl.store.ingest import ingest
     from finops_xl.store.store import CostStore
 
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest(generate(SampleSpec(rows=6_000, months=6, seed=3), tmp_path / "exports"), store)
     drivers = tmp_path / "drivers.csv"
     drivers.write_text("owner,driver,unit,month,volume\nPayments,MAU,users,2025-07,10\nPayments,MAU,users,2025-08,12\n")

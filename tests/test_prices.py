@@ -86,11 +86,11 @@ def _check(book, expected):
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("prices")
     generate(SampleSpec(rows=8_000, months=3, seed=5), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
     rows = []
     for f in sorted((out / "exports").rglob("*.parquet")):
         rows += pq.read_table(f).to_pylist()
-    return CostStore(out / "finops.duckdb"), rows
+    return CostStore(out / "finops-store"), rows
 
 
 def test_price_book_equals_hand_computed_unit_prices_on_the_demo_store(demo):

@@ -54,9 +54,9 @@ def parse(formula: str) -> tuple[str, list]:
 def default_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("readme")
     generate(SampleSpec(rows=20_000, months=3, seed=3, plant_waste=True), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    store = CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    allocate(out / "finops-store", load_rules(allocation_rules()))
+    store = CostStore(out / "finops-store")
     demo_ledger(store, out / "utilization.csv", dt.date(2025, 3, 1), 3)  # as the demo does
     return store
 

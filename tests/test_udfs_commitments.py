@@ -18,8 +18,8 @@ from tests.test_udfs_officejs import call, serial
 def store(tmp_path_factory):
     out = tmp_path_factory.mktemp("commit-udf")
     generate(SampleSpec(rows=15_000, months=3, seed=7), out / "x")
-    ingest([out / "x"], out / "finops.duckdb")
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "x"], out / "finops-store")
+    return CostStore(out / "finops-store")
 
 
 FEB = dt.date(2025, 2, 1)

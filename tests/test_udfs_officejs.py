@@ -72,8 +72,8 @@ def scalar(result):
 def store(tmp_path_factory) -> CostStore:
     out = tmp_path_factory.mktemp("udf")
     generate(SampleSpec(rows=20_000, months=3, seed=11), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    return CostStore(out / "finops-store")
 
 
 def sql_sum(store: CostStore, where: str, params: list, metric: str = "EffectiveCost") -> Decimal:

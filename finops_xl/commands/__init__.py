@@ -1,5 +1,5 @@
-"""The finops-xl commands, one module each: ``register(sub, store_opt)`` adds a parser and a thin
-adapter over a capability."""
+"""The finops-xl commands, one module each: ``register(sub, store_opt)`` adds its subparser and sets
+its handler (``set_defaults(run=...)``), a thin adapter over a capability."""
 
 from __future__ import annotations
 

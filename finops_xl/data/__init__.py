@@ -29,6 +29,7 @@ _SAMPLE_INPUTS = {
     "budget.csv": ("inputs", "budget.csv"),                 # close --budget (the Variance sheet)
     "drivers.csv": ("inputs", "drivers.csv"),               # workbook budget --drivers
     "unit-costs.csv": ("inputs", "unit-costs.csv"),         # workbook budget --unit-costs
+    "business.csv": ("inputs", "business.csv"),             # report --business (unit economics)
 }
 
 
