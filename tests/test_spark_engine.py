@@ -80,9 +80,17 @@ def duck(tmp_path_factory, exports, rules) -> CostStore:
     return store
 
 
+def _small(session):
+    """A session for a few thousand rows: without adaptive query execution, whose re-planning of
+    every stage costs more than the stage here (it pays off on large data, so the engine keeps it)."""
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    return session
+
+
 @pytest.fixture(scope="module")
 def spark():
-    engine = SparkEngine(spark_session("local[2]", shuffle_partitions=2))
+    engine = SparkEngine(_small(spark_session("local[2]", shuffle_partitions=2)))
     yield engine
     engine.session.stop()
 
@@ -360,8 +368,7 @@ def cluster(tmp_path_factory, spark):
                         root / "worker.log", env, "Successfully registered with master")
         try:
             # the session the CLI's --spark URL finds (getOrCreate), with a few shuffle partitions
-            session = spark_session(url, shuffle_partitions=2)
-            session.conf.set("spark.sql.shuffle.partitions", "2")
+            session = _small(spark_session(url, shuffle_partitions=2))
             assert session.sparkContext.master == url
             yield url, root / "work"
             session.stop()
