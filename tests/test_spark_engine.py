@@ -269,6 +269,22 @@ def test_a_restated_slice_replaces_its_rows_and_the_duckdb_engine_agrees(tmp_pat
     _no_staging_left(spark_copy)
 
 
+def test_a_load_refused_after_spark_staged_its_rows_leaves_the_store_and_no_staging(tmp_path, local, exports, spark):
+    original = sorted(exports.glob("aws-*.parquet"))[0]
+    twice = tmp_path / "twice"
+    twice.mkdir()
+    shutil.copyfile(original, twice / original.name)
+    # the same charges in other bytes (another compression): refused once Spark has staged the rows
+    pq.write_table(pq.read_table(original), twice / "again.parquet", compression="gzip")
+    copy = CostStore(tmp_path / "copy")
+    shutil.copytree(local.path, copy.path, symlinks=True)
+    head, before = copy.head(), _slices(copy, "charges")
+    with pytest.raises(IngestError, match="holds the same charges as"):
+        ingest_spark([twice], copy, spark)
+    assert copy.head() == head and _slices(copy, "charges") == before
+    _no_staging_left(copy)
+
+
 def test_bad_rows_abort_a_spark_load_and_leave_nothing(tmp_path, exports, spark):
     table = pq.read_table(sorted(exports.glob("*.parquet"))[0])
     i = table.schema.get_field_index("ChargeCategory")
