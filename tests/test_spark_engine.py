@@ -57,6 +57,7 @@ CENT = Decimal("0.01")
 # executors run this interpreter (the driver's), and small JVMs
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("FINOPS_XL_SPARK_MEMORY", "1g")
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver, as the cluster, on 127.0.0.1
 
 
 @pytest.fixture(scope="module")
