@@ -270,6 +270,32 @@ def test_a_restated_slice_replaces_its_rows_and_the_duckdb_engine_agrees(tmp_pat
     _no_staging_left(spark_copy)
 
 
+def test_an_account_id_without_its_leading_zeros_replaces_the_stored_slice_on_spark_too(
+        tmp_path, local, duck, exports, spark):
+    original = sorted(exports.glob("aws-*.parquet"))[0]
+    table = pq.read_table(original)
+    account = table.column("BillingAccountId")[0].as_py()
+    assert account.isdigit()
+    i = table.schema.get_field_index("BillingAccountId")
+    spelled = tmp_path / "spelled"
+    spelled.mkdir()  # the same month, the account written with a leading zero
+    pq.write_table(table.set_column(i, "BillingAccountId", pa.array(["0" + account] * table.num_rows)),
+                   spelled / original.name)
+    copies = []
+    loads = ((local, lambda s: ingest_spark([spelled], s, spark)), (duck, lambda s: ingest([spelled], s)))
+    for source, load in loads:
+        copy = CostStore(tmp_path / f"copy-{len(copies)}")
+        shutil.copytree(source.path, copy.path, symlinks=True)
+        report = load(copy)
+        assert [(s.billing_account, s.is_new) for s in report.slices] == [(account, False)]
+        assert any(n.column == "BillingAccountId" and n.value == "0" + account for n in report.notices)
+        copies.append(copy)
+    for name in _SLICE_SQL:  # the cube follows the charges to the stored spelling
+        assert _slices(copies[0], name) == _slices(copies[1], name) == _slices(local, name), name
+    for table in ("charges", "cost_daily"):
+        assert _rows(copies[0], f"SELECT count(*) FROM {table} WHERE BillingAccountId = '0{account}'") == [(0,)]
+
+
 def test_a_load_refused_after_spark_staged_its_rows_leaves_the_store_and_no_staging(tmp_path, local, exports, spark):
     original = sorted(exports.glob("aws-*.parquet"))[0]
     twice = tmp_path / "twice"
