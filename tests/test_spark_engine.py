@@ -57,6 +57,7 @@ CENT = Decimal("0.01")
 # executors run this interpreter (the driver's), and small JVMs
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("FINOPS_XL_SPARK_MEMORY", "1g")
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver, as the cluster, on 127.0.0.1
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +81,17 @@ def duck(tmp_path_factory, exports, rules) -> CostStore:
     return store
 
 
+def _small(session):
+    """A session for a few thousand rows: without adaptive query execution, whose re-planning of
+    every stage costs more than the stage here (it pays off on large data, so the engine keeps it)."""
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    session.conf.set("spark.sql.adaptive.enabled", "false")
+    return session
+
+
 @pytest.fixture(scope="module")
 def spark():
-    engine = SparkEngine(spark_session("local[2]", shuffle_partitions=2))
+    engine = SparkEngine(_small(spark_session("local[2]", shuffle_partitions=2)))
     yield engine
     engine.session.stop()
 
@@ -203,12 +212,21 @@ def test_spark_writes_the_store_folder_of_delta_tables_with_the_stores_bookkeepi
     assert files and all(f"{delta.PERIOD}=" in f and f"{delta.SLICE}=" in f for f in files)
 
 
+def test_loading_the_same_files_again_on_spark_changes_nothing(local, exports, spark):
+    head = local.head()
+    report = ingest_spark([exports], local, spark)
+    assert report.unchanged and report.load_id is None
+    assert local.head() == head
+
+
 def test_groups_and_lines_are_identical_row_for_row(local, duck):
     cols = ("month, currency, owner, kind, method, rule_id, pool_id, group_id, share, source_rows, "
             "BilledCost, EffectiveCost")
-    assert _rows(local, f"SELECT {cols} FROM allocated_charges") == _rows(duck, f"SELECT {cols} FROM allocated_charges")
+    assert _rows(local, f"SELECT {cols} FROM allocated_charges") == \
+        _rows(duck, f"SELECT {cols} FROM allocated_charges")
     gcols = "group_id, month, currency, ProviderName, SubAccountId, ServiceName, owner, owner_method, pool_id, rows"
-    assert _rows(local, f"SELECT {gcols} FROM allocation_groups") == _rows(duck, f"SELECT {gcols} FROM allocation_groups")
+    assert _rows(local, f"SELECT {gcols} FROM allocation_groups") == \
+        _rows(duck, f"SELECT {gcols} FROM allocation_groups")
 
 
 def test_the_excel_side_reads_a_spark_loaded_store_like_any_store(local, duck):
@@ -232,11 +250,15 @@ def test_a_restated_slice_replaces_its_rows_and_the_duckdb_engine_agrees(tmp_pat
     for source, load in ((local, lambda s: ingest_spark([half], s, spark)), (duck, lambda s: ingest([half], s))):
         copy = CostStore(tmp_path / f"copy-{len(stores)}")
         shutil.copytree(source.path, copy.path, symlinks=True)
+        # what a Spark writer killed before its end left: the next writer removes it
+        (copy.path / ".tmp-999999-spark" / "charges").mkdir(parents=True)
+        (copy.path / ".tmp-999999-spark" / "charges" / "part-0.parquet").write_bytes(b"PAR1")
         report = load(copy)
         assert [(s.rows, s.replaced_rows, s.is_new) for s in report.slices] == \
             [(table.num_rows // 2, table.num_rows, False)]
         stores.append(copy)
     spark_copy, duck_copy = stores
+    _no_staging_left(duck_copy)
     for name in _SLICE_SQL:
         assert _slices(spark_copy, name) == _slices(duck_copy, name), name
     account = table.column("BillingAccountId")[0].as_py()
@@ -246,6 +268,48 @@ def test_a_restated_slice_replaces_its_rows_and_the_duckdb_engine_agrees(tmp_pat
     # the store before the restatement is still there, as of its commit
     assert _slices(CostStore(spark_copy.path, as_of=2), "charges") == _slices(local, "charges")
     _no_staging_left(spark_copy)
+
+
+def test_an_account_id_without_its_leading_zeros_replaces_the_stored_slice_on_spark_too(
+        tmp_path, local, duck, exports, spark):
+    original = sorted(exports.glob("aws-*.parquet"))[0]
+    table = pq.read_table(original)
+    account = table.column("BillingAccountId")[0].as_py()
+    assert account.isdigit()
+    i = table.schema.get_field_index("BillingAccountId")
+    spelled = tmp_path / "spelled"
+    spelled.mkdir()  # the same month, the account written with a leading zero
+    pq.write_table(table.set_column(i, "BillingAccountId", pa.array(["0" + account] * table.num_rows)),
+                   spelled / original.name)
+    copies = []
+    loads = ((local, lambda s: ingest_spark([spelled], s, spark)), (duck, lambda s: ingest([spelled], s)))
+    for source, load in loads:
+        copy = CostStore(tmp_path / f"copy-{len(copies)}")
+        shutil.copytree(source.path, copy.path, symlinks=True)
+        report = load(copy)
+        assert [(s.billing_account, s.is_new) for s in report.slices] == [(account, False)]
+        assert any(n.column == "BillingAccountId" and n.value == "0" + account for n in report.notices)
+        copies.append(copy)
+    for name in _SLICE_SQL:  # the cube follows the charges to the stored spelling
+        assert _slices(copies[0], name) == _slices(copies[1], name) == _slices(local, name), name
+    for table in ("charges", "cost_daily"):
+        assert _rows(copies[0], f"SELECT count(*) FROM {table} WHERE BillingAccountId = '0{account}'") == [(0,)]
+
+
+def test_a_load_refused_after_spark_staged_its_rows_leaves_the_store_and_no_staging(tmp_path, local, exports, spark):
+    original = sorted(exports.glob("aws-*.parquet"))[0]
+    twice = tmp_path / "twice"
+    twice.mkdir()
+    shutil.copyfile(original, twice / original.name)
+    # the same charges in other bytes (another compression): refused once Spark has staged the rows
+    pq.write_table(pq.read_table(original), twice / "again.parquet", compression="gzip")
+    copy = CostStore(tmp_path / "copy")
+    shutil.copytree(local.path, copy.path, symlinks=True)
+    head, before = copy.head(), _slices(copy, "charges")
+    with pytest.raises(IngestError, match="holds the same charges as"):
+        ingest_spark([twice], copy, spark)
+    assert copy.head() == head and _slices(copy, "charges") == before
+    _no_staging_left(copy)
 
 
 def test_bad_rows_abort_a_spark_load_and_leave_nothing(tmp_path, exports, spark):
@@ -347,8 +411,7 @@ def cluster(tmp_path_factory, spark):
                         root / "worker.log", env, "Successfully registered with master")
         try:
             # the session the CLI's --spark URL finds (getOrCreate), with a few shuffle partitions
-            session = spark_session(url, shuffle_partitions=2)
-            session.conf.set("spark.sql.shuffle.partitions", "2")
+            session = _small(spark_session(url, shuffle_partitions=2))
             assert session.sparkContext.master == url
             yield url, root / "work"
             session.stop()
