@@ -206,7 +206,8 @@ def test_a_writer_killed_during_a_load_leaves_the_old_totals_and_nothing_after_t
     assert _totals(store) == old  # readable, and the old load whole (charges and cube alike)
     if sig == signal.SIGTERM:  # handled: one line, and the writer removed what it wrote
         assert writer.returncode == 128 + signal.SIGTERM, err
-        assert "terminated" in _one_line(err.replace(f"finops-xl: paused at {stage} (FINOPS_XL_TEST_PAUSE)\n", ""))
+        line = _one_line(err.replace(f"finops-xl: paused at {stage} (FINOPS_XL_TEST_PAUSE)\n", ""))
+        assert "terminated" in line and "unchanged" in line and "copy" not in line, line
         assert _leftovers(store) == []
     else:
         assert writer.returncode == -signal.SIGKILL
@@ -319,6 +320,31 @@ def test_a_waiting_writer_names_the_holder_and_gives_up_after_the_timeout(sample
     assert f"pid {holder.pid}" in lines[1] and "FINOPS_XL_LOCK_TIMEOUT" in lines[1] and str(store) in lines[1]
     assert 3 <= waited < 30
     assert _totals(store) == _totals_of_csv(sample_csv)
+
+
+def test_sigterm_while_waiting_for_the_lock_is_one_line_and_leaves_nothing(sample_csv, tmp_path):
+    store = tmp_path / "store"
+    ingest([sample_csv], store)
+    holder = _paused("history", "ingest", "--quiet", "--store", str(store), str(_restated(sample_csv, tmp_path, 3)))
+    try:
+        waiting = subprocess.Popen([sys.executable, "-m", "finops_xl.cli", "ingest", "--quiet", "--store", str(store),
+                                    str(_restated(sample_csv, tmp_path, 2))], cwd=ROOT, env=ENV,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for line in waiting.stderr:
+            if "waiting for the store lock" in line:
+                break
+        waiting.send_signal(signal.SIGTERM)
+        _, err = waiting.communicate(timeout=30)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert waiting.returncode == 128 + signal.SIGTERM, err
+    line = _one_line(err)
+    assert "terminated" in line and "unchanged" in line and "copy" not in line, line
+    assert _totals(store) == _totals_of_csv(sample_csv)
+    assert not (store / f"_writing-{waiting.pid}.json").exists()
+    ingest([sample_csv], store)
+    assert _leftovers(store) == []
 
 
 def test_the_lock_timeout_must_be_a_number(sample_csv, tmp_path):
