@@ -95,7 +95,7 @@ def vacuum(store, *, keep_days: float = 7.0, compact: bool = True) -> Vacuum:
     started = time.monotonic()
     path = _prepare_existing(store)
     compacted = removed = freed = 0
-    with locked_store(path):
+    with locked_store(path), delta.writing_marker(path):  # killed midway: the next writer repairs
         head = delta.read_pointer(path)
         if head is None:
             raise StoreError(f"the cost store {path} is empty: nothing to vacuum")
