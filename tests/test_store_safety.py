@@ -475,6 +475,8 @@ def test_a_private_store_folder_keeps_every_file_private(tmp_path):
     assert old == 0o022
     kinds = [c.kind for c in CostStore(store).history()]
     assert {"load", "allocation", "savings"} <= set(kinds), kinds
+    listed = _cli("history", "--store", str(store))
+    assert listed.returncode == 0 and "allocation" in listed.stdout and "savings" in listed.stdout, listed.stdout
 
 
 def _v1_store(v2: Path, path: Path) -> Path:
@@ -558,6 +560,8 @@ def test_history_and_as_of_read_the_old_totals_and_vacuum_keeps_a_pinned_commit(
     assert kinds == ["load", "allocation", "load", "load"], kinds
     done = _cli("history", "--store", str(store))
     assert done.returncode == 0 and "allocat" in done.stdout and done.stdout.count("load") >= 3, done.stdout
+    for factor in (1, 2, 3):  # each load's BilledCost, as the input file sums it
+        assert f"BilledCost {billed * factor:,.2f} USD" in done.stdout, done.stdout
     assert _totals(store, as_of=1) == (billed, n)
     assert _totals(store, as_of=3) == (billed * 2, n)
     assert _totals(store) == (billed * 3, n)
@@ -571,6 +575,9 @@ def test_history_and_as_of_read_the_old_totals_and_vacuum_keeps_a_pinned_commit(
     assert _totals(store) == (billed * 3, n)
     done = _cli("summary", "--store", str(store), "--as-of", "3")
     assert done.returncode == 1 and "vacuum" in _one_line(done.stderr), done.stderr
+    again = _cli("vacuum", "--store", str(store))  # keeping more days than the last one did
+    assert again.returncode == 0, again.stderr
+    assert _totals(store, as_of=1) == (billed, n) and _totals(store) == (billed * 3, n)
     assert _leftovers(store) == []
 
 
