@@ -48,6 +48,7 @@ from typing import Any
 import duckdb
 
 from finops_xl.store.errors import StoreError, StoreUnreadableError
+from finops_xl.store.hooks import PAUSE_ENV, pause, paused_reader, quiet_stderr
 from finops_xl.store.sources import sql_identifier, sql_literal
 
 #: The pointer file: the store's current commit (it also marks a folder as a store).
@@ -61,78 +62,8 @@ PERIOD, SLICE = "x_BillingPeriod", "x_Slice"
 LAYOUT = 2
 _FORMAT = "finops-xl cost store"
 
-#: Test hook: a writer stops for FINOPS_XL_TEST_PAUSE_SECONDS (default 60) at the stage this names
-#: (``writing charges``: while Delta writes the charges (any table: ``writing TABLE``); ``cost_daily``: the charges committed, the cube not
-#: yet; ``tables``: the sliced tables committed, the small ones not yet; ``history``: the history
-#: row written, the pointer not yet), saying so on stderr, so that a test can kill it there.
-PAUSE_ENV = "FINOPS_XL_TEST_PAUSE"
-
 _WRITING = "_writing-"  # marker of a writer at work: _writing-<pid>.json
 _TMP = ".tmp"           # DuckDB's spill folder of a writer
-
-
-#: The process's stderr while a Delta write has it captured (``_quiet_stderr``).
-_stderr_fd: int | None = None
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Capture what delta-rs' threads print on stderr during a write: a failed write (a full disk, a
-    file-size limit) makes them print Rust panics there, beside the one-line error the user gets.
-    What a write that succeeds printed is passed on."""
-    global _stderr_fd
-    if _stderr_fd is not None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    import tempfile
-
-    with contextlib.suppress(Exception):
-        sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-        captured = tempfile.TemporaryFile()
-    except OSError:
-        yield
-        return
-    os.dup2(captured.fileno(), 2)
-    _stderr_fd = saved
-    ok = False
-    try:
-        yield
-        ok = True
-    finally:
-        os.dup2(saved, 2)
-        _stderr_fd = None
-        os.close(saved)
-        with captured:
-            captured.seek(0)
-            text = captured.read()
-        if ok and text:
-            with contextlib.suppress(OSError):
-                os.write(2, text)
-
-
-def pause(stage: str) -> None:
-    """Stop here a while if ``$FINOPS_XL_TEST_PAUSE`` names ``stage`` (tests kill the writer there)."""
-    if os.environ.get(PAUSE_ENV) != stage:
-        return
-    os.write(_stderr_fd if _stderr_fd is not None else 2,
-             f"finops-xl: paused at {stage} ({PAUSE_ENV})\n".encode())
-    end = time.monotonic() + float(os.environ.get(PAUSE_ENV + "_SECONDS") or 60)
-    while time.monotonic() < end:
-        time.sleep(0.05)
-
-
-def _paused_reader(reader, stage: str):
-    """``reader``'s batches, pausing at ``stage`` after the first one (a write under way)."""
-    import pyarrow as pa
-
-    def batches():
-        for i, batch in enumerate(reader):
-            yield batch
-            if i == 0:
-                pause(stage)
-    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def slice_partition_sql(period: str = "BillingPeriodStart", provider: str = "ProviderName",
@@ -403,7 +334,7 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
 
     reader = con.sql(sql).to_arrow_reader()
     if os.environ.get(PAUSE_ENV) == f"writing {folder.name}":
-        reader = _paused_reader(reader, f"writing {folder.name}")
+        reader = paused_reader(reader, f"writing {folder.name}")
     kwargs: dict[str, Any] = {"mode": mode}
     if partition_by:
         kwargs["partition_by"] = partition_by
@@ -412,7 +343,7 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
         kwargs["predicate"] = predicate
     if exists:
         kwargs["schema_mode"] = "merge" if predicate else "overwrite"
-    with _quiet_stderr():
+    with quiet_stderr():
         write_deltalake(str(folder), reader, **kwargs)
     return DeltaTable(str(folder)).version()
 
@@ -427,7 +358,7 @@ def append_commit(store: Path, record: StoreCommit) -> StoreCommit:
                     "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
                     "command": [record.command], "kind": [record.kind],
                     "record": [json.dumps(record.to_json(), default=str)]})
-    with _quiet_stderr():
+    with quiet_stderr():
         write_deltalake(str(store / COMMITS), row, mode="append")
     tables = dict(record.tables) | {COMMITS: DeltaTable(str(store / COMMITS)).version()}
     return dataclasses.replace(record, tables=tables)

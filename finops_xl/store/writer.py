@@ -116,6 +116,14 @@ def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
         raise
 
 
+class _StoreSignals(_Signals):
+    """SIGTERM stops the writer with the store unchanged (what it wrote is removed)."""
+
+    def stopped(self) -> StoreTerminated:
+        return StoreTerminated("terminated (SIGTERM) before the write landed: the store is unchanged and "
+                               "what the write had written removed; run the command again")
+
+
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
     """Ctrl-C stops the writer's DuckDB queries too: DuckDB interrupts a running query for a SIGINT
@@ -137,7 +145,7 @@ def _interruptible() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _Signals().installed() as signals, _interruptible():
+    with _StoreSignals().installed() as signals, _interruptible():
         try:
             with _umask_of(path):  # the lock file, too, is made with the folder's permissions
                 locked = exclusive_lock(path / ".lock", path)
