@@ -67,6 +67,7 @@ class CostQueries:
         self._values: dict[str, tuple[str, ...]] = {}
         self._results: dict[tuple, object] = {}
         self._allocated = False
+        self._daily = False  # whether the daily roll-up ``core`` was made for the current cube
 
     # ---- cache -----------------------------------------------------------------------------------
 
@@ -87,11 +88,10 @@ class CostQueries:
             found = con.execute("SELECT count(*) FROM information_schema.tables "
                                 "WHERE table_name = 'allocated_charges'").fetchall()[0][0]
             lines = "allocated_charges" if found else None
-        # most questions name no tag: they read the cube summed over Tags, many times smaller
-        dims = ", ".join(d for d in CUBE_DIMENSIONS if d != "Tags")
-        sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE core AS SELECT ChargeDate, {dims}, {sums} FROM cube "
-                    f"GROUP BY ALL ORDER BY ChargeDate")
+        # most questions name no tag and whole months: they read the cube summed over Tags and by
+        # month, many times smaller (the daily roll-up is made when a question needs days)
+        con.execute(_rollup_sql("core_month", "CAST(date_trunc('month', ChargeDate) AS DATE)"))
+        self._daily = False
         self._allocated = lines is not None
         if isinstance(lines, str):
             con.execute(f"CREATE OR REPLACE TEMP TABLE alloc AS SELECT month, currency, owner, business_unit, "
@@ -212,6 +212,18 @@ class CostQueries:
 
     # ---- helpers ---------------------------------------------------------------------------------
 
+    def _core(self, dims, start: dt.date | None = None, end: dt.date | None = None) -> _View:
+        """The tag-free roll-up answering a question over ``dims`` and ``[start, end)``: by month
+        when the period is whole months and no dimension is the day, else by day (made once)."""
+        monthly = all(d is None or d.day == 1 for d in (start, end))
+        if monthly and not any(d is not None and d.name == "date" for d in dims):
+            return CORE_MONTH
+        if not self._daily:
+            assert self._con is not None
+            self._con.execute(_rollup_sql("core", "ChargeDate"))
+            self._daily = True
+        return CORE
+
     def _keys(self) -> frozenset[str]:
         """The tag keys of the current cube (a scan of its Tags, made once per store version, only
         when a question needs them: most name no tag)."""
@@ -236,6 +248,8 @@ class CostQueries:
     def _dimension_values(self, con, dim: Dimension) -> tuple[str, ...]:
         if dim.name not in self._values:
             view = self._view([dim])
+            if view is CORE:
+                view = self._core([dim])
             found = con.execute(
                 f"SELECT DISTINCT CAST({view.sql(dim)} AS VARCHAR) AS v FROM {view.table} "
                 "WHERE v IS NOT NULL ORDER BY v"
@@ -269,6 +283,8 @@ class CostQueries:
                                  "choose the period")
             resolved.append((dim, wanted))
         view = self._view([d for d, _ in resolved] + list(grouped), measure)
+        if view is CORE:
+            view = self._core([d for d, _ in resolved] + list(grouped), start, end)
         if view is ALLOC and (start.day != 1 or end.day != 1):
             raise QueryError("allocated cost is monthly: start and end must be first days of months")
         clauses = [f"{view.date} >= ?", f"{view.date} < ?"]
@@ -301,6 +317,16 @@ class _View:
 
 CUBE = _View("cube", "ChargeDate", "BillingCurrency")
 CORE = _View("core", "ChargeDate", "BillingCurrency")
+CORE_MONTH = _View("core_month", "ChargeDate", "BillingCurrency")
+
+
+def _rollup_sql(table: str, date: str) -> str:
+    """A temporary table of the cube summed over Tags, with ``date`` (SQL over ChargeDate) as its
+    ChargeDate."""
+    dims = ", ".join(d for d in CUBE_DIMENSIONS if d != "Tags")
+    sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
+    return (f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {date} AS ChargeDate, {dims}, {sums} "
+            f"FROM cube GROUP BY ALL ORDER BY ChargeDate")
 ALLOC = _View("alloc", "month", "currency", allocation=True)
 
 
