@@ -56,7 +56,7 @@ def migrate(path: str | os.PathLike[str]) -> Migration:
     if not target.is_file():
         raise StoreError(f"no v1 store file at {target}: `finops-xl migrate` converts the single-file store of "
                          "an earlier finops-xl (give its path with --store)")
-    from finops_xl.store.store import _refuse_foreign
+    from finops_xl.store.files import _refuse_foreign
 
     _refuse_foreign(target)  # another application's database is no store to migrate
     kept = [p for p in (target, store.allocation_path, store.savings_path) if p.is_file()]

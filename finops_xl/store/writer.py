@@ -56,7 +56,7 @@ def _prepare(store) -> tuple[Path, bool]:
     """The store's folder, made if there is none (and whether it was); refuses what is not a store."""
     path: Path = store.path
     if path.is_file():
-        from finops_xl.store.store import _refuse_foreign
+        from finops_xl.store.files import _refuse_foreign
 
         _refuse_foreign(path)  # another application's database: said so, never called an old store
         raise StoreError(
