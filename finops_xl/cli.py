@@ -19,6 +19,8 @@ from pathlib import Path
 
 from finops_xl import __version__
 from finops_xl.commands import design, store_of
+from finops_xl.commands import month as _month
+from finops_xl.commands.commitments import assumed_terms as _assumed_terms
 from finops_xl.commands import report as report_command
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
@@ -293,13 +295,6 @@ def _store(args: argparse.Namespace) -> CostStore:
     return store_of(args)
 
 
-def _month(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -546,14 +541,6 @@ def _cmd_close(args: argparse.Namespace) -> int:
     return 0
 
 
-def _assumed_terms(con) -> list[str]:
-    """Warnings for the commitments whose term no row states (their default term is an assumption)."""
-    from finops_xl.close.amortization import commitments_from_store
-    from finops_xl.close.commitment_terms import assumed_term_warnings
-
-    return assumed_term_warnings(commitments_from_store(con))
-
-
 def _print_close(run) -> None:
     """The close run as text: the true-up, or the accrual with its entries."""
     a = run.accrual
@@ -723,47 +710,6 @@ def _cmd_workbook_budget(args: argparse.Namespace) -> int:
         print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
-    return 0
-
-
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{x * 100:.1f}%"
-
-
-def _short_id(commitment_id: str, width: int = 28) -> str:
-    """A provider's long commitment id (ARN, Azure resource path) shortened for a terminal column:
-    its tail, which is what tells commitments apart."""
-    return commitment_id if len(commitment_id) <= width else "…" + commitment_id[-(width - 1):]
-
-
-def _cmd_commitments(args: argparse.Namespace) -> int:
-    from finops_workbooks.commitments_data import gather_portfolio
-
-    try:
-        with _store(args).reader() as con:
-            p = gather_portfolio(con, args.month)
-            warnings = _assumed_terms(con)
-    except ValueError as exc:
-        print(f"finops-xl commitments: {exc}", file=sys.stderr)
-        return 1
-    print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
-    for line in warnings:
-        print(f"  {line}")
-    for c in p.inventory:
-        print(f"  {_short_id(c.id):<28} {c.provider:<12} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
-              f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")
-    print(f"KPIs {p.month:%Y-%m}")
-    print(f"  {'commitment':<28} {'util.':>7} {'coverage':>9} {'ESR':>7} {'waste':>14}")
-    for k in (*p.kpis, *p.kpis_all):
-        key = "all" if k.by == "all" else k.key
-        print(f"  {_short_id(key):<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
-              f"{format_money(k.waste):>14} {k.currency}")
-    for window in (30, 60, 90):
-        rows = [e for e in p.expiring if e.window == window]
-        print(f"Expiring within {window} days: {len(rows)}")
-        for e in rows:
-            print(f"  {_short_id(e.id):<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
-                  f"  {e.suggestion}")
     return 0
 
 

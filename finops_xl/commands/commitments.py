@@ -28,7 +28,7 @@ ACTION_COLUMNS = ("action", "commitment_id", "provider", "type", "currency", "en
 
 
 def _month(text: str):
-    from finops_xl.cli import _month as month
+    from finops_xl.commands import month
 
     return month(text)
 
@@ -74,8 +74,6 @@ def register(sub, store_opt) -> None:
 
 
 def _portfolio(args) -> int:
-    from finops_xl.cli import _cmd_commitments
-
     return _cmd_commitments(args)
 
 
@@ -161,4 +159,53 @@ def _actions(args) -> int:
         print(f"  {a.action:<16} {a.commitment_id[-28:]:<28} {a.provider:<12} {when:<24} "
               f"savings {format_money(a.monthly_savings)}/mo  waste avoided {format_money(a.waste_avoided)}/mo")
         print(f"  {'':<16} {a.reason}")
+    return 0
+
+
+def assumed_terms(con) -> list[str]:
+    """Warnings for the commitments whose term no row states (their default term is an assumption)."""
+    from finops_xl.close.amortization import commitments_from_store
+    from finops_xl.close.commitment_terms import assumed_term_warnings
+
+    return assumed_term_warnings(commitments_from_store(con))
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{x * 100:.1f}%"
+
+
+def _short_id(commitment_id: str, width: int = 28) -> str:
+    """A provider's long commitment id (ARN, Azure resource path) shortened for a terminal column:
+    its tail, which is what tells commitments apart."""
+    return commitment_id if len(commitment_id) <= width else "…" + commitment_id[-(width - 1):]
+
+
+def _cmd_commitments(args: argparse.Namespace) -> int:
+    from finops_workbooks.commitments_data import gather_portfolio
+
+    try:
+        with store_of(args).reader() as con:
+            p = gather_portfolio(con, args.month)
+            warnings = assumed_terms(con)
+    except ValueError as exc:
+        print(f"finops-xl commitments: {exc}", file=sys.stderr)
+        return 1
+    print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
+    for line in warnings:
+        print(f"  {line}")
+    for c in p.inventory:
+        print(f"  {_short_id(c.id):<28} {c.provider:<12} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
+              f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")
+    print(f"KPIs {p.month:%Y-%m}")
+    print(f"  {'commitment':<28} {'util.':>7} {'coverage':>9} {'ESR':>7} {'waste':>14}")
+    for k in (*p.kpis, *p.kpis_all):
+        key = "all" if k.by == "all" else k.key
+        print(f"  {_short_id(key):<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
+              f"{format_money(k.waste):>14} {k.currency}")
+    for window in (30, 60, 90):
+        rows = [e for e in p.expiring if e.window == window]
+        print(f"Expiring within {window} days: {len(rows)}")
+        for e in rows:
+            print(f"  {_short_id(e.id):<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
+                  f"  {e.suggestion}")
     return 0
