@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from finops_xl.commands import store_of
 from finops_xl.money import format_money
-from finops_xl.store.store import CostStore
 
 RECOMMEND_COLUMNS = (
     "provider", "currency", "product", "scope", "term_years", "payment", "discount", "start", "lookback_days",
