@@ -34,6 +34,7 @@ from finops_xl.names import suggest
 from finops_xl.query.errors import QueryError
 from finops_xl.store.errors import StoreError
 from finops_xl.store.store import CUBE_DIMENSIONS, CUBE_MEASURES, CostStore
+from finops_xl.store.tables import MONTHLY_CUBE
 
 #: A filter value: one value, or several (any of them matches).
 FilterValue = str | Sequence[str]
@@ -83,14 +84,20 @@ class CostQueries:
         else:
             # a store folder: a connection to the store's current commit, kept while it is current;
             # the cube is read where it lies (Parquet), only its tag-free roll-up is held in memory
-            con = self.store.open_reader()
+            con = self.store.open_reader(("cost_daily", MONTHLY_CUBE, "allocated_charges"))
+            have = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "cost_daily" not in have:
+                raise StoreError(f"the store {self.store.path} holds no cost yet: load exports first "
+                                 "(finops-xl ingest)")
             con.execute("CREATE OR REPLACE TEMP VIEW cube AS SELECT * FROM cost_daily")
-            found = con.execute("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = 'allocated_charges'").fetchall()[0][0]
-            lines = "allocated_charges" if found else None
+            lines = "allocated_charges" if "allocated_charges" in have else None
         # most questions name no tag and whole months: they read the cube summed over Tags and by
-        # month, many times smaller (the daily roll-up is made when a question needs days)
-        con.execute(_rollup_sql("core_month", "CAST(date_trunc('month', ChargeDate) AS DATE)"))
+        # month, many times smaller (kept so by every load; the daily roll-up is made when a
+        # question needs days)
+        if not self.store.path.is_file() and MONTHLY_CUBE in have:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE core_month AS SELECT * FROM {MONTHLY_CUBE} ORDER BY ChargeDate")
+        else:
+            con.execute(_rollup_sql("core_month", "CAST(date_trunc('month', ChargeDate) AS DATE)"))
         self._daily = False
         self._allocated = lines is not None
         if isinstance(lines, str):

@@ -55,8 +55,11 @@ from finops_xl.store.sources import sql_identifier, sql_literal
 POINTER = "_finops_store.json"
 #: The table of store commits (history).
 COMMITS = "store_commits"
-#: Tables partitioned by billing period and slice, replaced slice by slice.
-SLICED = ("charges", "cost_daily")
+#: Tables partitioned by billing period and slice, replaced slice by slice (the last is derived
+#: from the cube at commit: ``tables.cube_monthly_sql``).
+SLICED = ("charges", "cost_daily", "cost_monthly")
+#: Sliced tables a load stages rows into (the others are derived from them).
+STAGED = SLICED[:2]
 PERIOD, SLICE = "x_BillingPeriod", "x_Slice"
 #: The store layout this module writes.
 LAYOUT = 2
@@ -408,7 +411,7 @@ class Transaction:
         if self.seed is not None:
             self.seed(con)
         if self.stage:
-            for table in SLICED:
+            for table in STAGED:
                 have = column_types(con, table)
                 for c, t in (head.columns.get(table, {}) if head else {}).items():
                     if have and c not in have:
@@ -449,8 +452,15 @@ class Transaction:
                 for table in SLICED:
                     if table != SLICED[0]:
                         pause(table)
-                    cols = column_types(con, table)
-                    sql = f"SELECT *, {slice_partition_sql()} FROM {sql_identifier(table)}"
+                    if table in STAGED:
+                        cols = column_types(con, table)
+                        rows = sql_identifier(table)
+                    else:  # derived from the staged cube
+                        from finops_xl.store.tables import cube_monthly_sql
+
+                        rows = f"({cube_monthly_sql('cost_daily')})"
+                        cols = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()}
+                    sql = f"SELECT *, {slice_partition_sql()} FROM {rows}"
                     tables[table] = _write(self.store / table, con, sql, mode="overwrite",
                                            partition_by=[PERIOD, SLICE], predicate=pred)
                     columns[table] = cols

@@ -28,7 +28,7 @@ from finops_xl.store.lock import _command, exclusive_lock
 from finops_xl.store.sources import sql_identifier, sql_literal
 from finops_xl.store.store import ALLOCATION_TABLES, SAVINGS_TABLES, CostStore, connect
 from finops_xl.store.swap import os_failure
-from finops_xl.store.tables import ensure_schema
+from finops_xl.store.tables import cube_monthly_sql, ensure_schema
 from finops_xl.store.writer import _umask_of
 
 
@@ -87,6 +87,7 @@ def migrate(path: str | os.PathLike[str]) -> Migration:
                     "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
                     "AND table_schema = 'main' ORDER BY table_name").fetchall()]
                 relations = {t: sql_identifier(t) for t in own} | attached
+                relations[delta.SLICED[2]] = f"({cube_monthly_sql('cost_daily')})"  # derived: a v1 store has none
                 mode = stat.S_IMODE(target.stat().st_mode)
                 folder.mkdir()
                 os.chmod(folder, mode | ((mode & 0o444) >> 2) | 0o700)  # the file's readers, as a folder

@@ -162,16 +162,17 @@ class CostStore:
         finally:
             con.close()
 
-    def open_reader(self) -> duckdb.DuckDBPyConnection:
+    def open_reader(self, tables: tuple[str, ...] | None = None) -> duckdb.DuckDBPyConnection:
         """A connection to the store folder's current commit (or ``as_of``) for a long-lived reader
-        that keeps it while the commit is current (the Excel functions' cache); the caller closes it."""
+        that keeps it while the commit is current (the Excel functions' cache); the caller closes it.
+        ``tables``: only these (those the store has), for a reader that needs few."""
         self._check_folder(reading=True)
         commit = self.head()
         if commit is None:
             raise StoreNotFoundError(
                 f"no cost store at {self.path}: load data with `finops-xl ingest PATH --store "
                 f"{self.path}` (or try `finops-xl demo`)")
-        con = _snapshot(self.path, commit).cursor()
+        con = _snapshot(self.path, commit, tables).cursor()
         con.execute("SET TimeZone = 'UTC'")
         return con
 
@@ -280,8 +281,9 @@ _snapshots_lock = threading.Lock()
 _KEEP_SNAPSHOTS = 4
 
 
-def _snapshot(store: Path, commit: delta.StoreCommit) -> duckdb.DuckDBPyConnection:
-    key = (str(store), commit.commit, commit.committed_at)  # a store made again reuses numbers
+def _snapshot(store: Path, commit: delta.StoreCommit,
+              tables: tuple[str, ...] | None = None) -> duckdb.DuckDBPyConnection:
+    key = (str(store), commit.commit, commit.committed_at, tables)  # a store made again reuses numbers
     with _snapshots_lock:
         con = _snapshots.get(key)
         if con is not None:
@@ -289,8 +291,9 @@ def _snapshot(store: Path, commit: delta.StoreCommit) -> duckdb.DuckDBPyConnecti
             return con
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    delta.create_views(con, store, commit, temp=False)
-    declare_tables(con)  # the tables a store declares but has not written yet, empty
+    delta.create_views(con, store, commit, tables, temp=False)
+    if tables is None:
+        declare_tables(con)  # the tables a store declares but has not written yet, empty
     with _snapshots_lock:
         _snapshots[key] = con
         while len(_snapshots) > _KEEP_SNAPSHOTS:
