@@ -47,6 +47,8 @@ def quiet_stderr() -> Iterator[None]:
         yield
         ok = True
     finally:
+        if not ok:  # delta-rs' threads report the failure a moment later: let them finish saying it
+            _settle(captured.fileno())
         os.dup2(saved, 2)
         _stderr_fd = None
         os.close(saved)
@@ -56,6 +58,19 @@ def quiet_stderr() -> Iterator[None]:
         if ok and text:
             with contextlib.suppress(OSError):
                 os.write(2, text)
+
+
+def _settle(fd: int, quiet: float = 0.2, longest: float = 1.5) -> None:
+    """Wait until nothing more has been written to ``fd`` for ``quiet`` seconds (``longest`` at most)."""
+    end = time.monotonic() + longest
+    size, still = -1, time.monotonic()
+    while time.monotonic() < end:
+        now = os.fstat(fd).st_size
+        if now != size:
+            size, still = now, time.monotonic()
+        elif time.monotonic() - still >= quiet:
+            return
+        time.sleep(0.02)
 
 
 def pause(stage: str) -> None:
