@@ -277,7 +277,7 @@ def test_a_reader_loop_during_repeated_loads_never_errors_nor_sees_a_partial_loa
     assert result["error_count"] == 0, result["errors"]
     seen = {tuple(Decimal(x) if i in (0, 2) else int(x) for i, x in enumerate(k.split("|"))) for k in result["seen"]}
     assert seen <= allowed, result["seen"]
-    assert len(seen) == 2 and loads >= 3, (loads, result["seen"])  # both versions seen, during the loads
+    assert len(seen) == 2 and loads >= 2, (loads, result["seen"])  # both versions seen, during the loads
     assert _leftovers(store) == []
 
 
@@ -287,7 +287,7 @@ def test_a_reader_loop_during_repeated_loads_never_errors_nor_sees_a_partial_loa
 def test_two_concurrent_writers_on_different_months_both_land(sample_csv, tmp_path):
     store = tmp_path / "store"
     earlier = _a_year_earlier(sample_csv, tmp_path)
-    first = _paused("history", "ingest", "--quiet", "--store", str(store), str(sample_csv), seconds=4)
+    first = _paused("history", "ingest", "--quiet", "--store", str(store), str(sample_csv), seconds=8)
     second = subprocess.Popen([sys.executable, "-m", "finops_xl.cli", "ingest", "--quiet", "--store", str(store),
                                str(earlier)], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)

@@ -47,7 +47,9 @@ def quiet_stderr() -> Iterator[None]:
         yield
         ok = True
     finally:
-        if not ok and _python_stderr_is_fd2():
+        if not ok and not _python_stderr_is_fd2():  # delta-rs' threads report a moment later
+            _settle(captured.fileno())
+        elif not ok:
             # delta-rs' threads go on printing a moment after a failed write returns: the process's
             # fd 2 stays away from the user (they print nothing else of use), while Python's own
             # stderr, where the one-line error goes, keeps writing to the real one
@@ -75,6 +77,19 @@ def _python_stderr_is_fd2() -> bool:
         return sys.stderr.fileno() == 2
     except (AttributeError, OSError, ValueError):
         return False  # replaced (a test's capture, an embedding host): left alone
+
+
+def _settle(fd: int, quiet: float = 0.2, longest: float = 1.5) -> None:
+    """Wait until nothing more has been written to ``fd`` for ``quiet`` seconds (``longest`` at most)."""
+    end = time.monotonic() + longest
+    size, still = -1, time.monotonic()
+    while time.monotonic() < end:
+        now = os.fstat(fd).st_size
+        if now != size:
+            size, still = now, time.monotonic()
+        elif time.monotonic() - still >= quiet:
+            return
+        time.sleep(0.02)
 
 
 def pause(stage: str) -> None:
