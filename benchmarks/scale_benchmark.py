@@ -11,7 +11,7 @@ from /proc, so Spark's JVM counts):
   monthly aggregate (cost per owner × month × currency, ``allocated_monthly_sql``) read from the
   store as the Excel side reads it;
 - ``spark``   — the same three steps with ``--engine spark`` (Spark local mode, all cores) into a
-  lake folder; the monthly aggregate is read from the lake through DuckDB, as Excel reads it;
+  store folder; the monthly aggregate is read from the store through DuckDB, as Excel reads it;
 - ``floor``   — raw DuckDB, no checks: ``CREATE TABLE AS SELECT * FROM read_parquet(...)``
   (insertion order not preserved) into a new file, then one GROUP BY of every row by month,
   currency and the raw ``team`` tag. The least work that copies the rows into a store and sums them;
@@ -80,7 +80,7 @@ DUCKDB = _RSS + textwrap.dedent("""
     from finops_xl.allocation.engine import allocate
     from finops_xl.allocation.rules import load_rules
     from finops_xl.data import allocation_rules
-    from finops_xl.engine.lake import allocated_monthly_sql
+    from finops_xl.engine.spark_store import allocated_monthly_sql
     from finops_xl.store.ingest import ingest
     from finops_xl.store.store import CostStore
     data, store = sys.argv[1], CostStore(sys.argv[2])
@@ -101,7 +101,7 @@ SPARK = _RSS + textwrap.dedent("""
     import json, sys, time
     from finops_xl.allocation.rules import load_rules
     from finops_xl.data import allocation_rules
-    from finops_xl.engine.lake import allocate_spark, allocated_monthly_sql, ingest_spark
+    from finops_xl.engine.spark_store import allocate_spark, allocated_monthly_sql, ingest_spark
     from finops_xl.engine.spark_engine import SparkEngine, spark_session
     from finops_xl.store.store import CostStore
     data, lake = sys.argv[1], sys.argv[2]

@@ -17,6 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl import __version__
+from finops_xl.commands import design, store_of
+from finops_xl.commands import month as _month
+from finops_xl.commands.commitments import assumed_terms as _assumed_terms
+from finops_xl.commands import report as report_command
 from finops_xl.money import format_money
 from finops_xl.store.errors import StoreError, StoreTerminated
 from finops_xl.store.ingest import LoadReport, ingest, validate
@@ -29,22 +33,30 @@ def _parser() -> argparse.ArgumentParser:
     store_opt = argparse.ArgumentParser(add_help=False)
     store_opt.add_argument(
         "--store", metavar="PATH",
-        help="cost store file (default: $FINOPS_XL_STORE, else finops.duckdb in your data folder)",
+        help="cost store folder (default: $FINOPS_XL_STORE, else finops-store in your data folder)",
     )
+    store_opt.add_argument(
+        "--as-of", metavar="VERSION|TIME", default=None,
+        help="read the store as it was at that version (see `finops-xl history`) or time "
+             "(2025-06-30, 2025-06-30T18:00:00, UTC)")
     p = argparse.ArgumentParser(
         prog="finops-xl", description="Cloud-cost finance for Excel: FOCUS cost store and tools."
     )
     engine_opt = argparse.ArgumentParser(add_help=False)
     engine_opt.add_argument(
         "--engine", choices=("duckdb", "spark"), default="duckdb",
-        help="where the work runs: duckdb (default; --store is a DuckDB file) or spark (--store is "
-             "a lake folder of Parquet tables; needs pyspark)")
+        help="where the work runs: duckdb (default) or spark (needs pyspark); both write the same "
+             "store folder")
     engine_opt.add_argument(
         "--spark", metavar="URL", default=None,
         help="with --engine spark: a master URL (local[4], spark://host:7077, yarn) or a Spark "
              "Connect URL (sc://host:15002); default $FINOPS_XL_SPARK, else local[*]")
     p.add_argument("--version", action="version", version=f"finops-xl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from finops_xl.commands import maintenance
+
+    maintenance.register(sub, store_opt)
+    design.register(sub, store_opt)
 
     q = sub.add_parser("ingest", parents=[store_opt, engine_opt], help="load FOCUS exports into the store")
     q.add_argument("paths", nargs="+", metavar="PATH", help="CSV, CSV.gz or Parquet files or folders")
@@ -115,10 +127,15 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--months", type=int, default=6, help="months to forecast (default 6)")
     q.add_argument("--method", default="auto", choices=("auto", "ets", "seasonal_naive", "run_rate"),
                    help="auto (default): the method with the lowest backtest error (ets with under 6 "
-                        "months of history); or force one")
+                        "months of history, said so); or force one")
     q.add_argument("--owner", default=None, help="one owner's allocated cost (after allocate)")
     q.add_argument("--service-category", default=None, help="one FOCUS service category")
     q.add_argument("--currency", default=None, help="billing currency (needed when several)")
+    q.add_argument("--spikes", choices=("exclude", "damp", "keep"), default="exclude",
+                   help="one-off spikes (a month 20%% above both neighbours): exclude (default), damp by "
+                        "half, or keep in the fit; they are shown either way")
+    q.add_argument("--long-horizon", action="store_true",
+                   help="forecast more than twice the history's months ahead (refused otherwise)")
     q.set_defaults(run=_cmd_forecast)
 
     q = sub.add_parser("workbook", help="build a template workbook (.xlsx) from the store")
@@ -153,7 +170,8 @@ def _parser() -> argparse.ArgumentParser:
         "commitments", parents=[store_opt],
         help="Commitment purchase: options side by side, native XNPV/XIRR, cash flows, sensitivity, chart",
         description="Without --on-demand the on-demand rate and utilization come from the store: the "
-                    "optimizer's coverage level for --scope at the 1-year all-upfront discount. The options "
+                    "optimizer's coverage level for --scope of one provider's uncovered usage at the 1-year "
+                    "all-upfront discount. The options "
                     "are priced from that rate with typical ratios (finops_workbooks.commitments_data."
                     "TYPICAL_PRICING); overwrite the fees on the Options sheet with real quotes.",
     )
@@ -163,11 +181,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="on-demand price per hour of the covered usage (no store needed)")
     source.add_argument("--scope", default=None, metavar="SCOPE",
                         help="optimizer scope in the store: compute (default) or family:<series>@<region>")
+    w.add_argument("--provider", default=None,
+                   help="the provider whose uncovered usage the options cover (default: the one with the most)")
     w.add_argument("--utilization", type=Decimal, default=None, metavar="U",
                    help="utilization 0-1 (default 1 with --on-demand; the optimizer's with the store)")
     w.add_argument("--rate", type=Decimal, default=Decimal("0.08"), help="annual discount rate (default 0.08)")
     w.add_argument("--start", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                   help="purchase date (default: the first of next month)")
+                   help="purchase date (default: where the store's data ends; with --on-demand alone, "
+                        "the first of next month)")
     w.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
                    help="month of the Portfolio sheet's KPIs (default: the store's last month)")
     w.set_defaults(run=_cmd_workbook_commitments)
@@ -201,12 +222,11 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
                    help="Excel runtime of the FINOPS.FORECAST formula on the Trend sheet (default server)")
     w.set_defaults(run=_cmd_workbook_budget)
+    design.register_workbook(templates, store_opt)
 
-    q = sub.add_parser("commitments", parents=[store_opt],
-                       help="commitment portfolio: inventory, a month's KPIs, expiring in 30/60/90 days")
-    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
-                   help="month of the KPIs (default: the store's last month)")
-    q.set_defaults(run=_cmd_commitments)
+    from finops_xl.commands import commitments as commitments_cmd
+
+    commitments_cmd.register(sub, store_opt)
 
     q = sub.add_parser("opportunities", parents=[store_opt],
                        help="idle, orphaned and oversized resources priced per owner; the savings ledger")
@@ -249,14 +269,13 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--certs", type=Path, metavar="DIR",
                    help="folder with the HTTPS certificate and key (mkcert localhost); without it, plain HTTP")
     q.set_defaults(run=_cmd_serve)
+    report_command.register(sub, store_opt)
     return p
 
 
-def _month(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
+def _store(args: argparse.Namespace) -> CostStore:
+    """The store the command names, as of ``--as-of`` if given."""
+    return store_of(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -320,15 +339,11 @@ def _spark_engine(args: argparse.Namespace):
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    store = CostStore(args.store)
+    store = _store(args)
     if args.engine == "spark":
-        from finops_xl.engine.lake import ingest_spark
+        from finops_xl.engine.spark_store import ingest_spark
 
-        load = ingest_spark(args.paths, store.path, _spark_engine(args))
-        print(f"loaded {load.rows:,} rows from {len(load.files)} file(s) in {load.seconds:.1f} s "
-              f"(load {load.load_id}, spark) into {store.path}")
-        for p, a, b, n, _, _ in load.slices:
-            print(f"  {p:<12} {a:<22} {b:%Y-%m}  {n:>10,} rows")
+        _print_load(ingest_spark(args.paths, store, _spark_engine(args)), store)
         return 0
     from finops_xl.store.opencost import AllocationOptions
 
@@ -389,7 +404,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    rows = cost_by_provider_month(CostStore(args.store))
+    rows = cost_by_provider_month(_store(args))
     if args.format == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["ProviderName", "BillingPeriod", "BillingCurrency", "Rows", "BilledCost", "EffectiveCost"])
@@ -410,10 +425,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     data = out / "exports"
     if data.exists():
         shutil.rmtree(data)
-    store = CostStore(out / "finops.duckdb")
-    for leftover in [*out.glob("finops.duckdb*"), *out.glob(store.allocation_path.name + "*"),
-                     *out.glob(store.savings_path.name + "*")]:
-        leftover.unlink()  # a fresh store, and no allocation left from an earlier demo
+    store = CostStore(out / "finops-store")
+    for leftover in [*out.glob("finops-store*"), *out.glob("finops.*duckdb*")]:
+        # a fresh store, and no allocation left from an earlier demo (or its single-file store)
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
     _generate(data / "generated", args.rows, args.months, 42, None, plant_waste=True)
     print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")
@@ -430,6 +445,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
     _print_coverage(report.coverage)
+    with store.reader() as con:
+        report_command.print_policy_spread(con)
     _demo_opportunities(store, out, last_month, args.months)
     showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
@@ -464,62 +481,58 @@ def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_co
     drivers = read_drivers_csv(drivers_csv)
     unit_costs = read_unit_costs_csv(unit_costs_csv)
     start = start or min(m for d in drivers for m, _ in d.volumes)
-    history = None
+    history = portfolio = None
     if store is not None:
+        from finops_xl.commitments.actions import actions_from_store, savings_now, usage_stats
+        from finops_xl.commitments.portfolio import inventory
+
         with store.reader() as con:
             history = monthly_history(con)
+            as_of, actions = actions_from_store(con)
+            portfolio = (inventory(con, as_of), actions, savings_now(usage_stats(con, as_of)))
     spec = build_budget(drivers, unit_costs, month_range(start, months), commitment=(coverage, discount),
-                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario)
+                        calendar_start_month=fiscal_start, history=history, runtime=runtime, scenario=scenario,
+                        portfolio=portfolio)
     return write_xlsx(spec, out)
 
 
-def _assumed_terms(con) -> list[str]:
-    """Warnings for the commitments whose term no row states (their default term is an assumption)."""
-    from finops_xl.close.amortization import commitments_from_store
-    from finops_xl.close.commitment_terms import assumed_term_warnings
-
-    return assumed_term_warnings(commitments_from_store(con))
-
-
 def _cmd_forecast(args: argparse.Namespace) -> int:
-    from finops_xl.planning.backtest import backtest
-    from finops_xl.planning.forecast import forecast, monthly_history
+    from finops_xl.planning.forecast import monthly_history
+    from finops_xl.planning.trend import trend_forecast
 
     try:
-        with CostStore(args.store).reader() as con:
+        with _store(args).reader() as con:
             history = monthly_history(con, owner=args.owner, service_category=args.service_category,
                                       currency=args.currency)
         # a gap (a month without cost) breaks the series: forecast from the run after the last one
         gaps = [i for i, (_, amount) in enumerate(history) if amount == 0]
         if gaps and gaps[-1] < len(history) - 1:
             history = history[gaps[-1] + 1:]
-        tested = backtest(history, min_train=max(3, len(history) // 2)) if len(history) >= 6 else None
-        method = args.method
-        if method == "auto":
-            method = tested.best if tested is not None and tested.best else "ets"
-        result = forecast(history, args.months, method)
+        t = trend_forecast(history, args.months, method=args.method, spikes=args.spikes,
+                           allow_long=args.long_horizon)
     except ValueError as exc:
         print(f"finops-xl forecast: {exc}", file=sys.stderr)
         return 1
+    result = t.result
     print(f"history: {len(history)} month(s); method {result.method_used}"
           + (f" ({result.note})" if result.note else ""))
+    print(f"method {t.method}: {t.chosen_by}")
+    for w in t.warnings:
+        print(f"warning: {w}")
     print(f"  {'month':<8} {'forecast':>14} {'low':>14} {'high':>14}   ({result.interval:.0%} interval)")
     for r in result.rows:
         print(f"  {r.month:%Y-%m}  {format_money(r.forecast):>14} {format_money(r.low):>14} "
               f"{format_money(r.high):>14}")
-    if tested is None:
-        if args.method == "auto":
-            print(f"method ets: {len(history)} month(s) of history are too few to backtest (6 needed); "
-                  "--method seasonal_naive or run_rate to use another")
-        return 0
-    print("backtest (one month ahead): " + "; ".join(
-        f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in tested.scores if m.mape is not None))
-    if args.method == "auto":
-        print(f"chosen by the backtest: {method} (the lowest MAPE); --method "
-              + " or ".join(m.method for m in tested.scores if m.method != method) + " to use another")
-    elif tested.best and tested.best != method:
-        print(f"note: {tested.best} forecast this history better than {method} in the backtest; "
-              f"--method {tested.best} (or auto) to use it")
+    if t.backtest is not None:
+        treated = (" on the history with its spikes " + {"exclude": "excluded", "damp": "damped"}[t.spike_mode]) if t.spikes and t.spike_mode != "keep" else ""
+        print(f"backtest (one month ahead){treated}: " + "; ".join(
+            f"{m.method} MAPE {m.mape:.1%} ({m.band})" for m in t.backtest.scores if m.mape is not None))
+    if t.accuracy:
+        print(f"accuracy of {t.method} month by month (one month ahead, against the actuals):")
+        for a in t.accuracy:
+            err = "n/a" if a.error is None else f"{a.error:+.1%}"
+            print(f"  {a.month:%Y-%m}  forecast {format_money(a.forecast):>14}  actual "
+                  f"{format_money(a.actual):>14}  {err:>7}  {a.band}")
     return 0
 
 
@@ -535,12 +548,12 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         return 1
     from finops_xl.allocation.showback import coverage
 
-    store = CostStore(args.store)
+    store = _store(args)
     try:
         if args.engine == "spark":
-            from finops_xl.engine.lake import allocate_spark
+            from finops_xl.engine.spark_store import allocate_spark
 
-            report = allocate_spark(store.path, rules, _spark_engine(args))
+            report = allocate_spark(store, rules, _spark_engine(args))
         else:
             report = allocate(store, rules)
     except (ValueError, FileNotFoundError) as exc:  # e.g. a kubernetes pool's usage file with bad rows
@@ -553,6 +566,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
           f"{', '.join(p.id for p in rules.pools) or 'none'})")
     with store.reader() as con:
         _print_coverage(coverage(con))
+        report_command.print_policy_spread(con)
         lines = statements(con)
     if lines:
         _print_owner_totals([s for s in lines if s.month == lines[-1].month], rules.owner)
@@ -565,7 +579,7 @@ def _cmd_workbook_showback(args: argparse.Namespace) -> int:
     from finops_xl.allocation.rules import RuleError
 
     try:
-        path = _write_showback(CostStore(args.store), args.out, last_month=args.month,
+        path = _write_showback(_store(args), args.out, last_month=args.month,
                                months=args.months, runtime=args.runtime, currency=args.currency,
                                rules_path=args.rules)
     except NoAllocationError as exc:
@@ -587,7 +601,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
     from finops_xl.query.costs import QueryError
 
     try:
-        path = _write_overview(CostStore(args.store), args.out, last_month=args.month,
+        path = _write_overview(_store(args), args.out, last_month=args.month,
                                months=args.months, by=args.by, runtime=args.runtime)
     except (QueryError, ValueError) as exc:
         print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
@@ -598,7 +612,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
     try:
-        path = _write_budget(CostStore(args.store) if args.store is not None else None, args.out,
+        path = _write_budget(_store(args) if args.store is not None else None, args.out,
                              args.drivers, args.unit_costs, months=args.months, start=args.start,
                              coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
                              runtime=args.runtime, scenario=args.scenario)
@@ -606,47 +620,6 @@ def _cmd_workbook_budget(args: argparse.Namespace) -> int:
         print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
-    return 0
-
-
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{x * 100:.1f}%"
-
-
-def _short_id(commitment_id: str, width: int = 28) -> str:
-    """A provider's long commitment id (ARN, Azure resource path) shortened for a terminal column:
-    its tail, which is what tells commitments apart."""
-    return commitment_id if len(commitment_id) <= width else "…" + commitment_id[-(width - 1):]
-
-
-def _cmd_commitments(args: argparse.Namespace) -> int:
-    from finops_workbooks.commitments_data import gather_portfolio
-
-    try:
-        with CostStore(args.store).reader() as con:
-            p = gather_portfolio(con, args.month)
-            warnings = _assumed_terms(con)
-    except ValueError as exc:
-        print(f"finops-xl commitments: {exc}", file=sys.stderr)
-        return 1
-    print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
-    for line in warnings:
-        print(f"  {line}")
-    for c in p.inventory:
-        print(f"  {_short_id(c.id):<28} {c.provider:<12} {c.type:<18} {c.start:%Y-%m-%d} to {c.end:%Y-%m-%d} "
-              f"{c.status:<8} upfront {format_money(c.upfront)}  monthly {format_money(c.recurring_monthly)}")
-    print(f"KPIs {p.month:%Y-%m}")
-    print(f"  {'commitment':<28} {'util.':>7} {'coverage':>9} {'ESR':>7} {'waste':>14}")
-    for k in (*p.kpis, *p.kpis_all):
-        key = "all" if k.by == "all" else k.key
-        print(f"  {_short_id(key):<28} {_pct(k.utilization):>7} {_pct(k.coverage):>9} {_pct(k.esr):>7} "
-              f"{format_money(k.waste):>14} {k.currency}")
-    for window in (30, 60, 90):
-        rows = [e for e in p.expiring if e.window == window]
-        print(f"Expiring within {window} days: {len(rows)}")
-        for e in rows:
-            print(f"  {_short_id(e.id):<28} ends {e.end:%Y-%m-%d} ({e.days_left} d)  utilization {_pct(e.utilization)}"
-                  f"  {e.suggestion}")
     return 0
 
 
@@ -671,23 +644,32 @@ def _write_commitments(args: argparse.Namespace) -> Path:
     )
     from finops_workbooks.writer import write_xlsx
 
-    today = dt.date.today()
-    start = args.start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    store = CostStore(args.store) if (args.store or args.on_demand is None) else None
-    basis = portfolio = None
+    from finops_xl.commitments.actions import actions_from_store
+    from finops_xl.commitments.recommend import recommend
+
+    store = _store(args) if (args.store or args.on_demand is None) else None
+    basis = portfolio = lines = actions = None
+    start = args.start
+    if store is None:  # typed-in rate and no data: the first of next month, unless --start says
+        today = dt.date.today()
+        start = start or (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    if store is not None:
+        with store.reader() as con:
+            portfolio = gather_portfolio(con, args.month)
+            start = start or portfolio.as_of  # the purchase starts where the data ends
+            if args.on_demand is None:
+                scope = args.scope or "compute"
+                od, u, options, basis = options_from_store(con, start, scope=scope, provider=args.provider)
+                utilization = args.utilization if args.utilization is not None else u
+                source = f"store {store.path}, {basis.scope} (optimizer coverage level)"
+            lines = recommend(con, provider=args.provider).lines
+            actions = actions_from_store(con)[1]
     if args.on_demand is not None:
         od, utilization = args.on_demand, args.utilization if args.utilization is not None else Decimal(1)
         options, source = typical_options(od, start), "on-demand rate typed in (--on-demand)"
-    if store is not None:
-        with store.reader() as con:
-            if args.on_demand is None:
-                scope = args.scope or "compute"
-                od, u, options, basis = options_from_store(con, start, scope=scope)
-                utilization = args.utilization if args.utilization is not None else u
-                source = f"store {store.path}, scope {scope} (optimizer coverage level)"
-            portfolio = gather_portfolio(con, args.month)
     data = gather_commitments(options, on_demand_hourly=od, annual_rate=args.rate, utilization=utilization,
-                              start=start, source=source, basis=basis, portfolio=portfolio)
+                              start=start, source=source, basis=basis, portfolio=portfolio,
+                              recommendations=lines, actions=actions)
     return write_xlsx(build_commitment_workbook(data), args.out)
 
 
@@ -700,7 +682,7 @@ def _rules_for(store: CostStore, path: Path | None):
 
     if path is not None:
         return load_rules(path)
-    if store.allocation_path.is_file():
+    if store.has_table("allocated_charges"):
         from finops_workbooks.showback_data import read_allocation
 
         run = read_allocation(store, current=False).run
@@ -715,7 +697,7 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
     from finops_xl.optimization.detectors import detect
     from finops_xl.optimization.rightsizing import UtilizationError, read_utilization
 
-    store = CostStore(args.store)
+    store = _store(args)
     try:
         rules = _rules_for(store, args.rules)
         if rules is None:
@@ -731,9 +713,9 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
     if not args.no_record:
         new, refreshed = ledger.record(store, findings)
         print(f"{len(findings)} findings; savings ledger: {new} new, {refreshed} seen before "
-              f"({store.savings_path.name})", file=sys.stderr)
+              "(in the store)", file=sys.stderr)
     status = {}
-    if store.savings_path.is_file():  # each finding's status in the ledger, if it is there
+    if store.has_table("opportunities"):  # each finding's status in the ledger, if it is there
         with store.reader() as con:
             status = {o.opportunity_id: o.status for o in ledger.opportunities(con, statuses=ledger.STATUSES)}
     rows = [f for f in findings if (args.owner is None or (f.owner or "").lower() == args.owner.lower())
@@ -786,7 +768,7 @@ def _cmd_opportunities_set(args: argparse.Namespace) -> int:
     from finops_xl.optimization.ledger import LedgerError, set_status
 
     try:
-        o = set_status(CostStore(args.store), args.opportunity_id, args.status, on=args.on, note=args.note)
+        o = set_status(_store(args), args.opportunity_id, args.status, on=args.on, note=args.note)
     except LedgerError as exc:
         print(f"finops-xl opportunities set: {exc}", file=sys.stderr)
         return 1
@@ -800,7 +782,7 @@ def _cmd_opportunities_report(args: argparse.Namespace) -> int:
     from finops_xl.optimization.detectors import analysis_month
     from finops_xl.optimization.ledger import savings_report
 
-    store = CostStore(args.store)
+    store = _store(args)
     with store.reader() as con:
         last = analysis_month(con, args.month)
         months = [add_months(last, -i) for i in reversed(range(max(1, args.months)))]
@@ -845,7 +827,7 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
     The Rules sheet shows ``rules_path``, else the rules file the allocation run recorded.
     """
     from finops_workbooks.showback import build_showback
-    from finops_workbooks.showback_data import describe_run, read_allocation
+    from finops_workbooks.showback_data import describe_run, read_allocation, read_tags
     from finops_workbooks.writer import write_xlsx
 
     from finops_xl.allocation.rules import Finding, RuleError, load_rules
@@ -859,7 +841,8 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           rules_source=source, last_month=last_month, months=months,
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules),
-                          opportunities=_opportunities_data(store, last_month, months))
+                          opportunities=_opportunities_data(store, last_month, months),
+                          tags=read_tags(store, last_month))
     return write_xlsx(spec, out)
 
 
@@ -870,7 +853,7 @@ def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
     from finops_xl.months import add_months
     from finops_xl.optimization import ledger
 
-    if not store.savings_path.is_file():
+    if not store.has_table("opportunities"):
         return None
     shown = tuple(add_months(last_month, -i) for i in reversed(range(max(1, months))))
     with store.reader() as con:

@@ -47,7 +47,7 @@ def sample_csv() -> Path:
 
 @pytest.fixture
 def store_path(tmp_path) -> Path:
-    return tmp_path / "store" / "finops.duckdb"
+    return tmp_path / "store" / "finops-store"
 
 
 def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -67,5 +67,25 @@ def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path
     return path
 
 
+def copy_store(src, dst) -> Path:
+    """A copy of the store at ``src`` (a store folder, with its allocation and ledger) at ``dst``."""
+    import shutil
+
+    src, dst = Path(src), Path(dst)
+    if src.is_dir():
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"))
+    else:
+        shutil.copyfile(src, dst)
+    return dst
+
+
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    """The bytes of a file, or of every file of a folder (a store folder: but its lock), as a digest."""
+    if not path.exists():
+        return "missing"
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".lock"):
+        h.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()

@@ -126,7 +126,7 @@ RULES = {"owner": "team", "taxonomy": {"team": {"keys": ["team"]}},
 
 @pytest.fixture
 def tiny(tmp_path) -> Path:
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([write(tmp_path / "in" / "dec.csv", december()),
             write(tmp_path / "in" / "jan.csv", january_cut())], store)
     return store
@@ -413,7 +413,7 @@ def test_close_on_generated_data(tmp_path):
         names = ", ".join(f"'{f}'" for f in files)
         return src.execute(f"SELECT sum(BilledCost) FROM read_parquet([{names}]) WHERE {where}").fetchone()[0]
 
-    store = tmp_path / "store" / "finops.duckdb"
+    store = tmp_path / "store" / "finops-store"
     rules = load_rules(allocation_rules())
     ingest([*jan, cut_dir], store)
     allocate(store, rules)

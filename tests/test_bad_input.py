@@ -12,7 +12,7 @@ import pytest
 
 from finops_xl.store.errors import IngestError
 from finops_xl.store.ingest import ingest
-from tests.conftest import file_digest, read_csv_rows, write_csv_rows
+from tests.conftest import copy_store, file_digest, read_csv_rows, write_csv_rows
 
 
 def _edit(row: int, column: str, value: str):
@@ -114,7 +114,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def loaded_store(tmp_path_factory, sample_csv):
     """A store holding the FOCUS 1.0 sample, copied fresh for each case."""
-    base = tmp_path_factory.mktemp("base") / "finops.duckdb"
+    base = tmp_path_factory.mktemp("base") / "finops-store"
     ingest([sample_csv], base)
     return base
 
@@ -122,9 +122,9 @@ def loaded_store(tmp_path_factory, sample_csv):
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_bad_input_is_refused_clearly_and_changes_nothing(case, loaded_store, sample_csv, tmp_path):
     make, fragment, row, column = CASES[case]
-    store = tmp_path / "store" / "finops.duckdb"
+    store = tmp_path / "store" / "finops-store"
     store.parent.mkdir()
-    shutil.copyfile(loaded_store, store)
+    copy_store(loaded_store, store)
     before = file_digest(store)
     inputs = tmp_path / "in"
     inputs.mkdir()

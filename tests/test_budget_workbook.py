@@ -170,7 +170,7 @@ def test_cli_budget_with_store_adds_trend(tmp_path):
     from finops_xl.sample.generator import SampleSpec, generate
     from finops_xl.store.ingest import ingest
 
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest(generate(SampleSpec(rows=2_000, months=4, seed=3), tmp_path / "exports"), store)
     drivers = tmp_path / "drivers.csv"
     drivers.write_text("owner,driver,unit,month,volume\nPayments,MAU,users,2025-04,10\n"

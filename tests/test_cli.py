@@ -10,6 +10,7 @@ import pytest
 
 from finops_xl.cli import main
 from finops_xl.store import location
+from finops_xl.store.store import CostStore
 from tests.conftest import read_csv_rows
 
 
@@ -76,7 +77,7 @@ def test_validate_partial_reports_ok(capsys):
 def test_store_location_order(tmp_path, monkeypatch):
     monkeypatch.delenv(location.ENV_VAR, raising=False)
     assert location.resolve_store_path() == location.default_store_path().absolute()
-    assert location.default_store_path().name == "finops.duckdb"
+    assert location.default_store_path().name == "finops-store"
     monkeypatch.setenv(location.ENV_VAR, str(tmp_path / "env.duckdb"))
     assert location.resolve_store_path() == tmp_path / "env.duckdb"
     assert location.resolve_store_path(tmp_path / "x.duckdb") == tmp_path / "x.duckdb"
@@ -86,7 +87,7 @@ def test_env_var_store_is_used_by_commands(sample_csv, tmp_path, monkeypatch, ca
     target = tmp_path / "from-env.duckdb"
     monkeypatch.setenv(location.ENV_VAR, str(target))
     assert main(["ingest", "--quiet", str(sample_csv)]) == 0
-    assert target.is_file()
+    assert (target / "_finops_store.json").is_file() and CostStore(target).head().commit == 1
 
 
 def test_usage_errors_exit_2(capsys):

@@ -25,7 +25,7 @@ def test_accrual_then_true_up(tmp_path, capsys):
         invoice = "CAST(NULL AS VARCHAR)" if where else "InvoiceId"
         con.execute(f"COPY (SELECT * REPLACE ({invoice} AS InvoiceId) FROM read_parquet('{f}') {where}) "
                     f"TO '{cut / f.name}' (FORMAT parquet)")
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     rules = str(allocation_rules())
     assert main(["ingest", "--quiet", "--store", str(store), str(cut)]) == 0
     assert main(["allocate", "--store", str(store), "--rules", rules]) == 0

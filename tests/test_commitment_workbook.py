@@ -208,26 +208,37 @@ def test_cli_workbook_from_on_demand_rate(tmp_path, capsys):
     assert main(["workbook", "commitments", "--out", str(out), "--on-demand", "0.126",
                  "--rate", "0.08", "--start", "2025-01-01"]) == 0
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Inputs", "Options", "Cash flows", "Sensitivity", "Savings chart"]
+    assert wb.sheetnames == ["Inputs", "Options", "Cash flows", "Sensitivity", "Savings chart", "Risk"]
     assert wb["Inputs"]["B4"].value == 0.126 and wb["Inputs"]["B5"].value == 0.08
     assert "wrote" in capsys.readouterr().out
 
 
 def test_cli_workbook_from_store(store, tmp_path, capsys):
-    from finops_xl.commitments.optimizer import (
-        hourly_eligible_spend,
-        optimal_spend_commitment,
-    )
+    import duckdb
+
+    from finops_xl.commitments.optimizer import optimal_spend_commitment
+    from finops_xl.commitments.recommend import profiles
     from finops_xl.store.store import CostStore
 
     out = tmp_path / "s.xlsx"
-    assert main(["workbook", "commitments", "--out", str(out), "--store", str(store),
-                 "--start", "2025-03-01"]) == 0
+    assert main(["workbook", "commitments", "--out", str(out), "--store", str(store), "--provider", "AWS"]) == 0
     wb = load_workbook(out)
-    assert "Portfolio" in wb.sheetnames
+    assert {"Portfolio", "Risk", "Actions"} <= set(wb.sheetnames)
     with CostStore(store).reader() as con:
-        rec = optimal_spend_commitment(hourly_eligible_spend(con, scope="compute").amounts, D("0.413"))
+        window = profiles(con, "AWS")
+        hours = [sum(x, D(0)) for x in zip(*(p.uncovered for p in window.profiles))]
+        (end,) = con.execute("SELECT max(ChargePeriodEnd) FROM charges").fetchall()[0]
+    rec = optimal_spend_commitment(hours, D("0.413"))
     assert D(repr(wb["Inputs"]["B4"].value)) == rec.coverage_level.quantize(D("0.000001"))
+    # the profile is AWS's uncovered (on-demand) compute only: at most its busiest hour of Standard rows
+    raw = duckdb.connect()
+    raw.execute("CREATE TABLE c AS SELECT * FROM read_parquet(?)", [str(store.parent / "data" / "*.parquet")])
+    (standard,) = raw.execute("""SELECT sum(coalesce(ListCost, ContractedCost)) FROM c WHERE ProviderName = 'AWS'
+        AND ChargeCategory = 'Usage' AND ServiceCategory = 'Compute' AND PricingCategory = 'Standard'
+        AND ChargePeriodStart >= ? AND ChargePeriodEnd <= ?""", [window.start, window.end]).fetchall()[0]
+    assert sum(hours, D(0)).quantize(D("0.01")) == D(standard).quantize(D("0.01"))
+    # the purchase date comes from the data (where it ends), not from the wall clock
+    assert wb["Inputs"]["B7"].value.date() == end.date()
 
 
 def test_cli_commitments(store, capsys):

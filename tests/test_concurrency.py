@@ -57,7 +57,7 @@ def test_reader_sees_old_or_new_totals_never_a_mix(sample_csv, tmp_path):
     b = header.index("BilledCost")
     restated = [r[:b] + [str(Decimal(r[b]) * 3 + 1)] + r[b + 1:] for r in rows]
     a_file, b_file = sample_csv, write_csv_rows(tmp_path / "b" / "restated.csv", header, restated)
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([a_file], store)
     allowed = {_totals(a_file), _totals(b_file)}
 
@@ -82,7 +82,7 @@ def test_two_writers_serialize(sample_csv, tmp_path):
     b = header.index("BilledCost")
     other = write_csv_rows(tmp_path / "o" / "other.csv", header,
                            [r[:b] + [str(Decimal(r[b]) + 1)] + r[b + 1:] for r in rows])
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     script = "import sys; from finops_xl.store.ingest import ingest; ingest([sys.argv[2]], sys.argv[1])"
     procs = [subprocess.Popen([sys.executable, "-c", script, str(store), str(f)], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True) for f in (sample_csv, other)]

@@ -43,7 +43,7 @@ def test_refresh_loads_the_exports_folder_and_recalculates(sample_csv, tmp_path)
     exports = tmp_path / "exports"
     exports.mkdir()
     (exports / "focus.csv").write_bytes(sample_csv.read_bytes())
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     book = remote_book({"StorePath": str(store), "ExportsFolder": str(exports)})
     run_script("finops_refresh", book)
     with CostStore(store).reader() as con:
@@ -75,7 +75,7 @@ def test_build_overview_writes_the_template_into_the_calling_workbook(tmp_path):
     from finops_xl.store.ingest import ingest
 
     generate(SampleSpec(rows=5_000, months=2, seed=5), tmp_path / "exports")
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([tmp_path / "exports"], store)
     book = remote_book({"StorePath": str(store)}, status=False)
     run_script("finops_build_overview", book)
@@ -105,7 +105,7 @@ def test_build_overview_on_an_empty_store_says_to_refresh(tmp_path):
 def test_allocate_reads_the_rules_tables_of_the_calling_workbook(sample_csv, tmp_path):
     from finops_xl.store.ingest import ingest
 
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([sample_csv], store)
     taxonomy = [["dimension", "keys", "values", "owner"], ["business_unit", "business_unit", None, "yes"]]
     pools = [["pool", "filter", "split"], ["rest", "owner =", "proportional"]]
@@ -141,7 +141,7 @@ def test_build_close_writes_the_close_package_into_the_workbook(tmp_path):
     from finops_xl.store.ingest import ingest
 
     generate(SampleSpec(rows=6_000, months=2, seed=8), tmp_path / "exports")
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest([tmp_path / "exports"], store)
     allocate(store, load_rules(allocation_rules()))
     book = remote_book({"StorePath": str(store)}, status=False)

@@ -22,6 +22,7 @@ from finops_xl.data import allocation_rules
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
+from tests.conftest import copy_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("new-user")
-    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops.duckdb")
-    allocate(root / "finops.duckdb", load_rules(allocation_rules()))
-    return root / "finops.duckdb"
+    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops-store")
+    allocate(root / "finops-store", load_rules(allocation_rules()))
+    return root / "finops-store"
 
 
 def _run(capsys, *argv) -> tuple[int, str, str]:
@@ -166,8 +167,8 @@ def test_first_close_of_a_fully_invoiced_month_says_final(store, capsys, tmp_pat
         (open_rows,) = con.execute("SELECT count(*) FROM charges WHERE ChargePeriodStart >= DATE '2025-01-01' "
                                    "AND ChargePeriodStart < DATE '2025-02-01' AND InvoiceId IS NULL").fetchone()
     assert open_rows == 0  # the fixture's January is invoiced in full
-    copy = tmp_path / "finops.duckdb"
-    copy.write_bytes(store.read_bytes())
+    copy = tmp_path / "finops-store"
+    copy_store(store, copy)
     code, out, err = _run(capsys, "close", "--store", str(copy), "--month", "2025-01")
     assert code == 0, err
     assert "is final" in out and "not final yet" not in out and "day(s) projected" not in out
@@ -195,8 +196,8 @@ def tag_store(tmp_path_factory, sample_csv) -> Path:
                            "$": "just-dollar"})
         out.append(r)
     root = tmp_path_factory.mktemp("tags")
-    ingest([write_csv_rows(root / "tags.csv", header, out)], root / "finops.duckdb")
-    return root / "finops.duckdb"
+    ingest([write_csv_rows(root / "tags.csv", header, out)], root / "finops-store")
+    return root / "finops-store"
 
 
 @pytest.mark.parametrize("key,expected", [("team", {"plain-0", "plain-1"}),
@@ -234,7 +235,8 @@ def test_finops_cost_filters_on_a_literal_dollar_key(tag_store):
 @pytest.mark.parametrize("make,fragment", [
     (lambda d: (d / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n") and d / "passwd",
      "is not a finops-xl cost store"),
-    (lambda d: d, "is a folder, not a cost store file"),
+    (lambda d: d, "(the folder is empty)"),
+    (lambda d: (d / "notes.txt").write_text("x") and d, "is a folder that is not a finops-xl cost store"),
 ])
 def test_finops_cost_on_an_unreadable_store_says_why_in_one_line(tmp_path, caplog, make, fragment):
     import xlwings
@@ -270,8 +272,8 @@ def _mapes(out: str) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def long_store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("long-history")
-    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops.duckdb")
-    return root / "finops.duckdb"
+    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops-store")
+    return root / "finops-store"
 
 
 def test_forecast_uses_the_method_the_backtest_scores_best(long_store, capsys):
@@ -301,9 +303,8 @@ def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path,
 
     from finops_xl.optimization.demo import demo_ledger
 
-    copy = tmp_path / "finops.duckdb"
-    shutil.copyfile(store, copy)
-    shutil.copyfile(CostStore(store).allocation_path, CostStore(copy).allocation_path)
+    copy = tmp_path / "finops-store"
+    copy_store(store, copy)
     demo_ledger(CostStore(copy), tmp_path / "utilization.csv", date(2025, 3, 1), 3)
     with CostStore(copy).reader() as con:  # straight from the ledger table
         (expected,) = con.execute("SELECT sum(estimated_savings) FROM opportunities WHERE status IN "

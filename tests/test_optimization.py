@@ -31,6 +31,7 @@ from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests.libreoffice import convert
 from tests.test_udfs_officejs import call, scalar, serial
+from tests.conftest import copy_store
 
 CENTS = Decimal("0.01")
 MARCH, FEBRUARY = dt.date(2025, 3, 1), dt.date(2025, 2, 1)
@@ -63,9 +64,9 @@ def month_cost(key: str, days: int = 31, month_days: int = 31, gb: str | None = 
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("optimization")
     ingest(generate(SampleSpec(rows=8_000, months=3, seed=13, plant_waste=True), root / "exports"),
-           root / "finops.duckdb")
-    allocate(root / "finops.duckdb", load_rules(allocation_rules()))
-    return CostStore(root / "finops.duckdb")
+           root / "finops-store")
+    allocate(root / "finops-store", load_rules(allocation_rules()))
+    return CostStore(root / "finops-store")
 
 
 @pytest.fixture(scope="module")
@@ -211,9 +212,7 @@ def ledger_store(store, utilization, tmp_path_factory):
     import shutil
 
     root = tmp_path_factory.mktemp("ledger")
-    shutil.copyfile(store.path, root / "finops.duckdb")
-    copy = CostStore(root / "finops.duckdb")
-    shutil.copyfile(store.allocation_path, copy.allocation_path)
+    copy = CostStore(copy_store(store.path, root / "finops-store"))
     rules = load_rules(allocation_rules())
     with copy.reader() as con:
         february = detect(con, FEBRUARY, rules=rules, utilization=utilization)
@@ -360,8 +359,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_lists_records_and_moves(tmp_path, store, utilization):
     import shutil
 
-    shutil.copyfile(store.path, tmp_path / "finops.duckdb")
-    path = str(tmp_path / "finops.duckdb")
+    copy_store(store.path, tmp_path / "finops-store")
+    path = str(tmp_path / "finops-store")
     util = str(store.path.parent / "utilization.csv")
     done = _cli("opportunities", "--store", path, "--rules", str(allocation_rules()), "--utilization", util,
                 "--format", "csv")

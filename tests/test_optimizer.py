@@ -228,7 +228,7 @@ def tiny(tmp_path_factory) -> Path:
         w = csv.writer(fh)
         w.writerow(HEADER)
         w.writerows(TINY_ROWS)
-    store = root / "finops.duckdb"
+    store = root / "finops-store"
     ingest([path], store)
     return store
 
@@ -284,7 +284,7 @@ def test_hourly_profile_bad_arguments(tiny):
 def generated(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("gen")
     paths = generate(SampleSpec(rows=20_000, months=2), root / "data")
-    store = root / "finops.duckdb"
+    store = root / "finops-store"
     ingest(paths, store)
     return store
 

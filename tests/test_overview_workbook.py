@@ -37,8 +37,8 @@ EXCEL_2010 = {"SUMIFS", "SUM", "IF", "INDEX", "MATCH", "EOMONTH", "EDATE"}
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("overview")
     files = generate(SampleSpec(rows=20_000, months=4, seed=5), root / "exports")
-    ingest(files, root / "finops.duckdb")
-    return root / "finops.duckdb", files
+    ingest(files, root / "finops-store")
+    return root / "finops-store", files
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +195,7 @@ def test_cli_workbook_overview_writes_the_file(store, tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Settings", "Overview", "Data", "Live"]
+    assert wb.sheetnames == ["Overview", "Data", "Live", "Settings"]  # Settings is not the first tab
     assert wb["Settings"]["B7"].value == "service_category"
     assert wb["Overview"]["A6"].value == dt.datetime(2025, 2, 1)
     assert any(str(c.value).startswith("=FINOPS_COST(") for row in wb["Live"].iter_rows() for c in row)

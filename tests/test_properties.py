@@ -31,7 +31,7 @@ def test_after_any_sequence_of_loads_each_slice_holds_only_the_last_version(samp
         scaled = [r[:b] + [str(Decimal(r[b]) * (k + 1))] + r[b + 1:] for r in rows]
         files.append(write_csv_rows(work / f"v{k}" / "export.csv", header, scaled))
         totals.append(sum((Decimal(r[b]) for r in scaled), Decimal(0)))
-    store = work / "finops.duckdb"
+    store = work / "finops-store"
     for v in versions:
         ingest([files[v]], store)
     with CostStore(store).reader() as con:

@@ -86,10 +86,10 @@ def test_readme_demo_output_is_what_the_demo_prints(tmp_path, monkeypatch):
         for part in ([line[:timing.start()], line[timing.end():]] if timing else [line]):
             assert part in printed, f"{part!r} not in the demo's output:\n{printed}"
     # the commitments example runs on the demo's store
-    block = _text_block_after("finops-xl commitments --store finops-demo/finops.duckdb --month 2025-06")
+    block = _text_block_after("finops-xl commitments --store finops-demo/finops-store --month 2025-06")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["commitments", "--store", "finops-demo/finops.duckdb", "--month", "2025-06"]) == 0
+        assert main(["commitments", "--store", "finops-demo/finops-store", "--month", "2025-06"]) == 0
     shown = [line for line in block if line.strip() and line.strip() != "..."]
     assert len(shown) >= 6
     for line in shown:

@@ -54,9 +54,9 @@ def parse(formula: str) -> tuple[str, list]:
 def default_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("readme")
     generate(SampleSpec(rows=20_000, months=3, seed=3, plant_waste=True), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    store = CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    allocate(out / "finops-store", load_rules(allocation_rules()))
+    store = CostStore(out / "finops-store")
     demo_ledger(store, out / "utilization.csv", dt.date(2025, 3, 1), 3)  # as the demo does
     return store
 
@@ -100,6 +100,9 @@ def test_readme_formulas_run(default_store, monkeypatch):
     assert (optimal["total_cost"], optimal["on_demand_cost"]) == (3050.0, 4000.0)  # derived above
     assert 0 < results["UTILIZATION"][0][0] <= 1 and 0 < results["COVERAGE"][0][0] < 1
     assert results["COMMITMENTS"][0][0] == "id" and results["EXPIRING"][0][-2] == "suggestion"
+    assert results["COMMIT_RECOMMEND"][0][:2] == ["provider", "scope"]
+    assert {r[0] for r in results["COMMIT_RECOMMEND"][1:]} <= {"AWS", "(none)"}  # one provider asked, no pooling
+    assert results["COMMIT_ACTIONS"][0][0] == "action"
     assert isinstance(results["ESR"][0][0], float)
     assert results["BREAKEVEN_MONTHS"] == [[8]]  # derived above
     assert results["COMMIT_NPV"][0][0] > 0 and results["COMMIT_IRR"][0][0] > 0.08
@@ -115,6 +118,12 @@ def test_readme_formulas_run(default_store, monkeypatch):
     # web-batch-prod-01 is resized from m6i.2xlarge ($0.384/h) to m6i.xlarge ($0.192/h) on 10 March:
     # (0.384 − 0.192) × 24 h × 22 days = 101.376
     assert results["SAVINGS_REALIZED"] == [[101.38]]
+    with default_store.reader() as con:
+        (price,) = con.execute(
+            "SELECT sum(EffectiveCost) / sum(PricingQuantity) FROM charges WHERE ChargeCategory = 'Usage' "
+            "AND json_extract_string(SkuPriceDetails, '$.InstanceType') = 'm6i.2xlarge' AND "
+            "RegionId = 'us-east-1' AND PricingCategory = 'Standard' AND PricingQuantity > 0").fetchall()[0]
+    assert results["PRICE"][0][0] == pytest.approx(float(price), rel=1e-12)
 
 
 def _lite_paragraph() -> str:

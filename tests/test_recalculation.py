@@ -123,10 +123,10 @@ def assert_values(ws, expected: dict) -> int:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     root = tmp_path_factory.mktemp("recalc")
-    ingest(generate(SampleSpec(rows=20_000, months=4, seed=23), root / "exports"), root / "finops.duckdb")
-    queries = queries_for(root / "finops.duckdb")
+    ingest(generate(SampleSpec(rows=20_000, months=4, seed=23), root / "exports"), root / "finops-store")
+    queries = queries_for(root / "finops-store")
     specs = {
-        by: build_overview(queries, store_path=str(root / "finops.duckdb"), last_month=LAST,
+        by: build_overview(queries, store_path=str(root / "finops-store"), last_month=LAST,
                            months=4, by=by, top=top)
         for by, top in (("sub_account", 5), ("service_category", 20))
     }
@@ -171,9 +171,9 @@ def hostile(tmp_path_factory, sample_csv):
             row[service] = text
         for row in rows[600 + i * 10:600 + (i + 1) * 10]:
             row[tags] = json.dumps({"team": text})
-    ingest([write_csv_rows(root / "hostile.csv", header, rows)], root / "finops.duckdb")
-    queries = queries_for(root / "finops.duckdb")
-    specs = {by: build_overview(queries, store_path=str(root / "finops.duckdb"),
+    ingest([write_csv_rows(root / "hostile.csv", header, rows)], root / "finops-store")
+    queries = queries_for(root / "finops-store")
+    specs = {by: build_overview(queries, store_path=str(root / "finops-store"),
                                 last_month=dt.date(2024, 9, 1), months=1, by=by, top=200)
              for by in ("sub_account_name", "service", "tag:team")}
     files = [write_xlsx(spec, root / "in" / f"{by.replace(':', '-')}.xlsx") for by, spec in specs.items()]

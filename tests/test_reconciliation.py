@@ -84,7 +84,7 @@ D = Decimal
 
 
 def build(tmp_path: Path, rows: list[list[str]], *, allocated: bool = True) -> Path:
-    store = tmp_path / "store" / "finops.duckdb"
+    store = tmp_path / "store" / "finops-store"
     ingest([write_csv_rows(tmp_path / "in" / "charges.csv", HEADER, rows)], store)
     if allocated:
         allocate(store, load_rules(RULES))
@@ -312,7 +312,7 @@ def test_focus_sample_marketplace_credits_and_timing(tmp_path):
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("generated")
     generate(SampleSpec(rows=30_000, months=4, seed=11), root / "out")
-    store = root / "finops.duckdb"
+    store = root / "finops-store"
     ingest([root / "out"], store)
     allocate(store, load_rules(allocation_rules()))
     return store

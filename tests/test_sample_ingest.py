@@ -64,11 +64,11 @@ def test_demo_writes_a_store_and_prints_the_summary(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--rows", "20000", "--months", "2"]) == 0
     text = capsys.readouterr().out
-    assert (out / "finops.duckdb").is_file()
+    assert (out / "finops-store" / "_finops_store.json").is_file()
     assert "cost by provider and billing month" in text
     for provider in ("AWS", "Microsoft", "Google Cloud", "Oracle"):
         assert provider in text
     # a second run starts from a fresh store, not on top of the first
     assert main(["demo", "--out", str(out), "--rows", "20000", "--months", "2"]) == 0
-    with CostStore(out / "finops.duckdb").reader() as con:
+    with CostStore(out / "finops-store").reader() as con:
         assert con.execute("SELECT count(DISTINCT load_id) FROM manifest").fetchall()[0][0] == 2

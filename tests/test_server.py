@@ -157,7 +157,7 @@ def exports(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(exports, tmp_path_factory):
     """The server over a store holding January and February; March is loaded by a test."""
-    store = tmp_path_factory.mktemp("server-store") / "finops.duckdb"
+    store = tmp_path_factory.mktemp("server-store") / "finops-store"
     ingest(sorted(p for p in exports.glob("*.parquet") if "2025-03" not in p.name), store)
     running = Server(store, free_port())
     yield running
@@ -288,7 +288,7 @@ def in_process_server(exports, tmp_path):
 
     from finops_udfs.server import ServerConfig, environment
 
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     ingest(sorted(p for p in exports.glob("*.parquet") if "2025-03" not in p.name), store)
     settings = {k: v for k, v in environment(ServerConfig(store), base={}).items()
                 if k.startswith("XLWINGS_")}
@@ -485,7 +485,7 @@ def test_serve_over_https_with_the_certificates_given(tmp_path):
                     "-keyout", str(certs / "localhost-key.pem"), "-out", str(certs / "localhost.pem"),
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True)
-    store = tmp_path / "finops.duckdb"
+    store = tmp_path / "finops-store"
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:

@@ -3,6 +3,8 @@ large loads stay within a known amount of RAM."""
 
 from __future__ import annotations
 
+import os
+
 from finops_xl.store.store import MEMORY_LIMIT_ENV, CostStore
 
 
@@ -10,12 +12,12 @@ def _setting(con, name: str) -> str:
     return con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
 
 
-def test_a_writer_caps_memory_at_4_gb_and_spills_beside_the_store(store_path, monkeypatch):
+def test_a_writer_caps_memory_at_4_gb_and_spills_inside_the_store(store_path, monkeypatch):
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
     with CostStore(store_path).writer() as con:
         # DuckDB reports 4 GB (4e9 bytes) in binary units: 4e9 / 2**30 = 3.725... GiB
         assert _setting(con, "memory_limit") == "3.7 GiB"
-        assert _setting(con, "temp_directory") == str(store_path) + ".tmp"
+        assert _setting(con, "temp_directory") == str(store_path / f".tmp-{os.getpid()}")
 
 
 def test_the_memory_limit_is_a_setting(store_path, monkeypatch):

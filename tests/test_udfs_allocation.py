@@ -86,9 +86,9 @@ def allocated_store(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("alloc-udf")
     generate(SampleSpec(rows=15_000, months=2, seed=9), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    allocate(out / "finops-store", load_rules(allocation_rules()))
+    return CostStore(out / "finops-store")
 
 
 JAN, FEB, MAR = dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)

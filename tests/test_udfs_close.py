@@ -84,9 +84,9 @@ def allocated(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("close-udf")
     generate(SampleSpec(rows=15_000, months=3, seed=12), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    allocate(out / "finops.duckdb", load_rules(allocation_rules()))
-    return out / "finops.duckdb"
+    ingest([out / "exports"], out / "finops-store")
+    allocate(out / "finops-store", load_rules(allocation_rules()))
+    return out / "finops-store"
 
 
 def test_accrual_and_journal_from_the_store(allocated):

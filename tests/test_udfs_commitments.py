@@ -18,8 +18,8 @@ from tests.test_udfs_officejs import call, serial
 def store(tmp_path_factory):
     out = tmp_path_factory.mktemp("commit-udf")
     generate(SampleSpec(rows=15_000, months=3, seed=7), out / "x")
-    ingest([out / "x"], out / "finops.duckdb")
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "x"], out / "finops-store")
+    return CostStore(out / "finops-store")
 
 
 FEB = dt.date(2025, 2, 1)
@@ -108,3 +108,23 @@ def test_valuation_runs_without_pyxirr_or_duckdb():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(round(call("COMMIT_IRR", 0.126, 648.24, 0, 1, serial(dt.date(2025, 1, 1)))[0][0], 6))
+
+
+def test_recommendation_and_action_list_spill(store):
+    from finops_xl.commitments.actions import actions_from_store
+    from finops_xl.commitments.recommend import recommend
+
+    s = str(store.path)
+    got = call("COMMIT_RECOMMEND", "Microsoft", 7, s)
+    with store.reader() as con:
+        want = recommend(con, provider="Microsoft", lookback_days=7).lines
+        _, acts = actions_from_store(con)
+    assert got[0][:4] == ["provider", "scope", "term_years", "payment"] and len(got) == len(want) + 1 > 1
+    assert [(r[0], r[1], r[4]) for r in got[1:]] == [(x.provider, x.scope, float(x.coverage_level)) for x in want]
+    assert {r[0] for r in call("COMMIT_RECOMMEND", 0, 0, s)[1:]} == {"AWS", "Google Cloud", "Microsoft"}
+    actions = call("COMMIT_ACTIONS", s)
+    assert actions[0][-1] == "reason" and [r[1] for r in actions[1:]] == [a.commitment_id for a in acts]
+    with pytest.raises(xlwings.XlwingsError, match="--provider 'Oracle'"):
+        call("COMMIT_RECOMMEND", "Oracle", 30, s)
+    with pytest.raises(xlwings.XlwingsError, match="lookback must be"):
+        call("COMMIT_RECOMMEND", "AWS", -1, s)

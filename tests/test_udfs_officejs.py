@@ -9,6 +9,7 @@ from the query layer under test.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import datetime as dt
 from decimal import Decimal
 
@@ -71,8 +72,8 @@ def scalar(result):
 def store(tmp_path_factory) -> CostStore:
     out = tmp_path_factory.mktemp("udf")
     generate(SampleSpec(rows=20_000, months=3, seed=11), out / "exports")
-    ingest([out / "exports"], out / "finops.duckdb")
-    return CostStore(out / "finops.duckdb")
+    ingest([out / "exports"], out / "finops-store")
+    return CostStore(out / "finops-store")
 
 
 def sql_sum(store: CostStore, where: str, params: list, metric: str = "EffectiveCost") -> Decimal:
@@ -195,6 +196,25 @@ def test_costtable_single_column_and_filters(store):
             "BilledCost"))
 
 
+def test_days_and_whole_months_agree_with_the_charges(store):
+    """Whole months are answered from a monthly roll-up, days from a daily one: both equal the
+    charges summed directly, in either order of asking."""
+    s = str(store.path)
+    mid_jan, mid_mar = dt.date(2025, 1, 17), dt.date(2025, 3, 9)
+    month = scalar(call("COST", serial(FEB), serial(APR), "store", s, "provider", "AWS"))
+    assert month == float(sql_sum(store, f"{PERIOD} AND ProviderName = 'AWS'", [FEB, APR]))
+    days = scalar(call("COST", serial(mid_jan), serial(mid_mar), "store", s, "provider", "AWS"))
+    assert days == float(sql_sum(store, f"{PERIOD} AND ProviderName = 'AWS'", [mid_jan, mid_mar]))
+    result = call("COSTTABLE", serial(FEB), serial(dt.date(2025, 2, 4)), "date", "", 0, "store", s)
+    with store.reader() as con:
+        rows = con.execute(
+            f"SELECT CAST(ChargePeriodStart AS DATE), sum(EffectiveCost) FROM charges WHERE {PERIOD} "
+            f"GROUP BY ALL ORDER BY 1", [FEB, dt.date(2025, 2, 4)]).fetchall()
+    assert len(result) - 1 == len(rows) == 3
+    assert [r[1] for r in result[1:]] == [float(v) for _, v in rows]
+    again = scalar(call("COST", serial(JAN), serial(APR), "store", s, "BilledCost"))
+    assert again == float(sql_sum(store, PERIOD, [JAN, APR], "BilledCost"))
+
 def test_dimensions_and_values(store):
     s = str(store.path)
     dims = call("DIMENSIONS", s)
@@ -255,8 +275,8 @@ def test_several_currencies_are_never_added(sample_csv, tmp_path):
 
 def test_results_follow_a_new_load(store, tmp_path):
     """The cache is per store version: a load is seen by the next call."""
-    work = CostStore(tmp_path / "copy.duckdb")
-    work.path.write_bytes(store.path.read_bytes())
+    work = CostStore(tmp_path / "copy")
+    shutil.copytree(store.path, work.path)
     before = scalar(call("COST", serial(JAN), serial(APR), "store", str(work.path)))
     from finops_xl.data import focus_sample_csv
 

@@ -59,7 +59,7 @@ ROWS = [
 
 @pytest.fixture
 def tiny(tmp_path) -> Path:
-    store = tmp_path / "store" / "finops.duckdb"
+    store = tmp_path / "store" / "finops-store"
     ingest([write_csv_rows(tmp_path / "in" / "charges.csv", HEADER, ROWS)], store)
     allocate(store, load_rules(RULES))
     return store
@@ -167,7 +167,7 @@ def test_bad_budget_files_name_file_row_and_column(tmp_path):
 def generated(tmp_path_factory):
     root = tmp_path_factory.mktemp("generated")
     generate(SampleSpec(rows=30_000, months=4, seed=5), root / "out")
-    store = root / "finops.duckdb"
+    store = root / "finops-store"
     ingest([root / "out"], store)
     allocate(store, load_rules(allocation_rules()))
     return store

@@ -20,7 +20,7 @@ Steps (run in the allocation writer, so a run is all-or-nothing and readers neve
    both); otherwise the run fails and nothing is written.
 
 Every step is set-based SQL run through an engine (``finops_xl.engine``): DuckDB for the store, or
-Spark for a lake (``finops_xl.engine.lake``), the same statements on both. Only step 4's pool splits
+Spark (``finops_xl.engine.spark_store``), the same statements on both. Only step 4's pool splits
 run in Python, over small aggregates (pools × months × currencies × owners).
 
 Results: ``allocation_groups``, ``allocated_charges`` (the lines: owner, owner attributes, kind,

@@ -96,7 +96,7 @@ accuracy = |actual − accrued| ÷ |actual| (GLOSSARY "Close"; ``None`` when act
 Record file
 -----------
 ``save_accrual`` writes ``<store folder>/<store stem>.close/ACCR-YYYY-MM.json`` (beside
-``finops.duckdb``: ``finops.close/ACCR-2025-01.json``), UTF-8 JSON::
+``finops-store``: ``finops-store.close/ACCR-2025-01.json``), UTF-8 JSON::
 
     {"format": "finops-xl/accrual", "version": 1, "month": "2025-01", "cutoff": "2025-01-27",
      "method": "trailing_7d", "metric": "BilledCost", "owner_source": "allocation",

@@ -29,6 +29,7 @@ _SAMPLE_INPUTS = {
     "budget.csv": ("inputs", "budget.csv"),                 # close --budget (the Variance sheet)
     "drivers.csv": ("inputs", "drivers.csv"),               # workbook budget --drivers
     "unit-costs.csv": ("inputs", "unit-costs.csv"),         # workbook budget --unit-costs
+    "business.csv": ("inputs", "business.csv"),             # report --business (unit economics)
 }
 
 
@@ -49,3 +50,10 @@ def write_sample_inputs(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copyfile(path, folder / name)) for name, path in sample_inputs().items()]
+
+
+def design_model() -> Path:
+    """Path of the bundled design model: splitting a checkout monolith into six services, each
+    with its own database, load balancer and per-service overhead, inter-service traffic between
+    zones, a migration cost and a savings plan (``finops-xl design --model``)."""
+    return Path(str(resources.files(__package__) / "design" / "monolith-to-services.yaml"))

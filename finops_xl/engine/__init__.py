@@ -10,8 +10,9 @@ SQL written once, in DuckDB's dialect. An engine runs them:
 
 Both engines take the same calls, so the code that builds the SQL does not know which one runs it.
 Tables an engine creates live for its session (DuckDB tables in the open database; Spark temporary
-views over checkpointed results); persisting them is the caller's business (the store file for
-DuckDB, ``finops_xl.engine.lake`` for Spark).
+views over checkpointed results); persisting them is the caller's business: a store transaction
+(``CostStore.writer``, ``allocation_writer``) for DuckDB; for Spark, Parquet staged in the store
+folder that one store transaction reads in (``finops_xl.engine.spark_store``).
 """
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ class FocusFile:
 
     def validation_sql(self) -> str:
         """The aggregate list that validates this file in one pass over its rows (any engine runs
-        it: ``check_files`` on DuckDB, ``engine.lake.ingest_spark`` on Spark)."""
+        it: ``check_files`` on DuckDB, ``engine.spark_store.ingest_spark`` on Spark)."""
         return self._count_sql()
 
     def problems_from(self, counts: tuple | None) -> list[Problem]:

@@ -202,7 +202,7 @@ def set_status(store: CostStore, opportunity_id: str, status: str, *, on: dt.dat
     the date the change was made, default today)."""
     if status not in STATUSES:
         raise LedgerError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-    if not store.savings_path.is_file():
+    if not store.has_table("opportunities"):
         raise LedgerError("the savings ledger is empty: run `finops-xl opportunities` first")
     with store.savings_writer() as con:
         row = con.execute("SELECT status, implemented_on FROM opportunities WHERE opportunity_id = ?",

@@ -34,6 +34,7 @@ from finops_xl.names import suggest
 from finops_xl.query.errors import QueryError
 from finops_xl.store.errors import StoreError
 from finops_xl.store.store import CUBE_DIMENSIONS, CUBE_MEASURES, CostStore
+from finops_xl.store.tables import MONTHLY_CUBE
 
 #: A filter value: one value, or several (any of them matches).
 FilterValue = str | Sequence[str]
@@ -63,10 +64,11 @@ class CostQueries:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._tag_keys: frozenset[str] = frozenset()
+        self._tag_keys: frozenset[str] | None = None  # read from the cube when first needed
         self._values: dict[str, tuple[str, ...]] = {}
         self._results: dict[tuple, object] = {}
         self._allocated = False
+        self._daily = False  # whether the daily roll-up ``core`` was made for the current cube
 
     # ---- cache -----------------------------------------------------------------------------------
 
@@ -77,37 +79,39 @@ class CostQueries:
             return self._con
         # The version is read before the store is opened, so a load landing in between leaves a
         # newer cube under an older key (reloaded by the next call), never the reverse.
-        with _fresh_reader(self.store) as src:
-            try:
-                cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
-            except duckdb.CatalogException:
-                raise StoreError(
-                    f"the store {self.store.path} was made by an older finops-xl: load any export "
-                    "into it once (finops-xl ingest) to bring it up to date"
-                ) from None
-            lines = _allocation_lines(src)
-        con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("cube_arrow", cube)
-        con.execute("CREATE TABLE cube AS SELECT * FROM cube_arrow ORDER BY ChargeDate")
-        con.unregister("cube_arrow")
-        # most questions name no tag: they read the cube summed over Tags, many times smaller
-        dims = ", ".join(d for d in CUBE_DIMENSIONS if d != "Tags")
-        sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
-        con.execute(f"CREATE TABLE core AS SELECT ChargeDate, {dims}, {sums} FROM cube "
-                    f"GROUP BY ALL ORDER BY ChargeDate")
-        keys = con.execute(
-            "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
-        ).fetchall()
+        if self.store.path.is_file():
+            con, lines = _v1_cube(self.store)
+        else:
+            # a store folder: a connection to the store's current commit, kept while it is current;
+            # the cube is read where it lies (Parquet), only its tag-free roll-up is held in memory
+            con = self.store.open_reader(("cost_daily", MONTHLY_CUBE, "allocated_charges"))
+            have = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "cost_daily" not in have:
+                raise StoreError(f"the store {self.store.path} holds no cost yet: load exports first "
+                                 "(finops-xl ingest)")
+            con.execute("CREATE OR REPLACE TEMP VIEW cube AS SELECT * FROM cost_daily")
+            lines = "allocated_charges" if "allocated_charges" in have else None
+        # most questions name no tag and whole months: they read the cube summed over Tags and by
+        # month, many times smaller (kept so by every load; the daily roll-up is made when a
+        # question needs days)
+        if not self.store.path.is_file() and MONTHLY_CUBE in have:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE core_month AS SELECT * FROM {MONTHLY_CUBE} ORDER BY ChargeDate")
+        else:
+            con.execute(_rollup_sql("core_month", "CAST(date_trunc('month', ChargeDate) AS DATE)"))
+        self._daily = False
         self._allocated = lines is not None
-        if lines is not None:  # the store's current allocation beside the cube, as ``alloc``
+        if isinstance(lines, str):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE alloc AS SELECT month, currency, owner, business_unit, "
+                        f"product, cost_center, kind, method, pool_id, BilledCost, EffectiveCost "
+                        f"FROM {lines} ORDER BY month")
+        elif lines is not None:  # the store's current allocation beside the cube, as ``alloc``
             con.register("alloc_arrow", lines)
             con.execute("CREATE TABLE alloc AS SELECT * FROM alloc_arrow ORDER BY month")
             con.unregister("alloc_arrow")
         if self._con is not None:
             self._con.close()
         self._con, self._version = con, version
-        self._tag_keys = frozenset(k for (k,) in keys)
+        self._tag_keys = None
         self._values, self._results = {}, {}
         return con
 
@@ -195,7 +199,7 @@ class CostQueries:
         """(name, description) of every dimension: the standard ones, then ``tag:KEY`` per tag key."""
         with self._lock:
             self._cube()
-            tags = tuple((f"tag:{k}", f"tag {k!r}") for k in sorted(self._tag_keys))
+            tags = tuple((f"tag:{k}", f"tag {k!r}") for k in sorted(self._keys()))
         return tuple((d.name, d.description) for d in DIMENSIONS) + tags
 
     def values(self, dimension: str) -> tuple[str, ...]:
@@ -215,15 +219,44 @@ class CostQueries:
 
     # ---- helpers ---------------------------------------------------------------------------------
 
+    def _core(self, dims, start: dt.date | None = None, end: dt.date | None = None) -> _View:
+        """The tag-free roll-up answering a question over ``dims`` and ``[start, end)``: by month
+        when the period is whole months and no dimension is the day, else by day (made once)."""
+        monthly = all(d is None or d.day == 1 for d in (start, end))
+        if monthly and not any(d is not None and d.name == "date" for d in dims):
+            return CORE_MONTH
+        if not self._daily:
+            assert self._con is not None
+            self._con.execute(_rollup_sql("core", "ChargeDate"))
+            self._daily = True
+        return CORE
+
+    def _keys(self) -> frozenset[str]:
+        """The tag keys of the current cube (a scan of its Tags, made once per store version, only
+        when a question needs them: most name no tag)."""
+        if self._tag_keys is None:
+            assert self._con is not None
+            keys = self._con.execute(
+                "SELECT DISTINCT unnest(json_keys(Tags)) FROM cube WHERE Tags IS NOT NULL"
+            ).fetchall()
+            self._tag_keys = frozenset(k for (k,) in keys)
+        return self._tag_keys
+
     def _dimension(self, name: str) -> Dimension:
         try:
-            return resolve_dimension(name, self._tag_keys)
+            return resolve_dimension(name)  # a standard dimension needs no tag keys
+        except UnknownName:
+            pass
+        try:
+            return resolve_dimension(name, self._keys())
         except UnknownName as exc:
             raise QueryError(str(exc)) from None
 
     def _dimension_values(self, con, dim: Dimension) -> tuple[str, ...]:
         if dim.name not in self._values:
             view = self._view([dim])
+            if view is CORE:
+                view = self._core([dim])
             found = con.execute(
                 f"SELECT DISTINCT CAST({view.sql(dim)} AS VARCHAR) AS v FROM {view.table} "
                 "WHERE v IS NOT NULL ORDER BY v"
@@ -257,6 +290,8 @@ class CostQueries:
                                  "choose the period")
             resolved.append((dim, wanted))
         view = self._view([d for d, _ in resolved] + list(grouped), measure)
+        if view is CORE:
+            view = self._core([d for d, _ in resolved] + list(grouped), start, end)
         if view is ALLOC and (start.day != 1 or end.day != 1):
             raise QueryError("allocated cost is monthly: start and end must be first days of months")
         clauses = [f"{view.date} >= ?", f"{view.date} < ?"]
@@ -289,6 +324,16 @@ class _View:
 
 CUBE = _View("cube", "ChargeDate", "BillingCurrency")
 CORE = _View("core", "ChargeDate", "BillingCurrency")
+CORE_MONTH = _View("core_month", "ChargeDate", "BillingCurrency")
+
+
+def _rollup_sql(table: str, date: str) -> str:
+    """A temporary table of the cube summed over Tags, with ``date`` (SQL over ChargeDate) as its
+    ChargeDate."""
+    dims = ", ".join(d for d in CUBE_DIMENSIONS if d != "Tags")
+    sums = ", ".join(f"sum({m}) AS {m}" for m in ("rows", *CUBE_MEASURES))
+    return (f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {date} AS ChargeDate, {dims}, {sums} "
+            f"FROM cube GROUP BY ALL ORDER BY ChargeDate")
 ALLOC = _View("alloc", "month", "currency", allocation=True)
 
 
@@ -344,8 +389,8 @@ def _fresh_reader(store: CostStore) -> Iterator[duckdb.DuckDBPyConnection]:
     add-in's other thread), DuckDB hands out that connection's database, which is the file a load
     has since replaced. A private in-memory database that attaches the file opens it afresh.
     """
-    if store.is_lake or not store.path.is_file():
-        with store.reader() as con:  # a lake is read afresh; a missing file gets its message
+    if not store.path.is_file():
+        with store.reader() as con:  # a store folder: each commit is read afresh
             yield con
         return
     con = duckdb.connect(":memory:")
@@ -363,6 +408,26 @@ def _fresh_reader(store: CostStore) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def _v1_cube(store: CostStore):
+    """A v1 store file's cube, copied into a private in-memory database (as ``cube``), and its
+    allocation's lines (Arrow, or None)."""
+    with _fresh_reader(store) as src:
+        try:
+            cube = src.sql("SELECT * FROM cost_daily").to_arrow_table()
+        except duckdb.CatalogException:
+            raise StoreError(
+                f"the store {store.path} was made by an older finops-xl: load any export "
+                "into it once (finops-xl ingest) to bring it up to date"
+            ) from None
+        lines = _allocation_lines(src)
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("cube_arrow", cube)
+    con.execute("CREATE TABLE cube AS SELECT * FROM cube_arrow ORDER BY ChargeDate")
+    con.unregister("cube_arrow")
+    return con, lines
 
 
 def _allocation_lines(con: duckdb.DuckDBPyConnection):

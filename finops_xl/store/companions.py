@@ -30,7 +30,7 @@ def complete(con: duckdb.DuckDBPyConnection, sources: list[SourceFile], hashes: 
     """``(sources, hashes, groups)`` with the earlier companion of every one-sided Azure group added
     where the store's current month came from it and it is still the file that was loaded; notices
     ride on the groups they concern (``NativeGroup.notes``)."""
-    if "x_CostBasis" not in table_columns(con, "charges"):
+    if "x_CostBasis" not in table_columns(con, "stored_charges"):
         return sources, hashes, groups
     given = {s.path for s in sources}
     added: list[SourceFile] = []
@@ -80,7 +80,7 @@ def _earlier(con: duckdb.DuckDBPyConnection, keys: set[tuple[str, str]], basis: 
             JOIN __companion_keys k ON s.ProviderName = 'Microsoft' AND s.BillingAccountId = k.account
              AND strftime(s.BillingPeriodStart, '%Y-%m') = k.period),
         bases AS (
-            SELECT c.load_id, list(DISTINCT x_CostBasis) AS b FROM charges ch
+            SELECT c.load_id, list(DISTINCT x_CostBasis) AS b FROM stored_charges ch
             JOIN current c ON ch.ProviderName = 'Microsoft' AND ch.BillingAccountId = c.BillingAccountId
              AND ch.BillingPeriodStart = c.BillingPeriodStart GROUP BY c.load_id)
         SELECT DISTINCT m.source_paths, m.content_hash, m.loaded_at FROM manifest m

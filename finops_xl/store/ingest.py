@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from finops_xl.focus import convert
+from finops_xl.focus import convert, staging
 from finops_xl.focus.reader import FocusFile, Normalization, check_files
 from finops_xl.store import companions, opencost
 from finops_xl.store.errors import IngestError, Notice, Problem
@@ -182,8 +182,8 @@ def validate(
                 ensure_schema(con)  # an empty store to check OpenCost exports against
             k8s = opencost.stage(con, k8s_sources, None)
             sources, origins, _ = _convert_native(con, sources, None, work)
-            reports, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
-                                       origins=origins, problems=opencost.problems(k8s))
+            reports, _, _ = _validate_all(con, sources, partial=partial, hashes=None, progress=_noop,
+                                          origins=origins, problems=opencost.problems(k8s))
     finally:
         con.close()
     return tuple(reports) + tuple(
@@ -283,8 +283,8 @@ def ingest(
                 sources, groups = [], ([], [])  # the charges are current: load the allocations alone
             progress("converting native exports to FOCUS", 0.12)
             sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
-            reports, files = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
-                                           origins=origins, problems=opencost.problems(k8s))
+            reports, files, staged = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
+                                                   origins=origins, problems=opencost.problems(k8s), stage=True)
             _check_delivery_rows(con, inputs, originals)
             load_id = opencost.next_load_id(con)
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -299,17 +299,20 @@ def ingest(
             for members in plans.values():
                 # one reader over every file sharing a plan: DuckDB parallelizes across the files
                 # and writes row groups straight to storage
-                reader = reader_sql([files[i].source for i in members], filename_column=_SOURCE_PATH)
                 labels = " ".join(
                     f"WHEN {sql_literal(str(files[i].source.path))} THEN {sql_literal(reports[i].label)}"
                     for i in members
                 )
-                sql = "INSERT INTO charges BY NAME " + files[members[0]].select_sql(
-                    columns,
-                    extra={"x_LoadId": str(load_id),
-                           "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"},
-                    reader=reader,
-                )
+                extra = {"x_LoadId": str(load_id),
+                         "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"}
+                paths = [str(files[i].source.path) for i in members]
+                stages = {id(staged.get(p)) for p in paths}
+                if paths[0] in staged and len(stages) == 1:  # CSV rows typed once, by validation
+                    sql = staging.insert_sql(staged[paths[0]], paths, columns, extra)
+                else:
+                    reader = reader_sql([files[i].source for i in members], filename_column=_SOURCE_PATH)
+                    sql = "INSERT INTO charges BY NAME " + files[members[0]].select_sql(
+                        columns, extra=extra, reader=reader)
                 rows = sum(reports[i].rows for i in members)
                 base, share = done_rows / total_rows, rows / total_rows
                 _execute_with_progress(
@@ -317,6 +320,7 @@ def ingest(
                     lambda q, b=base, w=share: progress(f"loading {total_rows:,} rows", 0.4 + 0.55 * (b + w * q)),
                 )
                 done_rows += rows
+            staging.drop(con, staged)
             progress("checking for charges given twice", 0.95)
             _refuse_duplicate_charges(con, load_id)
             notices += _unify_account_spellings(con, load_id)
@@ -409,7 +413,11 @@ def _validate_all(
     progress: Progress,
     origins: dict | None = None,
     problems: Sequence[Problem] = (),
-) -> tuple[list[FileReport], list[FocusFile]]:
+    stage: bool = False,
+) -> tuple[list[FileReport], list[FocusFile], dict[str, staging.Staged]]:
+    """Map and validate every source (``focus.reader``): the reports, the files, and (with
+    ``stage``) the staged rows of each CSV file by path (``focus.staging``: read once, loaded from
+    there). Raises IngestError listing every problem."""
     problems = list(problems)  # found in the load's other files (its OpenCost exports)
     candidates: list[FocusFile] = []
     for s in sources:
@@ -420,7 +428,11 @@ def _validate_all(
     progress(f"validating {len(candidates)} file(s)", 0.15)
     reports: list[FileReport] = []
     files: list[FocusFile] = []
-    for f, found in zip(candidates, check_files(con, candidates)):
+    if stage:
+        checked, staged = staging.check_and_stage(con, candidates)
+    else:
+        checked, staged = check_files(con, candidates), {}
+    for f, found in zip(candidates, checked):
         if found:
             problems.extend(found)
             continue
@@ -435,8 +447,9 @@ def _validate_all(
             hashes[s.path] if hashes else "", tuple(norms), f.extras, native_format, notices + f.notices, paths,
         ))
     if problems:
+        staging.drop(con, staged)
         raise IngestError(problems)
-    return reports, files
+    return reports, files, staged
 
 
 def _already_current(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> bool:
@@ -607,8 +620,10 @@ def _unify_account_spellings(con: duckdb.DuckDBPyConnection, load_id: int) -> li
 
 
 def _replace_slices(
-    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime
+    con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: dt.datetime, *, cube: bool = True
 ) -> tuple[list[SliceChange], list[Notice]]:
+    """Record the slices of load ``load_id``; with ``cube`` (not when another engine made the daily
+    cube), add the load's rows to ``cost_daily``."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_currencies AS {slice_totals_sql(f'x_LoadId = {int(load_id)}', by_currency=True)}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE new_slices AS
@@ -627,7 +642,8 @@ def _replace_slices(
           AND cost_daily.BillingPeriodStart = s.BillingPeriodStart
         """
     )
-    con.execute(cube_insert_sql(f"x_LoadId = {int(load_id)}"))
+    if cube:
+        con.execute(cube_insert_sql(f"x_LoadId = {int(load_id)}"))
     con.execute(
         """
         DELETE FROM charges USING new_slices s

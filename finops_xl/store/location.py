@@ -4,7 +4,7 @@ Resolution order, the same for every command and for the Excel functions:
 
 1. an explicit path (the ``--store PATH`` option of every ``finops-xl`` command);
 2. the ``FINOPS_XL_STORE`` environment variable;
-3. ``finops.duckdb`` in the user's data folder (``platformdirs.user_data_dir("finops-xl")``:
+3. ``finops-store`` (a folder) in the user's data folder (``platformdirs.user_data_dir("finops-xl")``:
    ``~/.local/share/finops-xl`` on Linux, ``%LOCALAPPDATA%\\finops-xl\\finops-xl`` on Windows,
    ``~/Library/Application Support/finops-xl`` on macOS).
 """
@@ -17,12 +17,17 @@ from pathlib import Path
 import platformdirs
 
 ENV_VAR = "FINOPS_XL_STORE"
-DEFAULT_FILENAME = "finops.duckdb"
+DEFAULT_FILENAME = "finops-store"
+#: The default of earlier versions (a single-file store), used while it is there and the folder is not.
+LEGACY_FILENAME = "finops.duckdb"
 
 
 def default_store_path() -> Path:
     """The store used when neither ``--store`` nor ``FINOPS_XL_STORE`` names one."""
-    return Path(platformdirs.user_data_dir("finops-xl", appauthor=False)) / DEFAULT_FILENAME
+    folder = Path(platformdirs.user_data_dir("finops-xl", appauthor=False))
+    if not (folder / DEFAULT_FILENAME).exists() and (folder / LEGACY_FILENAME).is_file():
+        return folder / LEGACY_FILENAME
+    return folder / DEFAULT_FILENAME
 
 
 def resolve_store_path(explicit: str | os.PathLike[str] | None = None) -> Path:

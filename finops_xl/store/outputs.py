@@ -2,8 +2,8 @@
 
 ``refuse_overwrites(args)`` looks at a parsed command line before the command runs: an output
 (``--out``, ``--journal``; ``sample --utilization``) that is — after following symbolic links — the
-store, one of its files (allocation, savings ledger, lock, work copies, the close folder and what is
-in it), another DuckDB database, or one of the command's inputs is refused with one line naming it.
+store folder or anything inside it, its close folder or what is in it (for a v1 store file: the file,
+its allocation and savings files, their working files), another DuckDB database, or one of the command's inputs is refused with one line naming it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ CLOSE_FOLDER = "the close folder (saved accruals) of the store"
 #: Options whose file or folder a command writes.
 OUTPUT_OPTIONS = ("out", "journal")
 #: Options naming files a command reads (``paths``: the positional inputs).
-INPUT_OPTIONS = ("paths", "rules", "ledger", "budget", "drivers", "unit_costs", "utilization")
+INPUT_OPTIONS = ("paths", "rules", "ledger", "budget", "drivers", "unit_costs", "utilization", "model")
 
 
 def _option(name: str) -> str:
@@ -49,7 +49,12 @@ def _is_duckdb(path: Path) -> bool:
 
 
 def store_files(store: Path) -> dict[Path, str]:
-    """The files a store at ``store`` (its real path) consists of, each with what it is."""
+    """The files a store at ``store`` (its real path) consists of, each with what it is: a store
+    folder (and everything in it: ``refuse_overwrites``) and its close folder; for a v1 store file,
+    the file, its allocation and savings files, their working files and its close folder."""
+    if not store.is_file():  # a store folder, or one a load would make
+        return {store: "the cost store folder", store.with_name(f"{store.name}.close"): CLOSE_FOLDER,
+                store.with_name(f"{store.stem}.close"): CLOSE_FOLDER}
     suffix = store.suffix or ".duckdb"
     files = {store: "the cost store",
              store.with_name(f"{store.stem}.allocation{suffix}"): "the allocation results of the store",
@@ -84,6 +89,8 @@ def refuse_overwrites(args: argparse.Namespace) -> None:
         what = next((w for p, w in files.items() if _same(out, p)), None)
         if what is None and any(p in out.parents for p, w in files.items() if w == CLOSE_FOLDER):
             what = "in " + CLOSE_FOLDER
+        if what is None and not store.is_file() and store in out.parents:
+            what = "inside the cost store folder"
         if what is not None:
             raise StoreError(f"{_option(n)} {given} is {what} {store}: writing there would destroy "
                              "it; nothing was written: give another file")

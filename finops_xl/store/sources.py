@@ -340,8 +340,5 @@ def duplicate_columns(label: str, names: list[str]) -> list[Problem]:
 
 def content_hash(path: Path, chunk: int = 1 << 20) -> str:
     """SHA-256 of the file's bytes, as ``sha256:<hex>``."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+    with path.open("rb") as fh:  # read and hashed in C, the GIL released
+        return "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()

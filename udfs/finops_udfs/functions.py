@@ -140,7 +140,7 @@ def FINOPS_ALLOCATION_COVERAGE(month, store=None):
 
 def _ledger_reader(store):
     queries = _queries(store)
-    if not queries.store.savings_path.is_file():
+    if not queries.store.has_table("opportunities"):
         raise ArgumentError("the savings ledger is empty: run `finops-xl opportunities` on this store first")
     return queries.store.reader()
 
@@ -368,6 +368,39 @@ def FINOPS_EXPIRING(days, store=None):
     return convert.table(header, body) if body else [list(header), ["(none)"] + [""] * (len(header) - 1)]
 
 
+@excel_function(function("COMMIT_RECOMMEND"))
+def FINOPS_COMMIT_RECOMMEND(provider=None, lookback=None, store=None):
+    from finops_xl.commitments.recommend import recommend
+
+    name = convert.to_text(provider, "provider", optional=True)
+    days = 30 if convert.is_empty(lookback) else convert.to_integer(lookback, "lookback")
+    if days < 1:
+        raise ArgumentError("lookback must be a number of days ≥ 1 (7, 30 or 60)")
+    try:
+        with _queries(store).store.reader() as con:
+            lines = recommend(con, provider=name, lookback_days=days).lines
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    header = ("provider", "scope", "term_years", "payment", "coverage_level", "hourly_commitment", "upfront",
+              "annual_savings", "npv", "break_even_months", "p10", "p50", "p90", "start")
+    body = [(x.provider, x.scope, x.term_years, x.payment, x.coverage_level, x.hourly_commitment, x.upfront,
+             x.annual_savings, x.npv, x.break_even_months, x.p10, x.p50, x.p90, x.start) for x in lines]
+    return convert.table(header, body) if body else [list(header), ["(none)"] + [""] * (len(header) - 1)]
+
+
+@excel_function(function("COMMIT_ACTIONS"))
+def FINOPS_COMMIT_ACTIONS(store=None):
+    from finops_xl.commitments.actions import actions_from_store
+
+    with _queries(store).store.reader() as con:
+        _, rows = actions_from_store(con)
+    header = ("action", "commitment_id", "provider", "end", "days_left", "utilization", "monthly_savings",
+              "waste_avoided", "reason")
+    body = [(a.action, a.commitment_id, a.provider, a.end, a.days_left, a.utilization, a.monthly_savings,
+             a.waste_avoided, a.reason) for a in rows]
+    return convert.table(header, body) if body else [list(header), ["(none)"] + [""] * (len(header) - 1)]
+
+
 def _purchase(on_demand_hourly, upfront, recurring_hourly, term_years, start, utilization):
     """(option, on-demand rate, start, utilization) from Excel arguments."""
     import datetime as dt
@@ -520,3 +553,20 @@ def FINOPS_DRIVER_FORECAST(volumes, unit_cost, coverage=None, discount=None):
         raise ArgumentError(str(exc)) from None
     by_month = {r.month: r.net for r in rows}
     return convert.like(volumes, [convert.number(by_month[m]) for m in months])
+
+
+@excel_function(function("PRICE"))
+def FINOPS_PRICE(sku_or_service, region=None, pricing=None, kind=None, store=None):
+    from finops_xl.design.prices import find, price_book
+
+    key = convert.to_text(sku_or_service, "sku_or_service")
+    where = convert.to_text(region, "region", optional=True)
+    category = convert.to_text(pricing, "pricing", optional=True)
+    which = (convert.to_text(kind, "kind", optional=True) or "effective").lower()
+    with _queries(store).store.reader() as con:
+        book = price_book(con)
+    try:
+        price = find(book, key, where, category, which)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+    return convert.number(price.unit_price)

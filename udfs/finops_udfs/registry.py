@@ -94,8 +94,8 @@ _PERIOD = (
 _FILTERS_DOC = ("Filters as dimension, value pairs: \"provider\", \"AWS\", \"tag:team\", \"payments\", … "
                 "(a two-column range of pairs works too). A value may be a range of several values. "
                 "The pair \"store\", PATH picks a cost store other than the default.")
-_STORE = Arg("store", "Path of the cost store file (default: FINOPS_XL_STORE, else the user's "
-             "finops.duckdb).", optional=True)
+_STORE = Arg("store", "Path of the cost store folder (default: FINOPS_XL_STORE, else the user's "
+             "finops-store).", optional=True)
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -283,6 +283,28 @@ FUNCTIONS += (
         example="=FINOPS.EXPIRING(90)",
     ),
     Function(
+        name="COMMIT_RECOMMEND",
+        summary="What to buy: one line per provider and scope (a family in a region, then the provider's "
+                "compute spend) on the usage no commitment covers yet, each term and payment optimized at "
+                "its own discount and the best by NPV kept: size, fee, upfront, savings a year, NPV, "
+                "break-even month, P10/P50/P90 utilization, start date from the data. Spills.",
+        args=(Arg("provider", "Only this provider: AWS, Microsoft or Google Cloud (empty for all).",
+                  optional=True),
+              Arg("lookback", "Days of history the profile covers: 7, 30 (default) or 60.", optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example='=FINOPS.COMMIT_RECOMMEND("AWS", 30)',
+    ),
+    Function(
+        name="COMMIT_ACTIONS",
+        summary="The portfolio action list: renew, resize or let lapse what ends within 180 days; "
+                "exchange, refund, size flexibility or hold for the underused rest, each with its money "
+                "(monthly savings, waste avoided) and its reason. Spills.",
+        args=(_STORE,),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.COMMIT_ACTIONS()",
+    ),
+    Function(
         name="COMMIT_NPV",
         summary="NPV of buying a commitment instead of staying on demand: dated monthly cash flows "
                 "(upfront at purchase, recurring fee and on-demand cost avoided at each month end), "
@@ -393,6 +415,21 @@ FUNCTIONS += (
               Arg("type", "\"accrual\" (default) or \"amortization\".", optional=True), _STORE),
         runtimes=STORE_RUNTIMES,
         example="=FINOPS.JOURNAL(DATE(2025,3,1), \"amortization\")",
+    ),
+)
+
+FUNCTIONS += (
+    Function(
+        name="PRICE",
+        summary="The unit price the company pays, from the bill: Σ EffectiveCost ÷ Σ PricingQuantity "
+                "of the usage of a SKU, SKU price, instance type or service (finops-xl prices lists them).",
+        args=(Arg("sku_or_service", "A SkuId, SkuPriceId, instance type (m6i.2xlarge) or service name."),
+              Arg("region", "A RegionId (us-east-1), or empty for all regions.", optional=True),
+              Arg("pricing", "A PricingCategory: Standard, Committed or Dynamic; empty for all.", optional=True),
+              Arg("kind", "\"effective\" (default), \"list\" or \"contracted\".", optional=True),
+              _STORE),
+        runtimes=STORE_RUNTIMES,
+        example="=FINOPS.PRICE(\"m6i.2xlarge\", \"us-east-1\", \"Standard\")",
     ),
 )
 

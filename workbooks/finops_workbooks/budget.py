@@ -47,7 +47,7 @@ from finops_xl.planning.drivers import (
     _scenario,
 )
 from finops_xl.planning.fiscal import FiscalCalendar, as_month
-from finops_xl.planning.forecast import forecast
+from finops_xl.planning.trend import trend_forecast
 
 ASSUMPTIONS, DRIVERS, FORECAST, TREND = "Assumptions", "Drivers", "Forecast", "Trend"
 FIRST_MONTH_COLUMN = 4  # D: month columns on Drivers and Forecast line up
@@ -63,8 +63,11 @@ def build_budget(drivers: Iterable[Driver], unit_costs: Iterable[UnitCost],
                  months: Iterable[dt.date | str], *, commitment: tuple = (0, 0),
                  calendar_start_month: int = 1,
                  history: Sequence[tuple[dt.date, Decimal]] | None = None,
-                 runtime: str = "server", scenario: str = "base") -> WorkbookSpec:
+                 runtime: str = "server", scenario: str = "base", portfolio: tuple | None = None) -> WorkbookSpec:
     """The Budget workbook of ``drivers`` × ``unit_costs`` over ``months``.
+
+    ``portfolio`` (``(inventory, actions, savings now)`` from :mod:`finops_xl.commitments`) adds the Commitments
+    sheet: the real portfolio's overlay, P&L and cash (:mod:`finops_workbooks.budget_commitments`).
 
     ``commitment`` is a flat ``(coverage, discount)``; ``scenario`` the initial value of the
     scenario switch (base, low or high); ``history`` (``(month, cost)`` pairs) adds the Trend
@@ -81,6 +84,8 @@ def build_budget(drivers: Iterable[Driver], unit_costs: Iterable[UnitCost],
     for name, v in (("coverage", coverage), ("discount", discount)):
         if not 0 <= v <= 1:
             raise ValueError(f"commitment {name} must be a fraction in [0, 1], not {v}")
+    drivers_list, unit_costs_list = list(drivers), list(unit_costs)
+    drivers, unit_costs = drivers_list, unit_costs_list
     plans = {(d.owner, d.name): d for d in drivers}
     lines: list[tuple[UnitCost, Driver]] = []
     seen = set()
@@ -102,6 +107,15 @@ def build_budget(drivers: Iterable[Driver], unit_costs: Iterable[UnitCost],
               _drivers_sheet(lines, horizon), _forecast_sheet(lines, horizon, calendar)]
     if history:
         sheets.append(_trend_sheet(history, len(horizon), runtime))
+    if portfolio is not None:
+        from finops_workbooks.budget_commitments import commitments_sheet
+        from finops_xl.planning.drivers import driver_forecast, monthly_totals
+        from finops_xl.planning.portfolio_overlay import overlay, plan
+
+        inventory, actions, savings = portfolio
+        rows = plan(inventory, actions, horizon, savings)
+        gross = monthly_totals(driver_forecast(drivers_list, unit_costs_list, horizon), "gross")
+        sheets.append(commitments_sheet(overlay(gross, rows), rows))
     return WorkbookSpec(
         sheets=tuple(sheets),
         names=tuple(DefinedName(n, ASSUMPTIONS, at) for n, at in _NAMES.items()),
@@ -238,13 +252,15 @@ _TREND_HEAD = 4
 
 def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runtime: str):
     history = [(as_month(m), Decimal(v)) for m, v in history]
-    result = forecast(history, horizon)
+    trend = trend_forecast(history, horizon, allow_long=True)
+    result = trend.result
     fn = registry.function("FORECAST")
     s = SheetDraft(TREND, landscape=True)
     s.put(1, 1, "Trend: monthly cost history and forecast", f.TITLE)
     s.put(2, 1, f"Forecast by finops-xl when the workbook was built ({result.method_used}"
-                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval): "
-                "plain values. " + result.note, f.NOTE)
+                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
+                f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
+                + "".join(f" Warning: {w}." for w in trend.warnings), f.NOTE)
     s.put_row(_TREND_HEAD, 1, ("Month", "History", "Forecast", "Low", "High"), f.HEADER)
     first = _TREND_HEAD + 1
     for i, (month, value) in enumerate(history):

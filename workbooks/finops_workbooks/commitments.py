@@ -17,8 +17,12 @@ Sheets, in tab order:
    XNPVs over the Cash flows columns.
 5. **Savings chart** — cumulative savings by month per option (references to Cash flows) with a zero
    line: where a line crosses it is the break-even.
-6. **Portfolio** (with a store) — inventory, the month's KPIs and the commitments expiring within 90
+6. **Risk** — the best option along utilization and price paths, after tax, its cash schedule, residual
+   value and the discount rate explained (:mod:`finops_workbooks.commitments_risk`).
+7. **Portfolio** (with a store) — inventory, the month's KPIs and the commitments expiring within 90
    days, as values from :mod:`finops_xl.commitments.portfolio`.
+8. **Actions** (with a store) — the purchase recommendation per provider and scope and the portfolio
+   action list, as values (:mod:`finops_workbooks.commitments_risk`).
 
 Excel 2010-level functions only (EDATE, XNPV, XIRR, IFERROR, COUNTIF, INDEX, SUM), so LibreOffice 7.4
 recalculates the file. Break-even month: the cumulative savings of months 1…n move one way (each
@@ -35,6 +39,7 @@ from finops_workbooks.commitments_data import (
     TYPICAL_PRICING,
     CommitmentData,
 )
+from finops_workbooks.commitments_risk import actions_sheet, risk_sheet
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
     Chart,
@@ -78,8 +83,13 @@ def build_commitment_workbook(data: CommitmentData) -> WorkbookSpec:
     """The Commitment purchase workbook for ``data`` (see :func:`commitments_data.gather_commitments`)."""
     flows = _flows_sheet(data)
     sheets = [_inputs_sheet(data), _options_sheet(data), flows, _sensitivity_sheet(data), _chart_sheet(data)]
+    best = max(range(len(data.options)), key=lambda i: data.valuations[i].npv)
+    sheets.append(risk_sheet(data, data.options[best]))
     if data.portfolio is not None:
         sheets.append(_portfolio_sheet(data.portfolio))
+    if data.actions is not None:
+        sheets.append(actions_sheet(data.recommendations or (), data.actions, data.portfolio.as_of
+                                    if data.portfolio is not None else data.start))
     return WorkbookSpec(
         sheets=tuple(sheets),
         names=tuple(DefinedName(n, INPUTS, at) for n, at in _INPUT_CELLS.items()),

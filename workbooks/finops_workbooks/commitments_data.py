@@ -13,7 +13,7 @@ $0.080/h; partial $324 + $0.037/h; all upfront $648.24 ≈ $0.074/h); the three-
 AWS standard-RI levels (about 55–62% off), illustrative only.
 
 **From the store** (:func:`options_from_store`). The on-demand rate is the coverage level the
-optimizer finds for the scope's hourly eligible spend at the one-year all-upfront discount (the
+optimizer finds for one provider's hourly *uncovered* spend in the scope at the one-year all-upfront discount (the
 on-demand-equivalent $/h a commitment should cover) and the utilization is that recommendation's
 expected utilization; the options are then priced against that rate as above.
 """
@@ -84,24 +84,43 @@ class StoreBasis:
     savings: Decimal
 
 
-def options_from_store(con, start: dt.date, *, scope: str = "compute",
-                       lookback_days: int = 30) -> tuple[Decimal, Decimal, tuple[v.PurchaseOption, ...], StoreBasis]:
-    """(on-demand rate, utilization, options, basis) for ``scope`` from the store (module notes)."""
-    from finops_xl.commitments.optimizer import (
-        hourly_eligible_spend,
-        optimal_spend_commitment,
-    )
+def options_from_store(con, start: dt.date, *, scope: str = "compute", lookback_days: int = 30,
+                       provider: str | None = None
+                       ) -> tuple[Decimal, Decimal, tuple[v.PurchaseOption, ...], StoreBasis]:
+    """(on-demand rate, utilization, options, basis) for ``scope`` of one provider from the store.
 
-    spend = hourly_eligible_spend(con, scope=scope, lookback_days=lookback_days)
+    The profile is the provider's **uncovered** compute usage (:func:`finops_xl.commitments.recommend.profiles`:
+    on-demand rows only, never another provider's, never what a commitment already covers) over the
+    ``lookback_days`` ending where its data ends; ``provider`` defaults to the one with the most uncovered
+    usage. ``scope`` is ``compute`` (all of it) or ``family:<series>@<region>``."""
+    from finops_xl.commitments.optimizer import optimal_spend_commitment
+    from finops_xl.commitments.pricing import PRODUCTS
+    from finops_xl.commitments.recommend import profiles
+
+    names = [provider] if provider else sorted({p.provider for p in PRODUCTS})
+    windows = [w for w in (profiles(con, name, lookback_days) for name in names) if w is not None]
+    if not windows:
+        raise ValueError(f"no on-demand compute usage of {provider or 'AWS, Microsoft or Google Cloud'} in the "
+                         "store: nothing to recommend from")
+    if scope != "compute" and provider is None:  # a family scope names its provider by having it
+        windows = [w for w in windows if any(p.scope == scope for p in w.profiles)] or windows
+    total = lambda w: sum((p.uncovered_total for p in w.profiles), D(0))  # noqa: E731
+    window = max(windows, key=total)
+    chosen = [p for p in window.profiles if scope == "compute" or p.scope == scope]
+    if not chosen:
+        raise ValueError(f"scope {scope!r}: {window.provider} has no such family and region in the store; scopes: "
+                         + ", ".join(sorted({p.scope for p in window.profiles if p.series})))
+    hours = [sum(x, D(0)) for x in zip(*(p.uncovered for p in chosen))]
     reference = next(p for p in TYPICAL_PRICING if p[1] == 1 and p[2] == v.ALL_UPFRONT)
-    rec = optimal_spend_commitment(spend.amounts, 1 - reference[3])
+    rec = optimal_spend_commitment(hours, 1 - reference[3])
+    label = f"{window.provider} {scope}"
     if rec.coverage_level <= 0 or rec.utilization is None:
-        raise ValueError(f"the optimizer recommends no commitment for scope {scope!r} "
-                         f"({spend.start:%Y-%m-%d %H:%M} to {spend.end:%Y-%m-%d %H:%M}): nothing to value")
+        raise ValueError(f"the optimizer recommends no commitment for {label} "
+                         f"({window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M}): nothing to value")
     level = rec.coverage_level.quantize(RATE_STEP, ROUND_HALF_EVEN)
     utilization = rec.utilization.quantize(D("0.0001"), ROUND_HALF_EVEN)
-    basis = StoreBasis(scope, spend.start, spend.end, len(spend), rec.discount, level, utilization,
-                       rec.savings)
+    basis = StoreBasis(f"{label} (uncovered usage)", window.start, window.end, len(hours), rec.discount, level,
+                       utilization, rec.savings)
     return level, utilization, typical_options(level, start), basis
 
 
@@ -145,6 +164,7 @@ class CommitmentData:
       source: how the inputs were chosen (shown on the Inputs sheet).
       basis: the optimizer's numbers when the inputs came from the store.
       portfolio: the store's portfolio, when a store was given.
+      recommendations, actions: the purchase lines and the action list, when a store was given.
     """
 
     options: tuple[v.PurchaseOption, ...]
@@ -157,11 +177,14 @@ class CommitmentData:
     source: str
     basis: StoreBasis | None = None
     portfolio: Portfolio | None = None
+    recommendations: tuple | None = None
+    actions: tuple | None = None
 
 
 def gather_commitments(options, *, on_demand_hourly, annual_rate, utilization, start: dt.date,
                        source: str = "typed in", basis: StoreBasis | None = None,
-                       portfolio: Portfolio | None = None) -> CommitmentData:
+                       portfolio: Portfolio | None = None, recommendations=None,
+                       actions=None) -> CommitmentData:
     """Value ``options`` with :mod:`finops_xl.commitments.valuation` for the workbook."""
     options = tuple(options)
     if not options:
@@ -176,4 +199,6 @@ def gather_commitments(options, *, on_demand_hourly, annual_rate, utilization, s
         options=options, on_demand_hourly=od, annual_rate=rate, utilization=u, start=start,
         valuations=tuple(v.value(o, od, start, rate, u) for o in options),
         flows=tuple(v.cash_flows(o, od, start, u) for o in options),
-        source=source, basis=basis, portfolio=portfolio)
+        source=source, basis=basis, portfolio=portfolio,
+        recommendations=None if recommendations is None else tuple(recommendations),
+        actions=None if actions is None else tuple(actions))

@@ -35,3 +35,35 @@ DATE_CELL = Style(number_format=DATE, align="left")
 CHANGE = Style(number_format=PERCENT)
 INPUT = Style(fill="FFF2CC")
 INPUT_DATE = Style(fill="FFF2CC", number_format=MONTH, align="left")
+
+# ---- the finish every workbook gets (applied by ``writer.finish`` to every sheet) --------------
+
+#: Switch cells (by defined name) and the drop-down each offers: a list formula or a quoted list.
+#: A value off the list is refused (error style "stop"), so a typo like ``hgh`` cannot be entered.
+SWITCHES = {
+    "Scenario": "=ScenarioNames",
+    "Runtime": '"classic,server,lite"',
+    "AccrualMetric": '"EffectiveCost,BilledCost"',
+}
+#: Month switches (first day of a month, as dates): a date validation.
+MONTH_SWITCHES = ("PeriodStart", "PeriodEnd", "CloseMonth", "StartDate")
+#: A change (a percentage-formatted cell) beyond ±VARIANCE_THRESHOLD is highlighted.
+VARIANCE_THRESHOLD = 0.10
+OVER_FILL = "F8CBAD"   # overspend / increase beyond the threshold
+UNDER_FILL = "C6EFCE"  # saving / decrease beyond it
+#: A sheet is printed landscape when its columns add up to more characters than this.
+LANDSCAPE_WIDTH = 100
+#: Footer of every printed page.
+FOOTER_CENTER = "Page &P of &N"
+FOOTER_LEFT = "&A"
+#: Sheets that are never the first tab (moved to the end).
+BACK_SHEETS = ("Settings",)
+
+
+def is_key(style: Style) -> bool:
+    """A helper key cell (``KEY`` or a variant of it): hidden from the reader."""
+    return bool(style.italic and style.size == KEY.size and style.color == KEY.color)
+
+
+def is_input(style: Style) -> bool:
+    return style.fill == INPUT.fill

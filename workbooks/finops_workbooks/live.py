@@ -98,6 +98,7 @@ def _prepare_sheets(book, spec: WorkbookSpec) -> tuple[dict, list[str]]:
             sheet = book.sheets.add(name=sheet_spec.name, after=after)
             created.append(sheet_spec.name)
         else:
+            _unprotect(sheet)
             _delete_charts(sheet, {c.name for c in sheet_spec.charts})
             sheet.clear()
         sheets[sheet_spec.name] = previous = sheet
@@ -167,6 +168,15 @@ def _add_chart(sheet, chart: Chart) -> bool:
     except (NotImplementedError, AttributeError):
         return False
     return True
+
+
+def _unprotect(sheet) -> None:
+    """Lift the password-less protection the file writer puts on formula sheets (``finish.py``),
+    where the runtime can (desktop Excel); elsewhere the user unprotects the sheet first."""
+    try:
+        sheet.api.Unprotect()
+    except Exception:  # noqa: BLE001 - xlwings Server and Lite have no such call
+        pass
 
 
 def _delete_charts(sheet, names: set[str]) -> None:

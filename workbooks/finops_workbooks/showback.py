@@ -38,6 +38,8 @@ from finops_workbooks.draft import SheetDraft
 from finops_workbooks.live_sheet import start_live_sheet
 from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
 from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
+from finops_workbooks.tags import SHEET as TAGS_SHEET
+from finops_workbooks.tags import tags_sheet
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -79,7 +81,7 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
                    rules: Rules, *, store_path: str, rules_source: str, last_month: dt.date,
                    months: int = 6, runtime: str = "server", currency: str | None = None,
                    metric: str = "EffectiveCost", rules_note: str = "",
-                   opportunities: OpportunitiesData | None = None) -> WorkbookSpec:
+                   opportunities: OpportunitiesData | None = None, tags=None) -> WorkbookSpec:
     """The Showback workbook for ``months`` months ending with ``last_month`` (its first day).
 
     Parameters:
@@ -93,6 +95,8 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
       rules_note: a sentence on the rules' provenance (``showback_data.describe_run``).
       opportunities: the savings ledger's opportunities and measured savings; adds the
         Opportunities sheet (``opportunities.py``).
+      tags: the tag governance of ``last_month`` (``finops_xl.report.governance.TagGovernance``);
+        adds the Tag governance sheet (``tags.py``).
 
     Raises ValueError for a bad argument or a period without allocated cost.
     """
@@ -108,7 +112,8 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
     statement_sheets = tuple(_statement_sheet(data, owner, name, owner_dim, metric)
                              for owner, name in zip(data.owners, statement_names))
     sheets = (_settings_sheet(data, store_path, rules_source, rules_note, runtime, owner_dim, metric),
-              summary, _coverage_sheet(data, metric), *statement_sheets,
+              summary, _coverage_sheet(data, metric),
+              *((tags_sheet(tags),) if tags is not None else ()), *statement_sheets,
               *((opportunities_sheet(opportunities),) if opportunities is not None else ()),
               _data_sheet(data, metric),
               _rules_sheet(rules, rules_source, rules_note), _live_sheet(data, runtime, total_row))
@@ -127,7 +132,7 @@ def statement_sheet_name(owner: str) -> str:
 
 
 def _statement_sheet_names(owners: tuple[str, ...]) -> tuple[str, ...]:
-    taken = {n.casefold() for n in (SETTINGS, SUMMARY, COVERAGE, DATA, RULES, LIVE, OPPORTUNITIES_SHEET,
+    taken = {n.casefold() for n in (SETTINGS, SUMMARY, COVERAGE, DATA, RULES, LIVE, OPPORTUNITIES_SHEET, TAGS_SHEET,
                                     *_RESERVED_SHEETS)}
     names = []
     for owner in owners:

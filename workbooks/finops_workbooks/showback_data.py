@@ -208,3 +208,16 @@ def describe_run(run: AllocationRun | None, rules: Rules) -> str:
         return f"allocation run {run.run_id}{when} used exactly these rules"
     return (f"WARNING: these rules differ from the ones allocation run {run.run_id}{when} used "
             f"({run.rules_source}); run finops-xl allocate again before publishing")
+
+
+def read_tags(store: CostStore, month: dt.date):
+    """The tag governance of ``month`` from the store's current allocation (None when the month
+    has no allocated cost), for the Tag governance sheet."""
+    from finops_xl.report import ReportError
+    from finops_xl.report.governance import tag_governance
+
+    with store.reader() as con:
+        try:
+            return tag_governance(con, month)
+        except ReportError:
+            return None

@@ -74,6 +74,9 @@ def to_openpyxl(spec: WorkbookSpec) -> Workbook:
         _write_sheet(wb.create_sheet(sheet.name), sheet)
     for name in spec.names:
         wb.defined_names[name.name] = XlDefinedName(name.name, attr_text=name.refers_to)
+    from finops_workbooks.finish import finish
+
+    spec = finish(wb, spec)
     props = wb.properties
     props.creator = spec.creator
     props.lastModifiedBy = spec.creator

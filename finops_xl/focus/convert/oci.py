@@ -255,8 +255,11 @@ def problems_across(con, groups) -> list[Problem]:
     parts = [f"SELECT {i} AS g, NULLIF(trim({q(ref)}), '') AS ref, NULLIF(trim(CAST({q(acct)} AS VARCHAR)), '') "
              f"AS account FROM {reader_sql(list(g.sources), union_by_name=g.sources[0].format == 'parquet')}"
              for i, g, (ref, acct) in mine]
-    stored = con.sql("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'charges' "
-                     f"AND column_name = {lit(LINE_COLUMN)}").fetchall()[0][0] > 0
+    # the store's charges: ``stored_charges`` in a load (where ``charges`` holds the new rows only)
+    held = {t for (t,) in con.sql("SELECT DISTINCT table_name FROM duckdb_columns() WHERE table_name IN "
+                                  f"('charges', 'stored_charges') AND column_name = {lit(LINE_COLUMN)}").fetchall()}
+    table = "stored_charges" if "stored_charges" in held or "charges" not in held else "charges"
+    stored = table in held
     con.execute(f"CREATE OR REPLACE TEMP TABLE __oci_lines AS {' UNION ALL '.join(parts)}")
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE __oci_twice AS SELECT ref, list(DISTINCT g) AS gs, "
@@ -264,7 +267,7 @@ def problems_across(con, groups) -> list[Problem]:
                     "GROUP BY ref HAVING count(DISTINCT g) > 1")
         if stored:
             con.execute(f"INSERT INTO __oci_twice SELECT l.ref, [l.g], any_value(c.BillingAccountId), "
-                        f"any_value(c.x_SourceFile) FROM __oci_lines l JOIN charges c "
+                        f"any_value(c.x_SourceFile) FROM __oci_lines l JOIN {table} c "
                         f"ON c.{q(LINE_COLUMN)} = l.ref AND c.ProviderName = 'Oracle' "
                         f"WHERE c.BillingAccountId IS DISTINCT FROM l.account GROUP BY l.ref, l.g")
         others: dict[int, set[int]] = {}
