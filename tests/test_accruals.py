@@ -273,7 +273,7 @@ def test_bad_requests_are_clear(tiny, tmp_path):
             accrue(con, JAN, owner_source="allocation")
         r = accrue(con, JAN)
     path = save_accrual(r, tiny)
-    assert path == tiny.parent / "finops.close" / "ACCR-2025-01.json" == accrual_path(tiny, JAN)
+    assert path == tiny.parent / f"{tiny.stem}.close" / "ACCR-2025-01.json" == accrual_path(tiny, JAN)
     with pytest.raises(FileExistsError, match="already saved"):
         save_accrual(r, tiny)
     save_accrual(r, tiny, overwrite=True)
