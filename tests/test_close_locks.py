@@ -109,3 +109,23 @@ def test_an_unlocked_month_has_no_adjustment(closed, tmp_path, capsys):
     june = tmp_path / "je.csv"
     assert main(["close", "--store", str(store), "--month", "2025-06", "--journal", str(june)]) == 0
     assert not [r for r in rows(june) if r["kind"] == "prior_period_adjustment"]
+
+
+def test_a_locked_months_workbook_is_rebuilt_from_the_locked_store_version(closed, tmp_path, capsys):
+    root, src = closed
+    store = tmp_path / "s" / "finops.duckdb"
+    shutil.copytree(src.parent, store.parent)
+    assert main(["close", "--store", str(store), "--month", "2025-05", "--lock", "--by", "controller"]) == 0
+    record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+    assert isinstance(record["store_commit"], int)
+    [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
+    restated = tmp_path / "restated"
+    restated.mkdir()
+    duckdb.connect().execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
+                             f"TO '{restated / aws.name}' (FORMAT parquet)")
+    assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
+    capsys.readouterr()
+    book = tmp_path / "close-2025-05.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-05", "--out", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert f"the store as of commit {record['store_commit']}, when the month was locked" in out and book.exists()
