@@ -261,7 +261,7 @@ def test_the_cli_on_an_unreadable_store_says_why(tmp_path, capsys):
 
 
 def _mapes(out: str) -> dict[str, float]:
-    line = next(l for l in out.splitlines() if l.startswith("backtest (one month ahead): "))
+    line = next(l for l in out.splitlines() if l.startswith("backtest (one month ahead)"))
     found = {}
     for part in line.split(": ", 1)[1].split("; "):
         method, _, rest = part.partition(" MAPE ")
@@ -281,7 +281,7 @@ def test_forecast_uses_the_method_the_backtest_scores_best(long_store, capsys):
     assert code == 0, err
     mapes = _mapes(out)
     best = min(mapes, key=mapes.get)
-    assert f"chosen by the backtest: {best} (the lowest MAPE)" in out, out
+    assert f"method {best}: chosen by backtest: lowest one-month-ahead MAPE" in out, out
 
 
 def test_a_forced_method_the_backtest_beats_gets_a_note(long_store, capsys):
@@ -291,7 +291,7 @@ def test_a_forced_method_the_backtest_beats_gets_a_note(long_store, capsys):
     best = min(mapes, key=mapes.get)
     code, out, _ = _run(capsys, "forecast", "--store", str(long_store), "--method", worst)
     assert code == 0
-    assert f"note: {best} forecast this history better than {worst}" in out
+    assert f"method {worst}: chosen by the user (the backtest picks {best})" in out
 
 
 # ---- 8. open savings: one definition, everywhere -------------------------------------------------------

@@ -86,9 +86,10 @@ class CostQueries:
             # the cube is read where it lies (Parquet), only its tag-free roll-up is held in memory
             con = self.store.open_reader(("cost_daily", MONTHLY_CUBE, "allocated_charges"))
             have = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if "cost_daily" not in have:
-                raise StoreError(f"the store {self.store.path} holds no cost yet: load exports first "
-                                 "(finops-xl ingest)")
+            if "cost_daily" not in have:  # a store with no charges yet: an empty cube
+                from finops_xl.store.tables import declare_tables
+
+                declare_tables(con)
             con.execute("CREATE OR REPLACE TEMP VIEW cube AS SELECT * FROM cost_daily")
             lines = "allocated_charges" if "allocated_charges" in have else None
         # most questions name no tag and whole months: they read the cube summed over Tags and by
