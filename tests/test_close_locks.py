@@ -129,3 +129,29 @@ def test_a_locked_months_workbook_is_rebuilt_from_the_locked_store_version(close
     assert main(["close", "--store", str(store), "--month", "2025-05", "--out", str(book)]) == 0
     out = capsys.readouterr().out
     assert f"the store as of commit {record['store_commit']}, when the month was locked" in out and book.exists()
+
+
+def test_a_lock_keeps_its_store_version_through_vacuum_until_unlocked(closed, tmp_path, capsys):
+    from finops_xl.store.maintenance import pins, vacuum
+    from finops_xl.store.store import CostStore
+
+    root, src = closed
+    store = tmp_path / "s" / "finops.duckdb"
+    shutil.copytree(src.parent, store.parent)
+    assert main(["close", "--store", str(store), "--month", "2025-05", "--lock", "--by", "controller"]) == 0
+    record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+    locked = record["store_commit"]
+    assert [p.commit for p in pins(CostStore(store))] == [locked]
+    with CostStore(store).reader() as con:
+        (before,) = con.execute("SELECT sum(BilledCost) FROM charges").fetchall()[0]
+    [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
+    restated = tmp_path / "restated"
+    restated.mkdir()
+    duckdb.connect().execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
+                             f"TO '{restated / aws.name}' (FORMAT parquet)")
+    assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
+    vacuum(CostStore(store), keep_days=0)  # every old version's files go, but the locked one's
+    with CostStore(store, as_of=locked).reader() as con:
+        assert con.execute("SELECT sum(BilledCost) FROM charges").fetchall()[0][0] == before
+    assert main(["close", "--store", str(store), "--month", "2025-05", "--unlock", "--reason", "restated"]) == 0
+    assert pins(CostStore(store)) == []

@@ -195,6 +195,10 @@ def lock(store, month: dt.date, run, *, by: str | None = None, ledger: LedgerMap
     work = path.with_name(f"{path.name}.next-{os.getpid()}")
     work.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(work, path)
+    if state["store_commit"] is not None and not store.path.is_file():
+        from finops_xl.store.maintenance import pin
+
+        pin(store, int(state["store_commit"]), f"close {ms:%Y-%m} locked", by or "")  # vacuum keeps it
     _log(store, {"event": "lock", "month": record["month"], "by": record["by"], "at": record["locked_at"],
                  "store_commit": state["store_commit"], "allocation_run": state["allocation_run"]})
     return path
@@ -211,6 +215,16 @@ def unlock(store, month: dt.date, reason: str, *, by: str | None = None) -> Path
     at = _now()
     aside = path.with_name(f"LOCK-{ms:%Y-%m}.unlocked-{at.replace(':', '')}.json")
     os.replace(path, aside)
+    try:
+        commit = json.loads(aside.read_text(encoding="utf-8")).get("store_commit")
+    except (OSError, ValueError):
+        commit = None
+    if commit is not None and not store.path.is_file():
+        from finops_xl.store.maintenance import pins, unpin
+
+        for p in pins(store):
+            if p.commit == int(commit) and p.reason == f"close {ms:%Y-%m} locked":
+                unpin(store, p.name)
     _log(store, {"event": "unlock", "month": f"{ms:%Y-%m}", "by": by or "", "at": at, "reason": reason.strip()})
     return aside
 
