@@ -27,9 +27,8 @@ from finops_xl.store.errors import StoreError
 from finops_xl.store.lock import _command, exclusive_lock
 from finops_xl.store.sources import sql_identifier, sql_literal
 from finops_xl.store.store import ALLOCATION_TABLES, SAVINGS_TABLES, CostStore, connect
-from finops_xl.store.swap import os_failure
 from finops_xl.store.tables import cube_monthly_sql, ensure_schema
-from finops_xl.store.writer import _umask_of
+from finops_xl.store.writer import _os_failure, _umask_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +121,7 @@ def migrate(path: str | os.PathLike[str]) -> Migration:
             os.replace(folder, target)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        raise os_failure(exc, target, f"migrating the cost store {target}") from None
+        raise _os_failure(exc, target.parent, f"migrating the cost store {target}") from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
