@@ -95,3 +95,33 @@ def test_two_writers_serialize(sample_csv, tmp_path):
         billed, n = con.execute("SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
     assert loads == 2
     assert f"{billed}|{n}" in {_totals(sample_csv), _totals(other)}
+
+
+def test_a_new_store_being_created_by_another_writer_is_not_refused(sample_csv, tmp_path):
+    """The moment a first writer has made the new store's folder and is writing its pointer file (the
+    name it writes it under before the rename), a second writer sees a folder holding only that file: it
+    is a store being made, never "a folder that is not a finops-xl cost store"."""
+    from finops_xl.store import delta
+    from finops_xl.store.store import CostStore
+
+    store = tmp_path / "finops-store"
+    store.mkdir()
+    (store / f".{delta.POINTER}.999999").write_text("{")  # the first writer's pointer, not yet renamed
+    (store / ".lock").write_text("")  # and its lock
+    ingest([str(sample_csv)], str(store))
+    with CostStore(store).reader() as con:
+        n = con.execute("SELECT count(*) FROM charges").fetchall()[0][0]
+    assert n == len(read_csv_rows(sample_csv)[1])
+
+
+def test_a_new_stores_pointer_never_replaces_one_another_writer_made(sample_csv, tmp_path):
+    """Two writers making the same new store each write its first pointer; the second must not rename
+    its empty pointer over the first's once that one has a commit (the first load would be lost)."""
+    from finops_xl.store import delta
+
+    store = tmp_path / "finops-store"
+    ingest([str(sample_csv)], str(store))
+    before = (store / delta.POINTER).read_text()
+    delta.create_pointer(store)  # what a second writer that saw no pointer a moment ago does
+    assert (store / delta.POINTER).read_text() == before
+    assert not [p.name for p in store.iterdir() if p.name.startswith(f".{delta.POINTER}.")]

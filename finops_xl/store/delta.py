@@ -64,6 +64,8 @@ PERIOD, SLICE = "x_BillingPeriod", "x_Slice"
 #: The store layout this module writes.
 LAYOUT = 2
 _FORMAT = "finops-xl cost store"
+#: The temporary name of a new store's first pointer (``create_pointer``).
+_NEW_POINTER = f".{POINTER}.new-"
 
 _WRITING = "_writing-"  # marker of a writer at work: _writing-<pid>.json
 _TMP = ".tmp"           # DuckDB's spill folder of a writer
@@ -159,6 +161,30 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def create_pointer(path: Path) -> None:
+    """Make ``path`` a store folder with no commit yet, unless another writer already has: the new
+    pointer is linked into place, which fails when one is there (a rename would replace a pointer
+    that another writer's first load has meanwhile moved on)."""
+    tmp = path / f".{POINTER}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump({"format": _FORMAT, "layout": LAYOUT}, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path / POINTER)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    _fsync_dir(path)
+
+
+def is_being_made(names: set[str]) -> bool:
+    """True when a folder's entries are only what a writer making a new store writes before its pointer
+    is in place (its lock, its pointer under a temporary name)."""
+    return bool(names) and all(n == ".lock" or n.startswith(f".{POINTER}.") for n in names)
 
 
 def write_pointer(path: Path, commit: StoreCommit | None) -> None:
@@ -559,6 +585,10 @@ def repair(store: Path, since: float | None = None) -> list[Path]:
         shutil.rmtree(spill, ignore_errors=True)
         removed.append(spill)
     for m in store.glob(f".{POINTER}.*"):
+        if m.name.startswith(_NEW_POINTER):
+            with contextlib.suppress(OSError):
+                if time.time() - m.stat().st_mtime < 60:
+                    continue  # a new store's first pointer, being written by a writer not yet locked
         m.unlink(missing_ok=True)
     for m in markers:
         m.unlink(missing_ok=True)

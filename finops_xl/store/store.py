@@ -203,9 +203,10 @@ class CostStore:
                 f"{p} is a folder written by the Spark engine of an earlier finops-xl, which this version "
                 "does not read: load the exports again into a new store (finops-xl ingest --store NEW)")
         try:
-            empty = not any(p.iterdir())
+            names = {c.name for c in p.iterdir()}
         except OSError as exc:
             raise StoreUnreadableError(f"the cost store {p} cannot be read: {exc.strerror}") from None
+        empty = not names or delta.is_being_made(names)  # (or another writer is making it now)
         if empty and not reading:
             return
         if empty:

@@ -33,7 +33,7 @@ import duckdb
 from finops_xl.store import delta
 from finops_xl.store.errors import StoreError, StoreTerminated, StoreUnreadableError
 from finops_xl.store.lock import _command, exclusive_lock
-from finops_xl.store.swap import _Signals, os_failure
+from finops_xl.store.signals import WriterSignals
 
 _UNCHANGED = "nothing was changed"
 
@@ -68,9 +68,9 @@ def _prepare(store) -> tuple[Path, bool]:
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not delta.is_store_folder(path):
-            delta.write_pointer(path, None)
+            delta.create_pointer(path)
     except OSError as exc:
-        raise os_failure(exc, path / delta.POINTER, f"creating the cost store {path}") from None
+        raise _os_failure(exc, path, f"creating the cost store {path}") from None
     return path, made
 
 
@@ -86,8 +86,8 @@ def _prepare_existing(store) -> Path:
 
 
 @contextlib.contextmanager
-def locked_store(path: Path) -> Iterator[None]:
-    """The writer lock of the store folder ``path``, with what dead writers left removed."""
+def _held_lock(path: Path) -> Iterator[None]:
+    """The writer lock of the store folder ``path`` (an OSError taking it: one line)."""
     try:
         with _umask_of(path):  # the lock file, too, is made with the folder's permissions
             locked = exclusive_lock(path / ".lock", path)
@@ -95,11 +95,17 @@ def locked_store(path: Path) -> Iterator[None]:
     except OSError as exc:
         raise _os_failure(exc, path, "taking the store's lock") from None
     try:
-        with _umask_of(path):
-            delta.repair(path)
-            yield
+        yield
     finally:
         locked.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def locked_store(path: Path) -> Iterator[None]:
+    """The writer lock of the store folder ``path``, with what dead writers left removed."""
+    with _held_lock(path), _umask_of(path):
+        delta.repair(path)
+        yield
 
 
 @contextlib.contextmanager
@@ -114,14 +120,6 @@ def transaction(store, *, kind: str, writes: tuple[str, ...], stage: bool,
         if made and delta.read_pointer(path) is None:  # a first write that did not land: no store
             shutil.rmtree(path, ignore_errors=True)
         raise
-
-
-class _StoreSignals(_Signals):
-    """SIGTERM stops the writer with the store unchanged (what it wrote is removed)."""
-
-    def stopped(self) -> StoreTerminated:
-        return StoreTerminated("terminated (SIGTERM) before the write landed: the store is unchanged and "
-                               "what the write had written removed; run the command again")
 
 
 @contextlib.contextmanager
@@ -145,44 +143,35 @@ def _interruptible() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _StoreSignals().installed() as signals, _interruptible():
-        try:
-            with _umask_of(path):  # the lock file, too, is made with the folder's permissions
-                locked = exclusive_lock(path / ".lock", path)
-                locked.__enter__()
-        except OSError as exc:
-            raise _os_failure(exc, path, "taking the store's lock") from None
-        try:
-            with _umask_of(path):
+    with WriterSignals().installed() as signals, _interruptible(), _held_lock(path):
+        with _umask_of(path):
+            try:
+                delta.repair(path)
+                marking = delta.writing_marker(path)
+                started = marking.__enter__()
+            except OSError as exc:
+                raise _os_failure(exc, path, f"preparing to write the cost store {path}") from None
+            try:
+                tx = None
                 try:
-                    delta.repair(path)
-                    marking = delta.writing_marker(path)
-                    started = marking.__enter__()
-                except OSError as exc:
-                    raise _os_failure(exc, path, f"preparing to write the cost store {path}") from None
-                try:
-                    tx = None
-                    try:
-                        tx = delta.Transaction(path, kind=kind, writes=writes, stage=stage, ddl=ddl, seed=seed)
-                        con = tx.open()
-                        yield con
-                        record = tx.commit(_command())
-                        signals.armed = False  # the pointer's rename is atomic: once done, it landed
-                        if record is not None:
-                            delta.write_pointer(path, record)
-                    except BaseException as exc:
-                        if tx is not None:
-                            tx.close()
-                        with contextlib.suppress(Exception):
-                            delta.repair(path, since=started)
-                        raise _mapped(exc, path, signals) from None
-                    finally:
-                        if tx is not None:
-                            tx.close()
+                    tx = delta.Transaction(path, kind=kind, writes=writes, stage=stage, ddl=ddl, seed=seed)
+                    con = tx.open()
+                    yield con
+                    record = tx.commit(_command())
+                    signals.armed = False  # the pointer's rename is atomic: once done, it landed
+                    if record is not None:
+                        delta.write_pointer(path, record)
+                except BaseException as exc:
+                    if tx is not None:
+                        tx.close()
+                    with contextlib.suppress(Exception):
+                        delta.repair(path, since=started)
+                    raise _mapped(exc, path, signals) from None
                 finally:
-                    marking.__exit__(None, None, None)
-        finally:
-            locked.__exit__(None, None, None)
+                    if tx is not None:
+                        tx.close()
+            finally:
+                marking.__exit__(None, None, None)
 
 
 def _space(path: Path) -> str:
@@ -202,7 +191,11 @@ def _os_failure(exc: OSError, path: Path, doing: str) -> StoreError:
         return StoreError(f"{doing} failed: {exc.filename or path}: {os.strerror(exc.errno)}; a write of the "
                           f"cost store creates files in its folder {path} (its lock, new table versions): "
                           f"make it writable for you, or give --store a folder you can write; {_UNCHANGED}")
-    return os_failure(exc, path / delta.POINTER, doing)
+    words = exc.strerror or str(exc)
+    if exc.errno == errno.EFBIG:
+        words += (" (the file system, or a file-size limit such as `ulimit -f`, does not allow a data file "
+                  "of this load)")
+    return StoreError(f"{doing} failed: {exc.filename or path}: {words}; {_UNCHANGED}")
 
 
 def _mapped(exc: BaseException, path: Path, signals) -> BaseException:
