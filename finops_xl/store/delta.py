@@ -380,15 +380,19 @@ def _write(folder: Path, con: duckdb.DuckDBPyConnection, sql: str, *, mode: str,
 def append_commit(store: Path, record: StoreCommit) -> StoreCommit:
     """Add ``record`` to the store's history table; ``record`` with that table's new version (the
     commit lands when the caller writes it as the pointer)."""
-    import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
 
-    row = pa.table({"commit": pa.array([record.commit], pa.int64()),
-                    "committed_at": pa.array([record.committed_at], pa.timestamp("us")),
-                    "command": [record.command], "kind": [record.kind],
-                    "record": [json.dumps(record.to_json(), default=str)]})
+    # the row is made by DuckDB: building it with pyarrow from Python values imports pandas (~0.5 s)
+    con = duckdb.connect(":memory:")
+    row = con.sql("SELECT CAST($commit AS BIGINT) AS commit, CAST($at AS TIMESTAMP) AS committed_at, "
+                  "CAST($command AS VARCHAR) AS command, CAST($kind AS VARCHAR) AS kind, "
+                  "CAST($record AS VARCHAR) AS record",
+                  params={"commit": record.commit, "at": record.committed_at, "command": record.command,
+                          "kind": record.kind, "record": json.dumps(record.to_json(), default=str)}
+                  ).to_arrow_reader()
     with quiet_stderr():
         write_deltalake(str(store / COMMITS), row, mode="append")
+    con.close()
     tables = dict(record.tables) | {COMMITS: DeltaTable(str(store / COMMITS)).version()}
     return dataclasses.replace(record, tables=tables)
 
