@@ -2,7 +2,8 @@
 
 Pure data plus a few lookup helpers: no I/O, no third-party imports. The ingest code uses it to
 recognise a billing export's FOCUS version from its header, to type columns for storage
-(:data:`SQL_TYPES`) and to validate / normalise the closed enumerations.
+(:data:`SQL_TYPES`) and to validate / normalise the closed enumerations (their values are in
+``allowed_values.py``; each :class:`FocusColumn` carries its own).
 
 Scope
 -----
@@ -55,6 +56,20 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterable
+
+from finops_xl.focus.allowed_values import (
+    CAPACITY_RESERVATION_STATUS,
+    CHARGE_CATEGORY,
+    CHARGE_CLASS,
+    CHARGE_FREQUENCY,
+    COMMITMENT_DISCOUNT_CATEGORY,
+    COMMITMENT_DISCOUNT_STATUS,
+    PRICING_CATEGORY,
+    SERVICE_CATEGORY,
+    SERVICE_SUBCATEGORIES,
+    SERVICE_SUBCATEGORY,
+    SERVICE_SUBCATEGORY_PARENT,
+)
 
 __all__ = [
     "VERSIONS",
@@ -125,171 +140,6 @@ class FocusColumn:
 
 
 # ---------------------------------------------------------------------------------------------
-# Closed enumerations (identical in 1.0, 1.1, 1.2 and 1.3 unless a comment says otherwise)
-# ---------------------------------------------------------------------------------------------
-
-_CHARGE_CATEGORY = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-_CHARGE_CLASS = ("Correction",)
-_CHARGE_FREQUENCY = ("One-Time", "Recurring", "Usage-Based")
-_PRICING_CATEGORY = ("Standard", "Dynamic", "Committed", "Other")
-_COMMITMENT_DISCOUNT_CATEGORY = ("Spend", "Usage")
-_COMMITMENT_DISCOUNT_STATUS = ("Used", "Unused")
-_CAPACITY_RESERVATION_STATUS = ("Used", "Unused")  # 1.1+
-
-# ServiceCategory, in the order of the spec's allowed-values table (note "Multicloud" sits
-# between "Developer Tools" and "Identity" there; the table is not alphabetical).
-_SERVICE_CATEGORY = (
-    "AI and Machine Learning",
-    "Analytics",
-    "Business Applications",
-    "Compute",
-    "Databases",
-    "Developer Tools",
-    "Multicloud",
-    "Identity",
-    "Integration",
-    "Internet of Things",
-    "Management and Governance",
-    "Media",
-    "Migration",
-    "Mobile",
-    "Networking",
-    "Security",
-    "Storage",
-    "Web",
-    "Other",
-)
-
-#: ServiceSubcategory allowed values (1.1+), keyed by their one parent ServiceCategory, in the
-#: order of the spec's table. 82 values; the same table in 1.1, 1.2 and 1.3.
-SERVICE_SUBCATEGORIES: dict[str, tuple[str, ...]] = {
-    "AI and Machine Learning": (
-        "AI Platforms",
-        "Bots",
-        "Generative AI",
-        "Machine Learning",
-        "Natural Language Processing",
-        "Other (AI and Machine Learning)",
-    ),
-    "Analytics": (
-        "Analytics Platforms",
-        "Business Intelligence",
-        "Data Processing",
-        "Search",
-        "Streaming Analytics",
-        "Other (Analytics)",
-    ),
-    "Business Applications": (
-        "Productivity and Collaboration",
-        "Other (Business Applications)",
-    ),
-    "Compute": (
-        "Containers",
-        "End User Computing",
-        "Quantum Compute",
-        "Serverless Compute",
-        "Virtual Machines",
-        "Other (Compute)",
-    ),
-    "Databases": (
-        "Caching",
-        "Data Warehouses",
-        "Ledger Databases",
-        "NoSQL Databases",
-        "Relational Databases",
-        "Time Series Databases",
-        "Other (Databases)",
-    ),
-    "Developer Tools": (
-        "Developer Platforms",
-        "Continuous Integration and Deployment",
-        "Development Environments",
-        "Source Code Management",
-        "Quality Assurance",
-        "Other (Developer Tools)",
-    ),
-    "Identity": (
-        "Identity and Access Management",
-        "Other (Identity)",
-    ),
-    "Integration": (
-        "API Management",
-        "Messaging",
-        "Workflow Orchestration",
-        "Other (Integration)",
-    ),
-    "Internet of Things": (
-        "IoT Analytics",
-        "IoT Platforms",
-        "Other (Internet of Things)",
-    ),
-    "Management and Governance": (
-        "Architecture",
-        "Compliance",
-        "Cost Management",
-        "Data Governance",
-        "Disaster Recovery",
-        "Endpoint Management",
-        "Observability",
-        "Support",
-        "Other (Management and Governance)",
-    ),
-    "Media": (
-        "Content Creation",
-        "Gaming",
-        "Media Streaming",
-        "Mixed Reality",
-        "Other (Media)",
-    ),
-    "Migration": (
-        "Data Migration",
-        "Resource Migration",
-        "Other (Migration)",
-    ),
-    "Mobile": ("Other (Mobile)",),
-    "Multicloud": (
-        "Multicloud Integration",
-        "Other (Multicloud)",
-    ),
-    "Networking": (
-        "Application Networking",
-        "Content Delivery",
-        "Network Connectivity",
-        "Network Infrastructure",
-        "Network Routing",
-        "Network Security",
-        "Other (Networking)",
-    ),
-    "Security": (
-        "Secret Management",
-        "Security Posture Management",
-        "Threat Detection and Response",
-        "Other (Security)",
-    ),
-    "Storage": (
-        "Backup Storage",
-        "Block Storage",
-        "File Storage",
-        "Object Storage",
-        "Storage Platforms",
-        "Other (Storage)",
-    ),
-    "Web": (
-        "Application Platforms",
-        "Other (Web)",
-    ),
-    "Other": ("Other (Other)",),
-}
-
-#: ServiceSubcategory -> its one parent ServiceCategory ("MUST have one and only one parent").
-SERVICE_SUBCATEGORY_PARENT: dict[str, str] = {
-    sub: cat for cat, subs in SERVICE_SUBCATEGORIES.items() for sub in subs
-}
-
-_SERVICE_SUBCATEGORY = tuple(SERVICE_SUBCATEGORY_PARENT)
-
-
-# ---------------------------------------------------------------------------------------------
 # The column table
 # ---------------------------------------------------------------------------------------------
 
@@ -326,22 +176,22 @@ _TABLE: tuple[tuple[str, Kind, str, str, tuple[str, ...] | None, bool, bool, str
      "Inclusive start bound of a billing period."),
     ("CapacityReservationId", Kind.STRING, "1.1", _C, None, True, False,
      "Identifier assigned to a capacity reservation by the service provider."),
-    ("CapacityReservationStatus", Kind.STRING, "1.1", _C, _CAPACITY_RESERVATION_STATUS, True, False,
+    ("CapacityReservationStatus", Kind.STRING, "1.1", _C, CAPACITY_RESERVATION_STATUS, True, False,
      "Whether the charge consumes a capacity reservation or is its unused portion."),
-    ("ChargeCategory", Kind.STRING, "1.0", _M, _CHARGE_CATEGORY, False, False,
+    ("ChargeCategory", Kind.STRING, "1.0", _M, CHARGE_CATEGORY, False, False,
      "Highest-level classification of a charge based on the nature of how it is billed."),
     # Mandatory but nullable: null unless the row corrects a previously invoiced billing period.
-    ("ChargeClass", Kind.STRING, "1.0", _M, _CHARGE_CLASS, True, False,
+    ("ChargeClass", Kind.STRING, "1.0", _M, CHARGE_CLASS, True, False,
      "Whether the row is a correction to a previously invoiced billing period."),
     ("ChargeDescription", Kind.STRING, "1.0", _M, None, True, False,
      "Self-contained summary of the charge's purpose and price."),
-    ("ChargeFrequency", Kind.STRING, "1.0", _R, _CHARGE_FREQUENCY, False, False,
+    ("ChargeFrequency", Kind.STRING, "1.0", _R, CHARGE_FREQUENCY, False, False,
      "How often a charge will occur."),
     ("ChargePeriodEnd", Kind.DATETIME, "1.0", _M, None, False, False,
      "Exclusive end bound of a charge period."),
     ("ChargePeriodStart", Kind.DATETIME, "1.0", _M, None, False, False,
      "Inclusive start bound of a charge period."),
-    ("CommitmentDiscountCategory", Kind.STRING, "1.0", _C, _COMMITMENT_DISCOUNT_CATEGORY, True, False,
+    ("CommitmentDiscountCategory", Kind.STRING, "1.0", _C, COMMITMENT_DISCOUNT_CATEGORY, True, False,
      "Whether the commitment discount is based on usage quantity or cost (spend)."),
     ("CommitmentDiscountId", Kind.STRING, "1.0", _C, None, True, False,
      "Identifier assigned to a commitment discount by the service provider."),
@@ -349,7 +199,7 @@ _TABLE: tuple[tuple[str, Kind, str, str, tuple[str, ...] | None, bool, bool, str
      "Display name assigned to a commitment discount."),
     ("CommitmentDiscountQuantity", Kind.QUANTITY, "1.1", _C, None, True, False,
      "Amount of a commitment discount purchased or accounted for, in CommitmentDiscountUnit."),
-    ("CommitmentDiscountStatus", Kind.STRING, "1.0", _C, _COMMITMENT_DISCOUNT_STATUS, True, False,
+    ("CommitmentDiscountStatus", Kind.STRING, "1.0", _C, COMMITMENT_DISCOUNT_STATUS, True, False,
      "Whether the charge consumes a commitment discount or is the unused portion of the commitment."),
     # Free text (provider-assigned, e.g. "Savings Plan", "Reservation"), not an enumeration.
     ("CommitmentDiscountType", Kind.STRING, "1.0", _C, None, True, False,
@@ -380,7 +230,7 @@ _TABLE: tuple[tuple[str, Kind, str, str, tuple[str, ...] | None, bool, bool, str
      "ListUnitPrice multiplied by PricingQuantity."),
     ("ListUnitPrice", Kind.UNIT_PRICE, "1.0", _C, None, True, False,
      "Provider-published unit price per PricingUnit, exclusive of any discounts."),
-    ("PricingCategory", Kind.STRING, "1.0", _C, _PRICING_CATEGORY, True, False,
+    ("PricingCategory", Kind.STRING, "1.0", _C, PRICING_CATEGORY, True, False,
      "Pricing model used for a charge at the time of use or purchase."),
     # National or *virtual* currency (e.g. "Token" in the 1.2 SaaS examples); the Content
     # Constraints table says nullable although the requirement text says MUST NOT be null.
@@ -414,13 +264,13 @@ _TABLE: tuple[tuple[str, Kind, str, str, tuple[str, ...] | None, bool, bool, str
      "Display name assigned to a resource."),
     ("ResourceType", Kind.STRING, "1.0", _C, None, True, False,
      "Kind of resource the charge applies to."),
-    ("ServiceCategory", Kind.STRING, "1.0", _M, _SERVICE_CATEGORY, False, False,
+    ("ServiceCategory", Kind.STRING, "1.0", _M, SERVICE_CATEGORY, False, False,
      "Highest-level classification of a service based on its core function."),
     ("ServiceName", Kind.STRING, "1.0", _M, None, False, False,
      "Offering that can be purchased from a provider."),
     ("ServiceProviderName", Kind.STRING, "1.3", _M, None, False, False,
      "Name of the entity that made the resources or services available for purchase or consumption."),
-    ("ServiceSubcategory", Kind.STRING, "1.1", _R, _SERVICE_SUBCATEGORY, False, False,
+    ("ServiceSubcategory", Kind.STRING, "1.1", _R, SERVICE_SUBCATEGORY, False, False,
      "Secondary classification of the ServiceCategory based on the service's core function."),
     ("SkuId", Kind.STRING, "1.0", _C, None, True, False,
      "Provider-specified unique identifier of a SKU."),
