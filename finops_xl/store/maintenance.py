@@ -16,7 +16,7 @@ import re
 import time
 from pathlib import Path
 
-from finops_xl.store import delta
+from finops_xl.store import delta, repair
 from finops_xl.store.errors import StoreError
 
 PINS = "_pins"
@@ -95,7 +95,7 @@ def vacuum(store, *, keep_days: float = 7.0, compact: bool = True) -> Vacuum:
     started = time.monotonic()
     path = _prepare_existing(store)
     compacted = removed = freed = 0
-    with locked_store(path), delta.writing_marker(path):  # killed midway: the next writer repairs
+    with locked_store(path), repair.writing_marker(path):  # killed midway: the next writer repairs
         head = delta.read_pointer(path)
         if head is None:
             raise StoreError(f"the cost store {path} is empty: nothing to vacuum")
@@ -126,7 +126,7 @@ def vacuum(store, *, keep_days: float = 7.0, compact: bool = True) -> Vacuum:
         pinned = {p.commit for p in pins(store)}
         kept = [c for c in every if c.commit == head.commit or c.committed_at >= cutoff or c.commit in pinned]
         kept = [c for c in kept if c.commit == head.commit or readable(path, c.commit) is None]  # not gone already
-        for folder in delta.delta_tables(path):
+        for folder in repair.delta_tables(path):
             needed = set()
             if folder.name == delta.COMMITS:  # the history: its current version holds every commit
                 needed.update(os.path.realpath(f) for f in delta.table_files(folder, head.tables[folder.name])[0])

@@ -5,7 +5,7 @@
 2. the writer lock ``<store>/.lock`` is taken (a second writer waits, saying for whom; gives up after
    ``FINOPS_XL_LOCK_TIMEOUT`` seconds);
 3. what a writer that died left (table versions beyond the current commit, their files, spill folders)
-   is removed (``delta.repair``);
+   is removed (``repair.repair``);
 4. the caller works on the transaction's DuckDB connection; on success its changes become one store
    commit (``delta.Transaction.commit`` then the pointer); on any error, SIGTERM or Ctrl-C what it
    wrote is removed and the store is as before.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from finops_xl.store import delta
+from finops_xl.store import delta, repair
 from finops_xl.store.errors import StoreError, StoreTerminated, StoreUnreadableError
 from finops_xl.store.lock import _command, exclusive_lock
 from finops_xl.store.signals import WriterSignals
@@ -104,7 +104,7 @@ def _held_lock(path: Path) -> Iterator[None]:
 def locked_store(path: Path) -> Iterator[None]:
     """The writer lock of the store folder ``path``, with what dead writers left removed."""
     with _held_lock(path), _umask_of(path):
-        delta.repair(path)
+        repair.repair(path)
         yield
 
 
@@ -146,8 +146,8 @@ def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duck
     with WriterSignals().installed() as signals, _interruptible(), _held_lock(path):
         with _umask_of(path):
             try:
-                delta.repair(path)
-                marking = delta.writing_marker(path)
+                repair.repair(path)
+                marking = repair.writing_marker(path)
                 started = marking.__enter__()
             except OSError as exc:
                 raise _os_failure(exc, path, f"preparing to write the cost store {path}") from None
@@ -165,7 +165,7 @@ def _transaction(path: Path, *, kind, writes, stage, ddl, seed) -> Iterator[duck
                     if tx is not None:
                         tx.close()
                     with contextlib.suppress(Exception):
-                        delta.repair(path, since=started)
+                        repair.repair(path, since=started)
                     raise _mapped(exc, path, signals) from None
                 finally:
                     if tx is not None:
