@@ -870,7 +870,7 @@ def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledge
     ``run`` (a ``run_close`` result) when given, else an accrual computed for the workbook only
     (nothing saved beside the store). Returns the path and the accrual total shown."""
     from finops_workbooks.close import build_close
-    from finops_workbooks.close_data import gather_close
+    from finops_xl.close.gather import gather_close
     from finops_workbooks.writer import write_xlsx
 
     from finops_xl.close.journal import LedgerMap

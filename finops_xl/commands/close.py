@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         from finops_workbooks.close import build_close
-        from finops_workbooks.close_data import gather_close
+        from finops_xl.close.gather import gather_close
         from finops_workbooks.writer import write_xlsx
 
         try:  # the store as it was at the lock
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects) -> Path:
     """The monthly close workbook of the run (``finops_workbooks.close``)."""
     from finops_workbooks.close import build_close
-    from finops_workbooks.close_data import gather_close
+    from finops_xl.close.gather import gather_close
     from finops_workbooks.writer import write_xlsx
 
     data = gather_close(store, result.month, run=result, ledger=ledger, budget=budget, invoices=invoices,

@@ -60,7 +60,6 @@ from decimal import Decimal
 from finops_udfs import registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.close_data import CloseData
 from finops_workbooks.close_signoff import capitalization_sheet, ledger_sheet, signoff_sheet
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
@@ -77,6 +76,7 @@ from finops_workbooks.model import (
 )
 from finops_xl import __version__
 from finops_xl.allocation.rules import ROUNDING
+from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES, Reconciliation
 
 SETTINGS, SUMMARY, ALLOCATION, ACCRUALS, PREPAID, RECONCILIATION, VARIANCE, JOURNAL = (
