@@ -100,6 +100,8 @@ class CloseData:
       store_version, locked: the store version and lock the close reflects ('' when none).
       extra_entries: the run's chargeback and capitalization entries in ``currency``.
       capitalization: the projects' months through ``month`` (``capitalization.project_report``).
+      reporting: for a close in a reporting currency, the rates it was translated with
+        (``gather_currency.ReportingRates``; ``currency`` is then the reporting currency); else None.
     """
 
     month: dt.date
@@ -129,6 +131,7 @@ class CloseData:
     locked: str = ""
     extra_entries: tuple[Entry, ...] = ()
     capitalization: tuple = ()
+    reporting: object = None
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -151,7 +154,8 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
                  cutoff: dt.date | None = None, method: str = "trailing_7d",
                  ledger: LedgerMap = DEFAULT_LEDGER, budget: Sequence[BudgetLine] | str | Path | None = None,
                  currency: str | None = None, policy_owner: str = UNALLOCATED,
-                 amortization_method: str = "daily", invoices=None, projects=None) -> CloseData:
+                 amortization_method: str = "daily", invoices=None, projects=None,
+                 reporting_currency: str | None = None, rates=None) -> CloseData:
     """The close workbook's numbers for ``month`` (its first day) from ``store``.
 
     Parameters:
@@ -164,6 +168,9 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
       invoices: the provider's invoices or AP list (``Invoice`` list or CSV path) the tie-out
         reconciles against; None: the invoices the data's InvoiceId names.
       projects: capitalization projects (``close.capitalization``) for the Capitalization sheet.
+      reporting_currency, rates: every billing currency of the month translated into
+        ``reporting_currency`` with ``rates`` (``reporting_currency.load_rates``) and put together
+        (``gather_currency.consolidate``); ``currency`` is then not given.
 
     Raises ValueError for a month without cost, an ambiguous currency or a bad argument.
     """
@@ -171,6 +178,11 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
         raise ValueError("the close workbook's native schedules follow daily straight-line "
                          f"amortization; amortization_method must be 'daily', not {amortization_method!r}")
     month = month.replace(day=1)
+    if reporting_currency is not None or rates is not None:
+        return _in_reporting_currency(store, month, run, reporting_currency, rates, currency,
+                                      dict(cutoff=cutoff, method=method, ledger=ledger, budget=budget,
+                                           policy_owner=policy_owner, amortization_method=amortization_method,
+                                           invoices=invoices, projects=projects))
     notes: list[str] = []
     with store.reader() as con:
         if run is None:
@@ -246,6 +258,30 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
                      extra_entries=extra, capitalization=projects_report)
 
 
+def _in_reporting_currency(store: CostStore, month: dt.date, run, reporting_currency, rates, currency,
+                           options: dict) -> CloseData:
+    """The close of every billing currency of ``month``, translated and put together."""
+    from finops_xl.close.gather_currency import consolidate, month_currencies
+    from finops_xl.close.reporting_currency import translate_entries
+
+    if reporting_currency is None or rates is None:
+        raise ValueError("a reporting currency needs its rates and rates need a reporting currency: "
+                         "give both --reporting-currency and --rates")
+    if currency is not None:
+        raise ValueError("give either currency (one billing currency) or reporting_currency (all of them "
+                         "translated), not both")
+    with store.reader() as con:
+        found = month_currencies(con, month)
+    if not found:
+        raise ValueError(f"the store holds no cost in {month:%Y-%m}")
+    parts = [gather_close(store, month, run=run, currency=cur, **options) for cur in found]
+    extra = None
+    if run is not None:
+        extra = translate_entries([e for e in run.journal_entries if e.kind in EXTRA_KINDS],
+                                  reporting_currency, rates, month, options["ledger"])
+    return consolidate(parts, reporting_currency, rates, run_entries=extra)
+
+
 def _version(store: CostStore, con) -> str:
     """The store version and allocation run the numbers come from, in words."""
     from finops_xl.close.locks import _store_state
@@ -280,7 +316,8 @@ def _currency(accrual: AccrualResult, currency: str | None, month: dt.date) -> s
         return currency
     if len(found) > 1:
         raise ValueError(f"{month:%Y-%m} holds several billing currencies ({', '.join(found)}), which are "
-                         "never added together: pick one with currency")
+                         "never added together: pick one with currency, or translate them into one "
+                         "(finops-xl close --reporting-currency CUR --rates FILE)")
     if not found:
         raise ValueError(f"the store holds no cost in {month:%Y-%m}")
     return found[0]

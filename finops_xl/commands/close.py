@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         try:
             path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
-                                   _projects(args))
+                                   _projects(args), reporting, rates)
         except ValueError as exc:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
             return 1
@@ -176,14 +176,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects) -> Path:
-    """The monthly close workbook of the run (``finops_workbooks.close``)."""
+def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects, reporting=None,
+                    rates=None) -> Path:
+    """The monthly close workbook of the run (``finops_workbooks.close``), in the reporting currency
+    when one is given."""
     from finops_workbooks.close import build_close
     from finops_xl.close.gather import gather_close
     from finops_workbooks.writer import write_xlsx
 
     data = gather_close(store, result.month, run=result, ledger=ledger, budget=budget, invoices=invoices,
-                        projects=projects)
+                        projects=projects, reporting_currency=reporting, rates=rates)
     return write_xlsx(build_close(data), out)
 
 

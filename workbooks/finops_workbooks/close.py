@@ -61,6 +61,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.close_signoff import capitalization_sheet, ledger_sheet, signoff_sheet
+from finops_workbooks.close_signoff import sheet_title as _title
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
     PLAIN,
@@ -92,6 +93,7 @@ _RATIO = Style(number_format=f.PERCENT)
 _RATIO_TOTAL = Style(number_format=f.PERCENT, bold=True)
 _CENTS = Style(number_format="#,##0.0000")
 _UNIT_PRICE = Style(number_format="#,##0.0000")
+_RATE = Style(number_format="0.000000", align="left")
 _QUANTITY = Style(number_format="#,##0.####")
 _SUB_CENT = Style(number_format='_(* #,##0.000000_);_(* \\(#,##0.000000\\);_(* "-"??_);_(@_)',
                   italic=True, color="595959")
@@ -241,7 +243,9 @@ def _settings_sheet(data: CloseData, runtime: str) -> Sheet:
                                              "month_to_date or prior_month")),
         ("Accrual metric", a.metric, PLAIN, "the accrual is a liability: what the provider will invoice"),
         ("Stage", data.stage, PLAIN, _STAGE_TEXT.get(data.stage, "")),
-        ("Currency", data.currency, PLAIN, "billing currency of every amount; others are never added in"),
+        ("Currency", data.currency, PLAIN,
+         "billing currency of every amount; others are never added in" if data.reporting is None else
+         "reporting currency of every amount: each billing currency translated into it (rates below)"),
         ("Currency decimals", data.decimals, PLAIN, "the currency's minor unit: amounts are rounded to it"),
         ("Minor units per unit", 10 ** data.decimals, PLAIN,
          "used by the Prepaid schedules to compute each month in whole minor units (cents)"),
@@ -258,6 +262,8 @@ def _settings_sheet(data: CloseData, runtime: str) -> Sheet:
         if note:
             s.put(4 + i, 3, note, f.NOTE)
     row = 4 + len(rows) + 1
+    if data.reporting is not None:
+        row = _reporting_rows(s, data, row)
     for note in data.notes:
         s.put(row, 1, "Note", f.LABEL)
         s.put(row, 2, note[0].upper() + note[1:] + ".", f.NOTE)
@@ -268,13 +274,36 @@ def _settings_sheet(data: CloseData, runtime: str) -> Sheet:
     return s.build()
 
 
+def _reporting_rows(s: SheetDraft, data: CloseData, row: int) -> int:
+    """The reporting currency, the rates file and each billing currency's rates of the month."""
+    rep = data.reporting
+    s.put(row, 1, "Reporting currency", f.LABEL)
+    s.put(row, 2, rep.currency)
+    s.put(row, 3, "IAS 21.39–40 / ASC 830-30-45: expenses at the month's average rate, balance-sheet lines "
+                  "(accrued liabilities, prepaid) at its closing rate; journal lines rounded to the cent, the "
+                  "difference on the translation line (finops_xl.close.reporting_currency)", f.NOTE)
+    s.put(row + 1, 1, "Rates", f.LABEL)
+    s.put(row + 1, 2, rep.source)
+    s.put(row + 1, 3, "the rates file (date, from_currency, to_currency, rate, or the ECB reference rates): "
+                      "average = mean of the month's daily rates, closing = the month's last rate", f.NOTE)
+    row += 3
+    s.put_row(row, 1, (f"Rate ({rep.currency} per unit)", f"Average {data.month:%Y-%m}",
+                       f"Closing {data.month:%Y-%m}"), f.HEADER_LEFT)
+    for cur, avg, clo in rep.rates:
+        row += 1
+        s.put(row, 1, f"{cur}→{rep.currency}", f.LABEL)
+        s.put(row, 2, avg, _RATE)
+        s.put(row, 3, clo, _RATE)
+    return row + 2
+
+
 # ---- Allocation -----------------------------------------------------------------------------
 
 
 def _allocation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     s = SheetDraft(ALLOCATION, landscape=True)
     refs: dict[str, str] = {}
-    s.put(1, 1, f"Allocation by owner: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Allocation by owner: {_month_text(data.month)}"), f.TITLE)
     if not data.owners:
         s.put(2, 1, "The store holds no allocation for this month: run finops-xl allocate --rules FILE, "
                     "then build the workbook again.", f.NOTE)
@@ -351,7 +380,7 @@ def _accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     a = data.accrual
     cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, f"Accrual of unbilled cost: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Accrual of unbilled cost: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         (f"Cut-off {a.cutoff.isoformat()}: {a.days_missing} day(s) projected by {a.method}; {a.metric} in {cur}; "
          f"owners from {a.owner_source}."),
@@ -372,11 +401,14 @@ def _accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, 9, Formula(f"=E{r}+F{r}+G{r}"), f.MONEY)
         s.put(r, 10, Formula(f"=I{r}-H{r}"), f.MONEY_TOTAL)
         s.put(r, 11, posts[(line.cost_center, line.account)], f.KEY)
+        if data.reporting is not None:
+            s.put(r, 12, data.reporting.line_currencies[i])
     last = max(first, first + len(a.lines) - 1)
+    header = _ACCRUAL_HEADER + (("Billed in",) if data.reporting is not None else ())
     if a.lines:
-        s.table(Table(ACCRUAL_TABLE, f"A{head}:{ref(last, len(_ACCRUAL_HEADER))}", _ACCRUAL_HEADER))
+        s.table(Table(ACCRUAL_TABLE, f"A{head}:{ref(last, len(header))}", header))
     else:
-        s.put_row(head, 1, _ACCRUAL_HEADER, f.HEADER_LEFT)
+        s.put_row(head, 1, header, f.HEADER_LEFT)
         s.put(first, 1, "(no accrual lines)", f.NOTE)
     total = last + 2
     s.put(total, 1, "Total", f.MONTH_TOTAL)
@@ -399,51 +431,22 @@ def _accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
             s.put(row, 6, fee.source)
         row += 2
 
-    # the accrual entry against the table
-    entry = next((e for e in data.accrual_entries if e.kind == "accrual"), None)
-    reversal = next((e for e in data.accrual_entries if e.kind == "reversal"), None)
-    title = (f"Accrual entry {entry.id} on {entry.date.isoformat()}" if entry is not None
-             else "Accrual entry: none (nothing to accrue)")
-    if entry is not None and reversal is not None:
-        title += f", reversed by {reversal.id} on {reversal.date.isoformat()} (Journal sheet)"
-    s.put(row, 1, title, _SECTION)
-    s.put(row + 1, 1, "Each expense line is the accrual of its cost center × account (SUMIFS of the table on "
-                      "the post key), rounded to the cent; the liability line is their total.", f.NOTE)
-    ehead = row + 2
-    s.put_row(ehead, 1, ("Account", "Cost center", "Post key"), f.HEADER_LEFT)
-    s.put_row(ehead, 4, ("Debit", "Credit", "Net (Dr − Cr)", "Unrounded accrual", "Rounding"), f.HEADER)
-    efirst = ehead + 1
-    lines = entry.lines if entry is not None else ()
-    accrual_col = _col(ACCRUAL_TABLE, "Accrual")
-    for i, line in enumerate(lines):
-        r = efirst + i
-        s.put_row(r, 1, _text(line.account, line.cost_center))
-        s.put_row(r, 4, (line.debit, line.credit), f.MONEY)
-        s.put(r, 6, Formula(f"=D{r}-E{r}"), f.MONEY)
-        key = posts.get((line.cost_center, line.account))
-        if line.account == a.liability_account and not line.cost_center:
-            s.put(r, 3, "liability", _KEY_LEFT)
-            s.put(r, 7, Formula(f"=-SUM({accrual_col})"), f.MONEY)
-        else:
-            s.put(r, 3, key, f.KEY)
-            s.put(r, 7, Formula(f"=SUMIFS({accrual_col},{_col(ACCRUAL_TABLE, 'Post key')},C{r})"), f.MONEY)
-        s.put(r, 8, Formula(f"=F{r}-G{r}"), _SUB_CENT)
-    elast = max(efirst, efirst + len(lines) - 1)
-    if not lines:
-        s.put(efirst, 1, "(no lines)", f.NOTE)
-    etotal = elast + 1
-    s.put(etotal, 1, "Total", f.MONTH_TOTAL)
-    for c in range(4, 9):
-        s.put(etotal, c, Formula(f"=SUM({ref(efirst, c)}:{ref(elast, c)})"),
-              _SUB_CENT if c == 8 else f.MONEY_TOTAL)
-    s.put(etotal + 1, 1, "Σ debits − Σ credits (0 when the entry balances)", f.NOTE)
-    s.put(etotal + 1, 4, Formula(f"=D{etotal}-E{etotal}"), f.MONEY)
-    s.put(etotal + 2, 1, "Check: the accrual entry balances", _CHECK_LABEL)
-    s.put(etotal + 2, 4, _check(f"ABS(D{etotal + 1})"), _CHECK)
-    refs["check"] = ref(etotal + 2, 4)
-    refs["posted"] = ref(etotal, 4)
-    row = etotal + 4
-
+    # the accrual entries against the table (one per billing currency in a reporting currency)
+    accruals = [e for e in data.accrual_entries if e.kind == "accrual"] or [None]
+    checks, posted = [], []
+    for entry in accruals:
+        row, check, debits = _accrual_entry(s, data, entry, row, posts)
+        checks.append(check)
+        posted.append(debits)
+    if len(checks) > 1:
+        s.put(row - 1, 1, "Check: every accrual entry balances", _CHECK_LABEL)
+        s.put(row - 1, 4, Formula("=IF(AND(" + ",".join(f'{c}="{OK}"' for c in checks) + f'),"{OK}","{NOT_OK}")'),
+              _CHECK)
+        refs["check"] = ref(row - 1, 4)
+        row += 1
+    else:
+        refs["check"] = checks[0]
+    refs["posted"] = posted[0] if len(posted) == 1 else None
     t = data.true_up
     if t is not None:
         s.put(row, 1, f"True-up against the final data (on {t.on.isoformat()})", _SECTION)
@@ -470,9 +473,79 @@ def _accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
 
     for c, w in enumerate((20, 26, 26, 24, 15, 14, 13, 15, 15, 15, 9), start=1):
         s.width(c, w)
-    s.fit_height(ehead, range(1, 9))
     s.freeze = f"A{first}"
     return s.build(), refs
+
+
+def _accrual_entry(s: SheetDraft, data: CloseData, entry, row: int, posts) -> tuple[int, str, str]:
+    """One accrual entry beside the AccrualLines table (from ``row``): next row, check, Σ debits."""
+    a = data.accrual
+    billed_in = _billed_in(data, entry)
+    reversal = None if entry is None else next(
+        (e for e in data.accrual_entries if e.kind == "reversal" and e.id == f"{entry.id}-REV"),
+        next((e for e in data.accrual_entries if e.kind == "reversal"), None))
+    title = (f"Accrual entry {entry.id} on {entry.date.isoformat()}" if entry is not None
+             else "Accrual entry: none (nothing to accrue)")
+    if entry is not None and reversal is not None:
+        title += f", reversed by {reversal.id} on {reversal.date.isoformat()} (Journal sheet)"
+    s.put(row, 1, title, _SECTION)
+    note = ("Each expense line is the accrual of its cost center × account (SUMIFS of the table on "
+            "the post key), rounded to the cent; the liability line is their total.")
+    if billed_in:
+        note = (f"Billed in {billed_in}: each expense line is the accrual of its cost center × account at the "
+                "average rate (SUMIFS of the table on the post key and the billing currency), rounded to the "
+                "cent; the liability line is at the closing rate, the difference on the translation line.")
+    s.put(row + 1, 1, note, f.NOTE)
+    ehead = row + 2
+    s.put_row(ehead, 1, ("Account", "Cost center", "Post key"), f.HEADER_LEFT)
+    s.put_row(ehead, 4, ("Debit", "Credit", "Net (Dr − Cr)", "Unrounded accrual", "Rounding"), f.HEADER)
+    s.fit_height(ehead, range(1, 9))
+    efirst = ehead + 1
+    lines = entry.lines if entry is not None else ()
+    accrual_col = _col(ACCRUAL_TABLE, "Accrual")
+    also = f',{_col(ACCRUAL_TABLE, "Billed in")},"{billed_in}"' if billed_in else ""
+    for i, line in enumerate(lines):
+        r = efirst + i
+        s.put_row(r, 1, _text(line.account, line.cost_center))
+        s.put_row(r, 4, (line.debit, line.credit), f.MONEY)
+        s.put(r, 6, Formula(f"=D{r}-E{r}"), f.MONEY)
+        key = posts.get((line.cost_center, line.account))
+        if line.account == a.liability_account and not line.cost_center:
+            s.put(r, 3, "liability", _KEY_LEFT)
+            if billed_in:
+                s.put(r, 7, f"closing rate × {billed_in} accrual", f.NOTE)
+            else:
+                s.put(r, 7, Formula(f"=-SUM({accrual_col})"), f.MONEY)
+        elif key is None:  # the translation difference
+            s.put(r, 3, "translation", _KEY_LEFT)
+            s.put(r, 7, "average − closing rate", f.NOTE)
+        else:
+            s.put(r, 3, key, f.KEY)
+            s.put(r, 7, Formula(f"=SUMIFS({accrual_col},{_col(ACCRUAL_TABLE, 'Post key')},C{r}{also})"), f.MONEY)
+        if key is not None or not billed_in:
+            s.put(r, 8, Formula(f"=F{r}-G{r}"), _SUB_CENT)
+    elast = max(efirst, efirst + len(lines) - 1)
+    if not lines:
+        s.put(efirst, 1, "(no lines)", f.NOTE)
+    etotal = elast + 1
+    s.put(etotal, 1, "Total", f.MONTH_TOTAL)
+    for c in range(4, 9):
+        if c >= 7 and billed_in:
+            continue
+        s.put(etotal, c, Formula(f"=SUM({ref(efirst, c)}:{ref(elast, c)})"),
+              _SUB_CENT if c == 8 else f.MONEY_TOTAL)
+    s.put(etotal + 1, 1, "Σ debits − Σ credits (0 when the entry balances)", f.NOTE)
+    s.put(etotal + 1, 4, Formula(f"=D{etotal}-E{etotal}"), f.MONEY)
+    s.put(etotal + 2, 1, "Check: the accrual entry balances", _CHECK_LABEL)
+    s.put(etotal + 2, 4, _check(f"ABS(D{etotal + 1})"), _CHECK)
+    return etotal + 4, ref(etotal + 2, 4), ref(etotal, 4)
+
+
+def _billed_in(data: CloseData, entry) -> str:
+    """The billing currency an accrual entry was translated from ('' outside a reporting currency)."""
+    if data.reporting is None or entry is None:
+        return ""
+    return dict(data.reporting.entry_currencies).get(entry.id, "")
 
 
 def _nothing_to_accrue(data: CloseData) -> str:
@@ -510,7 +583,7 @@ _SCHEDULE_HEADER = ("Month", "n", "Days of term", "Share in minor units", "Openi
 def _prepaid_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     s = SheetDraft(PREPAID, landscape=True)
     refs: dict[str, str] = {}
-    s.put(1, 1, f"Prepaid commitments: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Prepaid commitments: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Inputs (yellow): each commitment's start, term and upfront (finops_xl.close.amortization."
          "commitments_from_store)."),
@@ -675,7 +748,7 @@ def _reconciliation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     labels = category_labels(r_)
     cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, f"Invoice reconciliation: {_month_text(data.month)} ({cur})", f.TITLE)
+    s.put(1, 1, _title(data, f"Invoice reconciliation: {_month_text(data.month)} ({cur})"), f.TITLE)
     row = _notes(s, 2, (
         ("invoice total = allocated total + reconciling items (finops_xl.close.reconciliation); the tie-out is on "
          "the Summary sheet."),
@@ -763,7 +836,7 @@ def _variance_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     s.width(2, 22)
     for c in range(3, 14):
         s.width(c, 14)
-    s.put(1, 1, f"Variance: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Variance: {_month_text(data.month)}"), f.TITLE)
     row = 3
     report = data.variance
     if report is None:
@@ -855,7 +928,7 @@ def _journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
     s = SheetDraft(JOURNAL, landscape=True)
     refs: dict[str, str] = {}
     entries = data.entries
-    s.put(1, 1, f"Journal entries: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Journal entries: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Every entry of the month: the accrual (month end) and its reversal (day 1 of the next month), prepaid "
          "purchases,"),
@@ -931,7 +1004,7 @@ def _summary_sheet(data: CloseData, alloc: dict, accr: dict, prepaid: dict, reco
     labels = category_labels(r_)
     separated = ", ".join(labels[c].lower() for c in r_.separate)
     cur = data.currency
-    s.put(1, 1, f"Monthly close: {_month_text(data.month)}", f.TITLE)
+    s.put(1, 1, _title(data, f"Monthly close: {_month_text(data.month)}"), f.TITLE)
     s.put(2, 1, f"Stage: {_STAGE_TEXT.get(data.stage, data.stage)}.", f.NOTE)
     total_accrual = data.accrual.total("accrual", cur) if data.accrual.lines else Decimal(0)
     if total_accrual:

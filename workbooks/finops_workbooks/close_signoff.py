@@ -23,6 +23,13 @@ _INPUT_DATE = f.INPUT.but(number_format=f.DATE, align="left")
 _STATUS = Style(bold=True, align="center")
 
 
+def sheet_title(data, text: str) -> str:
+    """A sheet's title; in a reporting currency it says so, and which rates file translated it."""
+    if getattr(data, "reporting", None) is None:
+        return text
+    return f"{text} — in {data.currency}, translated at the rates of {data.reporting.source} (Settings)"
+
+
 def _done(check_at: str, ok: str) -> Formula:
     return Formula(f'=IF({check_at}="{ok}","Done","Open")')
 
@@ -30,7 +37,7 @@ def _done(check_at: str, ok: str) -> Formula:
 def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
     """``checks``: (task, cell reference of a ✓/✗ check, sheet-qualified)."""
     s = SheetDraft(SIGNOFF, landscape=True)
-    s.put(1, 1, f"Close sign-off: {data.month:%B %Y}", f.TITLE)
+    s.put(1, 1, sheet_title(data, f"Close sign-off: {data.month:%B %Y}"), f.TITLE)
     s.put(2, 1, "Fill in the yellow cells. The close is signed off when every task is Done and the "
                 "reviewer has signed.", f.NOTE)
     rows = (("Preparer", None, _INPUT_TEXT), ("Prepared on", None, _INPUT_DATE),
@@ -115,7 +122,7 @@ def capitalization_sheet(data) -> Sheet:
     """Per project and month: the stage, capitalized and amortized amounts and the net book value
     (``finops_xl.close.capitalization.project_report``; values, as the journal posts them)."""
     s = SheetDraft(CAPITALIZATION, landscape=True)
-    s.put(1, 1, f"Capitalized software: projects through {data.month:%B %Y}", f.TITLE)
+    s.put(1, 1, sheet_title(data, f"Capitalized software: projects through {data.month:%B %Y}"), f.TITLE)
     s.put(2, 1, "ASC 350-40 / IAS 38: development-stage cost moves to assets under construction; once in "
                 "service the asset is amortized straight-line (first month pro rata to its days in service).",
           f.NOTE)
