@@ -299,7 +299,11 @@ def _locked(store: CostStore, month: dt.date) -> str:
     record = read_lock(store, month)
     if record is None:
         return ""
-    return f"locked by {record.get('by') or 'unknown'} at {record.get('locked_at')}"
+    commit = record.get("store_commit")
+    version = f"store commit {commit}" if commit is not None else f"after load {record.get('last_load_id')}"
+    run = record.get("allocation_run")
+    return (f"locked by {record.get('by') or 'unknown'} at {record.get('locked_at')} at {version}"
+            + (f", allocation run {run}" if run is not None else ", no allocation"))
 
 
 #: Entry kinds of a run's journal shown beside the accrual and prepaid entries.

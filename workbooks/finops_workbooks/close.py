@@ -60,7 +60,7 @@ from decimal import Decimal
 from finops_udfs import registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.close_signoff import capitalization_sheet, ledger_sheet, signoff_sheet
+from finops_workbooks.close_signoff import built_from, capitalization_sheet, ledger_sheet, signoff_sheet
 from finops_workbooks.close_signoff import sheet_title as _title
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import (
@@ -1012,6 +1012,7 @@ def _summary_sheet(data: CloseData, alloc: dict, accr: dict, prepaid: dict, reco
                     f"({data.accrual.method}); the Accruals sheet holds the lines and the entry.", f.NOTE)
     else:
         s.put(3, 1, _nothing_to_accrue(data), f.NOTE.but(bold=True))
+    s.put(4, 1, built_from(data), f.NOTE)
 
     head = 5
     s.put(head, 1, f"Invoice tie-out ({cur}, BilledCost)", f.HEADER_LEFT)

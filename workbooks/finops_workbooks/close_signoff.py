@@ -15,6 +15,7 @@ import dataclasses
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import Formula, Sheet, Style, quote_sheet
+from finops_xl import __version__
 from finops_xl.close.journal import LedgerMap
 
 SIGNOFF, LEDGER = "Sign-off", "Ledger map"
@@ -28,6 +29,13 @@ def sheet_title(data, text: str) -> str:
     if getattr(data, "reporting", None) is None:
         return text
     return f"{text} — in {data.currency}, translated at the rates of {data.reporting.source} (Settings)"
+
+
+def built_from(data) -> str:
+    """One line naming the versions the close was built from (store, allocation, lock, finops-xl)."""
+    store = getattr(data, "store_version", "") or "a store without versions"
+    locked = getattr(data, "locked", "") or "not locked"
+    return f"Built from {store}; {locked}; finops-xl {__version__}."
 
 
 def _done(check_at: str, ok: str) -> Formula:
@@ -53,6 +61,7 @@ def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
         ("Store version", getattr(data, "store_version", "") or "not recorded (the store has no versions)"),
         ("Allocation", "current (allocated after the last load)" if data.owners else "none"),
         ("Locked", getattr(data, "locked", "") or "not locked"),
+        ("finops-xl", __version__),
     )
     s.put(9, 1, "Versions this close reflects", f.HEADER_LEFT)
     s.put(9, 2, None, f.HEADER)
