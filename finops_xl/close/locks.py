@@ -36,6 +36,8 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
 from finops_xl.close.accruals import (
     AccrualError,
     _basis,
@@ -238,7 +240,8 @@ class Adjustment:
     Attributes:
       month: the locked month.  changes: (currency, cost center, account) → current − baseline.
       figures: the current figures (the new baseline once the open month is locked).
-      slices: the slices loaded again since the lock, in words.
+      slices: the slices loaded again since the lock, in words, each with the input files of the
+        old and the new load and their rows of the slice (the store's manifest).
     """
 
     month: dt.date
@@ -289,15 +292,40 @@ def pending_adjustments(store, con, month: dt.date, ledger: LedgerMap = LedgerMa
         for s in _slices(con, m):
             key = (s["provider"], s["billing_account"], s["billing_period"])
             old = then.get(key)
+            files = _files(con, s["load_id"], key)
             if old is None:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: new slice "
-                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {Decimal(s['billed']):.2f})")
+                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {Decimal(s['billed']):.2f}; "
+                             f"from {files})")
             elif old["load_id"] != s["load_id"]:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: loaded again "
                              f"(load {old['load_id']} → {s['load_id']}, rows {old['rows']:,} → {s['rows']:,}, "
-                             f"BilledCost {Decimal(old['billed']):.2f} → {Decimal(s['billed']):.2f})")
+                             f"BilledCost {Decimal(old['billed']):.2f} → {Decimal(s['billed']):.2f}; "
+                             f"files {_files(con, old['load_id'], key)} → {files})")
         out.append(Adjustment(m, changes, now, tuple(words)))
     return out
+
+
+_SLICES_JSON = ('[{"ProviderName": "VARCHAR", "BillingAccountId": "VARCHAR", "BillingPeriodStart": "VARCHAR", '
+                '"rows": "BIGINT"}]')
+
+
+def _files(con, load_id: int, key: tuple[str, str, str]) -> str:
+    """The input files of load ``load_id`` holding the slice ``key`` (provider, billing account,
+    billing period), each with its rows of that slice, from the store's manifest, in words."""
+    provider, account, period = key
+    try:
+        found = con.execute(f"""
+            SELECT m.source_file, sum(s.rows)
+            FROM manifest m, unnest(from_json(m.slices, '{_SLICES_JSON}')) AS t(s)
+            WHERE m.load_id = ? AND s.ProviderName = ? AND s.BillingAccountId = ?
+              AND CAST(s.BillingPeriodStart AS DATE) = CAST(? AS DATE)
+            GROUP BY 1 ORDER BY 1""", [load_id, provider, account, period]).fetchall()
+    except duckdb.Error:  # a store whose manifest lacks per-file slices
+        found = []
+    if not found:
+        return f"load {load_id}: no file recorded in the manifest"
+    return ", ".join(f"{f} ({int(n):,} rows)" for f, n in found)
 
 
 def adjustment_entries(adjustments, month: dt.date, ledger: LedgerMap = LedgerMap()) -> tuple[Entry, ...]:
