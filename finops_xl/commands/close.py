@@ -49,8 +49,9 @@ def register(sub, store_opt) -> None:
     q.add_argument("--unlock", action="store_true", help="unlock the month (with --reason; logged)")
     q.add_argument("--reason", default=None, metavar="TEXT", help="why the month is unlocked")
     q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
-                   help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
-                        "[, fx_rate, issuer, billing_account]) to reconcile the month against")
+                   help="the invoices to reconcile the month against: the AP list (CSV: invoice_id, date, "
+                        "amount, currency[, fx_rate, issuer, billing_account]), the JSON of aws invoicing "
+                        "list-invoice-summaries, or the JSON of az billing invoice list")
     q.add_argument("--chargeback", type=Path, default=None, metavar="FILE",
                    help="chargeback modes CSV (owner, mode = chargeback | showback; owner * = the default): "
                         "the journal moves chargeback owners' allocated cost to their cost centers")
@@ -100,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
         store = _store(args)
         invoices = None
         if args.invoice is not None:
-            from finops_xl.close.reconciliation import load_ap_list
+            from finops_xl.close.invoice_files import load_invoices
 
-            invoices = load_ap_list(args.invoice)
+            invoices = load_invoices(args.invoice)
         rates = None
         if args.rates is not None:
             from finops_xl.close.reporting_currency import load_rates
