@@ -15,6 +15,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from finops_xl.cli import main
+from finops_xl.data import allocation_rules
 from tests.libreoffice import convert
 from tests.test_close_reporting_currency import RATES, store  # noqa: F401 (the fixture)
 
@@ -97,3 +98,39 @@ def test_a_multi_currency_workbook_without_rates_says_what_to_give(store, tmp_pa
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--reporting-currency" in err and "NOK" in err
     assert not book.exists()
+
+
+def test_a_budget_is_not_counted_once_per_billing_currency(store, tmp_path, capsys):  # noqa: F811
+    rates, budget = tmp_path / "rates.csv", tmp_path / "budget.csv"
+    rates.write_text(RATES)
+    budget.write_text("owner,service_category,month,amount\nteam,Compute,2025-03,500.00\n")
+    assert main(["allocate", "--store", str(store), "--rules", str(allocation_rules())]) == 0
+    capsys.readouterr()
+    book = tmp_path / "close.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--reporting-currency", "USD",
+                 "--rates", str(rates), "--budget", str(budget), "--out", str(book)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "budget" in err and "EUR, NOK, USD" in err
+    assert not book.exists()
+
+
+def test_the_allocation_of_every_currency_in_usd_ties(store, tmp_path, capsys):  # noqa: F811
+    """Allocated: the Allocation sheet's total EffectiveCost is 310.00 + 3,100.00 × 0.0925 +
+    155.00 × 1.0850 = 764.925 USD, tied to the store's allocation translated the same way."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    assert main(["allocate", "--store", str(store), "--rules", str(allocation_rules())]) == 0
+    book = tmp_path / "close.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--reporting-currency", "USD",
+                 "--rates", str(rates), "--out", str(book)]) == 0, capsys.readouterr().err
+    [recalculated] = convert([book], tmp_path / "out")
+    wb = load_workbook(recalculated, data_only=True)
+    rows = _rows(wb["Allocation"])
+    head = next(i for i, r in enumerate(rows) if r[0] == "Owner")
+    col = rows[head].index("Total EffectiveCost")
+    total = next(r for r in rows[head + 1:] if r[0] == "Total")
+    assert D(str(total[col])).quantize(D("0.001")) == D("764.925")
+    summary = _rows(wb["Summary"])
+    checks = summary[next(i for i, r in enumerate(summary) if r[0] == "Checks") + 1:]
+    results = {r[0]: r[1] for r in checks if r[0]}
+    assert "Allocation ties to the store" in results and all(v == OK for v in results.values()), results

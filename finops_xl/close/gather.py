@@ -274,6 +274,11 @@ def _in_reporting_currency(store: CostStore, month: dt.date, run, reporting_curr
         found = month_currencies(con, month)
     if not found:
         raise ValueError(f"the store holds no cost in {month:%Y-%m}")
+    if options["budget"] is not None and len(found) > 1:
+        raise ValueError(f"a budget has no currency, and {month:%Y-%m} holds several billing currencies "
+                         f"({', '.join(found)}): its variance would count the budget once per currency; "
+                         "leave --budget out of the reporting-currency workbook, or build one workbook per "
+                         "billing currency")
     parts = [gather_close(store, month, run=run, currency=cur, **options) for cur in found]
     extra = None
     if run is not None:
