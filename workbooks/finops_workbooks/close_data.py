@@ -8,3 +8,5 @@ from finops_xl.close.gather import (  # noqa: F401
     OwnerAllocation,
     gather_close,
 )
+
+__all__ = ["DEFAULT_LEDGER", "EXTRA_KINDS", "CloseData", "OwnerAllocation", "gather_close"]
