@@ -125,7 +125,6 @@ def consolidate(parts: Sequence, currency: str, rates: DailyRates, run_entries=N
         items += [dataclasses.replace(i, amount=pl(i.amount), reference=pl(i.reference)) for i in r.items]
         for key in recon:
             recon[key] += pl(getattr(r, key))
-        notes += [n for n in r.notes if n not in notes]
         if part.variance is not None:
             variance_lines += translate_variance(part.variance, currency, rates).lines
         projects += [dataclasses.replace(p, currency=currency, capitalized=round_money(p.capitalized * avg, currency),

@@ -153,7 +153,12 @@ def _accrual_entry(s: SheetDraft, data: CloseData, entry, row: int, posts) -> tu
     s.put(row, 1, title, _SECTION)
     note = ("Each expense line is the accrual of its cost center × account (SUMIFS of the table on "
             "the post key), rounded to the cent; the liability line is their total.")
-    if billed_in:
+    translated = bool(billed_in) and billed_in != data.currency
+    if billed_in and not translated:
+        note = (f"Billed in {billed_in}, the reporting currency (not translated): each expense line is the "
+                "accrual of its cost center × account (SUMIFS of the table on the post key and the billing "
+                "currency), rounded to the cent; the liability line is their total.")
+    elif translated:
         note = (f"Billed in {billed_in}: each expense line is the accrual of its cost center × account at the "
                 "average rate (SUMIFS of the table on the post key and the billing currency), rounded to the "
                 "cent; the liability line is at the closing rate, the difference on the translation line.")
@@ -174,17 +179,20 @@ def _accrual_entry(s: SheetDraft, data: CloseData, entry, row: int, posts) -> tu
         key = posts.get((line.cost_center, line.account))
         if line.account == a.liability_account and not line.cost_center:
             s.put(r, 3, "liability", _KEY_LEFT)
-            if billed_in:
+            if translated:
                 s.put(r, 7, f"closing rate × {billed_in} accrual", f.NOTE)
+            elif billed_in:
+                s.put(r, 7, Formula(f'=-SUMIFS({accrual_col},{_col(ACCRUAL_TABLE, "Billed in")},"{billed_in}")'),
+                      f.MONEY)
             else:
                 s.put(r, 7, Formula(f"=-SUM({accrual_col})"), f.MONEY)
-        elif key is None:  # the translation difference
+        elif translated and line.account == data.ledger.fx_difference:  # the translation difference
             s.put(r, 3, "translation", _KEY_LEFT)
             s.put(r, 7, "average − closing rate", f.NOTE)
         else:
             s.put(r, 3, key, f.KEY)
             s.put(r, 7, Formula(f"=SUMIFS({accrual_col},{_col(ACCRUAL_TABLE, 'Post key')},C{r}{also})"), f.MONEY)
-        if key is not None or not billed_in:
+        if not translated or line.account not in (a.liability_account, data.ledger.fx_difference):
             s.put(r, 8, Formula(f"=F{r}-G{r}"), _SUB_CENT)
     elast = max(efirst, efirst + len(lines) - 1)
     if not lines:
@@ -192,7 +200,7 @@ def _accrual_entry(s: SheetDraft, data: CloseData, entry, row: int, posts) -> tu
     etotal = elast + 1
     s.put(etotal, 1, "Total", f.MONTH_TOTAL)
     for c in range(4, 9):
-        if c >= 7 and billed_in:
+        if c >= 7 and translated:
             continue
         s.put(etotal, c, Formula(f"=SUM({ref(efirst, c)}:{ref(elast, c)})"),
               _SUB_CENT if c == 8 else f.MONEY_TOTAL)
