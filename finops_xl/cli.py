@@ -842,7 +842,7 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules),
                           opportunities=_opportunities_data(store, last_month, months),
-                          tags=read_tags(store, last_month))
+                          tags=read_tags(store, last_month), store_version=allocation.store_version)
     return write_xlsx(spec, out)
 
 

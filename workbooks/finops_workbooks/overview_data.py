@@ -127,11 +127,7 @@ def pull_overview_data(queries: CostQueries, *, last_month: dt.date, months: int
 def _store_version(queries: CostQueries) -> str:
     """The store's head commit in words ('' for a store without versions)."""
     store = getattr(queries, "store", None)
-    head = store.head() if store is not None and callable(getattr(store, "head", None)) else None
-    if head is None:
-        return ""
-    at = getattr(head, "committed_at", None)
-    return f"store commit {head.commit}" + (f" ({at:%Y-%m-%d %H:%M} UTC)" if hasattr(at, "strftime") else "")
+    return store.head_text() if store is not None else ""
 
 
 def _month_cells(queries: CostQueries, month: dt.date, next_month: dt.date, by: str, metric: str,
