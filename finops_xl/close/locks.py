@@ -105,12 +105,41 @@ def month_figures(con, month: dt.date, ledger: LedgerMap = LedgerMap()) -> dict[
 
 
 def _slices(con, month: dt.date) -> list[dict]:
+    """The month's slices; ``billed`` is the slice's BilledCost, or None when it holds several
+    currencies, whose totals are then in ``billed_by_currency``."""
     rows = con.execute("""
         SELECT ProviderName, BillingAccountId, CAST(BillingPeriodStart AS DATE), load_id, rows, BilledCost
         FROM slices WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? ORDER BY ALL""",
         [month, next_month(month)]).fetchall()
-    return [{"provider": p, "billing_account": b, "billing_period": d.isoformat(), "load_id": int(l),
-             "rows": int(n), "billed": f"{Decimal(c):f}"} for p, b, d, l, n, c in rows]
+    by_currency: dict[tuple, dict[str, str]] = defaultdict(dict)
+    if any(c is None for *_k, c in rows):
+        try:
+            found = con.execute("""
+                SELECT ProviderName, BillingAccountId, CAST(BillingPeriodStart AS DATE), load_id,
+                       BillingCurrency, BilledCost
+                FROM slice_currencies WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? ORDER BY ALL""",
+                [month, next_month(month)]).fetchall()
+        except duckdb.Error:  # a store without per-currency slice totals
+            found = []
+        for p, b, d, l, cur, c in found:
+            if c is not None:
+                by_currency[(p, b, d, int(l))][cur or "?"] = f"{Decimal(c):f}"
+    out = []
+    for p, b, d, l, n, c in rows:
+        item = {"provider": p, "billing_account": b, "billing_period": d.isoformat(), "load_id": int(l),
+                "rows": int(n), "billed": None if c is None else f"{Decimal(c):f}"}
+        if c is None:
+            item["billed_by_currency"] = by_currency.get((p, b, d, int(l)), {})
+        out.append(item)
+    return out
+
+
+def _billed(s: dict) -> str:
+    """A slice record's BilledCost in words (per currency when it holds several)."""
+    if s.get("billed") is not None:
+        return f"{Decimal(s['billed']):.2f}"
+    parts = (s.get("billed_by_currency") or {}).items()
+    return " + ".join(f"{cur} {Decimal(v):.2f}" for cur, v in sorted(parts)) or "not recorded"
 
 
 def _store_state(store, con) -> dict:
@@ -295,12 +324,12 @@ def pending_adjustments(store, con, month: dt.date, ledger: LedgerMap = LedgerMa
             files = _files(con, s["load_id"], key)
             if old is None:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: new slice "
-                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {Decimal(s['billed']):.2f}; "
+                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {_billed(s)}; "
                              f"from {files})")
             elif old["load_id"] != s["load_id"]:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: loaded again "
                              f"(load {old['load_id']} → {s['load_id']}, rows {old['rows']:,} → {s['rows']:,}, "
-                             f"BilledCost {Decimal(old['billed']):.2f} → {Decimal(s['billed']):.2f}; "
+                             f"BilledCost {_billed(old)} → {_billed(s)}; "
                              f"files {_files(con, old['load_id'], key)} → {files})")
         out.append(Adjustment(m, changes, now, tuple(words)))
     return out
