@@ -134,3 +134,23 @@ def test_the_allocation_of_every_currency_in_usd_ties(store, tmp_path, capsys): 
     checks = summary[next(i for i, r in enumerate(summary) if r[0] == "Checks") + 1:]
     results = {r[0]: r[1] for r in checks if r[0]}
     assert "Allocation ties to the store" in results and all(v == OK for v in results.values()), results
+
+
+def test_a_locked_multi_currency_month_rebuilds_its_workbook_in_usd(store, tmp_path, capsys):  # noqa: F811
+    """Locked with its journal in USD, the month's workbook is rebuilt from the store as of the lock,
+    in USD, with the locked accrual entries: NOK's translation line 7.75 (294.50 − 286.75)."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES)
+    usd = ["--reporting-currency", "USD", "--rates", str(rates)]
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--lock", "--by", "controller", *usd]) == 0
+    book = tmp_path / "locked.xlsx"
+    capsys.readouterr()
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--out", str(book), *usd]) == 0, \
+        capsys.readouterr().err
+    wb = load_workbook(book)
+    assert "in USD" in str(wb["Journal"]["A1"].value)
+    lines = _rows(wb["Journal"])
+    jhead = next(i for i, r in enumerate(lines) if r[0] == "Entry key")
+    got = {(r[1], str(r[4]).split()[0], D(str(r[6] or 0)).quantize(D("0.01"))) for r in lines[jhead + 1:] if r[1]}
+    assert ("ACCR-2025-03-NOK", "7900", D("7.75")) in got
+    assert {r[8] for r in lines[jhead + 1:] if r[1]} == {"USD"}

@@ -153,10 +153,14 @@ def run(args: argparse.Namespace) -> int:
 
         try:  # the store as it was at the lock
             then = CostStore(store.path, as_of=commit)
-            data = gather_close(then, result.month, ledger=ledger, budget=args.budget)
-            data = dataclasses.replace(data, stage="locked", extra_entries=(),
-                                       accrual_entries=tuple(e for e in result.journal_entries
-                                                             if e.kind in ("accrual", "reversal")))
+            data = gather_close(then, result.month, ledger=ledger, budget=args.budget,
+                                reporting_currency=reporting, rates=rates)
+            locked = tuple(e for e in result.journal_entries if e.kind in ("accrual", "reversal"))
+            if reporting is not None:  # the lock's entries in the reporting currency (as recorded, when they are)
+                from finops_xl.close.reporting_currency import translate_entries
+
+                locked = translate_entries(locked, reporting, rates, result.month, ledger)
+            data = dataclasses.replace(data, stage="locked", extra_entries=(), accrual_entries=locked)
             path = write_xlsx(build_close(data), args.out)
         except ValueError as exc:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
