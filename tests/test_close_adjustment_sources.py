@@ -33,8 +33,9 @@ def test_the_adjustment_names_the_files_and_rows_behind_each_slice(tmp_path, cap
     assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
     capsys.readouterr()
 
-    journal = tmp_path / "je.csv"
-    assert main(["close", "--store", str(store), "--month", "2025-04", "--journal", str(journal)]) == 0
+    journal, book = tmp_path / "je.csv", tmp_path / "close-2025-04.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-04", "--journal", str(journal),
+                 "--out", str(book)]) == 0
     out = capsys.readouterr().out
     [line] = [l for l in out.splitlines() if "changed since the lock" in l]
     assert "AWS B1 2025-03" in line
@@ -43,3 +44,10 @@ def test_the_adjustment_names_the_files_and_rows_behind_each_slice(tmp_path, cap
     rows = list(csv.DictReader(journal.open()))
     ppa = [r for r in rows if r["kind"] == "prior_period_adjustment"]
     assert sum(float(r["debit"]) for r in ppa) == 36.00
+
+    # the workbook's Sign-off sheet carries the same report beside the reviewer's sign-off
+    from openpyxl import load_workbook
+
+    cells = [str(v) for row in load_workbook(book)["Sign-off"].iter_rows(values_only=True) for v in row if v]
+    assert any("2025-03" in c and "36.00" in c for c in cells), cells
+    assert any(f"{march} (31 rows)" in c and f"{restated} (32 rows)" in c for c in cells), cells

@@ -100,6 +100,8 @@ class CloseData:
       store_version, locked: the store version and lock the close reflects ('' when none).
       extra_entries: the run's chargeback and capitalization entries in ``currency``.
       capitalization: the projects' months through ``month`` (``capitalization.project_report``).
+      adjustments: the prior-period adjustments of locked months the run posts
+        (``locks.Adjustment``: the change per cost center and account, the slices and files behind it).
       reporting: for a close in a reporting currency, the rates it was translated with
         (``gather_currency.ReportingRates``; ``currency`` is then the reporting currency); else None.
     """
@@ -132,6 +134,7 @@ class CloseData:
     extra_entries: tuple[Entry, ...] = ()
     capitalization: tuple = ()
     reporting: object = None
+    adjustments: tuple = ()
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -255,7 +258,8 @@ def gather_close(store: CostStore, month: dt.date, *, run: CloseRun | None = Non
                      schedules, amortization_method, roll, prepaid, policy_owner, reconciliation,
                      owners, pools, totals[0], totals[1], cov, report, change, tuple(notes), ledger,
                      store_version=version, locked=_locked(store, month),
-                     extra_entries=extra, capitalization=projects_report)
+                     extra_entries=extra, capitalization=projects_report,
+                     adjustments=tuple(run.adjustments) if run is not None else ())
 
 
 def _in_reporting_currency(store: CostStore, month: dt.date, run, reporting_currency, rates, currency,
