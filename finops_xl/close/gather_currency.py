@@ -13,7 +13,8 @@ rate for profit-and-loss amounts, its **closing** rate for balance-sheet amounts
 - prepaid commitments: the upfront (a balance-sheet amount) at the closing rate, rounded to the
   minor unit, and the schedules and roll-forward recomputed from it, so the Prepaid sheet's native
   schedules still reproduce them;
-- capitalization: capitalized and amortized at the average rate, the book value at the closing rate.
+- capitalization: capitalized and amortized at the average rate, the book value at the closing rate
+  (every month of the project report at the close month's rates; a note says so).
 
 The month-over-month explanation is per billing currency and is left out (a note says so).
 """
@@ -159,6 +160,9 @@ def consolidate(parts: Sequence, currency: str, rates: DailyRates, run_entries=N
     if any(part.change is not None for part in parts):
         notes.append("the month-over-month explanation is per billing currency: build the workbook of one "
                      "billing currency (without --reporting-currency) to see it")
+    if projects and used:
+        notes.append(f"the Capitalization sheet's months are all translated at the {month:%Y-%m} rates "
+                     "(capitalized and amortized at its average, the book value at its closing rate)")
     cutoffs = sorted({part.accrual.cutoff for part in parts})
     if len(cutoffs) > 1:
         notes.append("the billing currencies' data end on different days (cut-offs "
