@@ -154,3 +154,25 @@ def test_a_locked_multi_currency_month_rebuilds_its_workbook_in_usd(store, tmp_p
     got = {(r[1], str(r[4]).split()[0], D(str(r[6] or 0)).quantize(D("0.01"))) for r in lines[jhead + 1:] if r[1]}
     assert ("ACCR-2025-03-NOK", "7900", D("7.75")) in got
     assert {r[8] for r in lines[jhead + 1:] if r[1]} == {"USD"}
+
+
+def test_capitalization_in_usd(store, tmp_path, capsys):  # noqa: F811
+    """Project atlas = sub-account 2 (NOK 100.00 a day), developed 1–19 March, in service 20 March for
+    12 months: capitalized 19 × 100 = 1,900.00 NOK; March amortization 1,900 ÷ 12 × 12/31 days =
+    61.29 NOK; book value 1,838.71 NOK. In USD: 1,900 × 0.0925 = 175.75 and 61.29 × 0.0925 =
+    5.669… → 5.67 (average rate), 1,838.71 × 0.0950 = 174.677… → 174.68 (closing rate)."""
+    rates, rules = tmp_path / "rates.csv", tmp_path / "cap.csv"
+    rates.write_text(RATES)
+    rules.write_text("project,match,development_start,in_service,useful_life_months\n"
+                     "atlas,sub_account=2,2025-03-01,2025-03-20,12\n")
+    book = tmp_path / "close.xlsx"
+    assert main(["close", "--store", str(store), "--month", "2025-03", "--reporting-currency", "USD",
+                 "--rates", str(rates), "--capitalization", str(rules), "--out", str(book)]) == 0, \
+        capsys.readouterr().err
+    rows = _rows(load_workbook(book)["Capitalization"])
+    head = next(i for i, r in enumerate(rows) if r[0] == "Project")
+    names = rows[head]
+    [atlas] = [r for r in rows[head + 1:] if r[0] == "atlas"]
+    got = {k: D(str(atlas[names.index(k)])) for k in ("Capitalized", "Amortized", "Net book value")}
+    assert got == {"Capitalized": D("175.75"), "Amortized": D("5.67"), "Net book value": D("174.68")}
+    assert "in USD" in str(rows[0][0])
