@@ -6,9 +6,11 @@
   BaseCurrencyAmount) and InvoiceCurrencyAmount (TotalAmount, CurrencyCode):
   https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_invoicing_InvoiceSummary.html
   https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_invoicing_InvoiceCurrencyAmount.html
+  https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_invoicing_Entity.html
 - Azure: the Billing REST API's Invoices - List By Billing Account response (``value[]`` of invoices,
   ``name`` and ``properties`` invoiceDate, billedAmount {currency, value}, billingProfileId):
   https://learn.microsoft.com/en-us/rest/api/billing/invoices/list-by-billing-account
+  https://learn.microsoft.com/en-us/javascript/api/@azure/arm-billing/invoiceproperties
 
 Neither provider documents the columns of its console's invoice CSV download, so a CSV that is not
 an AP list is refused, naming the file, the row and the columns, and what to give instead.

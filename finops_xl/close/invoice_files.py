@@ -10,12 +10,14 @@
   the product and service currency — the currency the billing data is in) and
   ``BaseCurrencyAmount.CurrencyCode`` → amount and currency; ``IssuedDate`` (ISO 8601 or epoch
   seconds) → date; ``AccountId`` → billing account; ``Entity.InvoicingEntity`` → issuer.
-  ``PaymentCurrencyAmount`` (the customer's payment currency) is not read.
+  ``PaymentCurrencyAmount`` (the customer's payment currency) is not read. Reference:
+  https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_invoicing_InvoiceSummary.html
 - **Azure** (JSON): the Billing REST API's *Invoices - List By Billing Account / Billing Profile*
   response ``{"value": [...]}``, or the bare list ``az billing invoice list`` prints. Per invoice:
   ``name`` → invoice id; ``properties.billedAmount`` {``currency``, ``value``} (the total charges of
   the invoice period) → amount and currency; ``properties.invoiceDate`` → date;
-  ``properties.billingProfileId`` → billing account; issuer ``Microsoft``.
+  ``properties.billingProfileId`` → billing account; issuer ``Microsoft``. Reference:
+  https://learn.microsoft.com/en-us/rest/api/billing/invoices/list-by-billing-account
 
 Neither AWS nor Azure documents the columns of the invoice CSV its console downloads, so no such
 layout is guessed: a CSV without the AP list's columns is refused, naming the file, row 1, the
