@@ -842,7 +842,7 @@ def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months:
                           runtime=runtime, currency=currency,
                           rules_note=describe_run(allocation.run, rules),
                           opportunities=_opportunities_data(store, last_month, months),
-                          tags=read_tags(store, last_month))
+                          tags=read_tags(store, last_month), store_version=allocation.store_version)
     return write_xlsx(spec, out)
 
 
@@ -870,7 +870,7 @@ def _write_close(store: CostStore, out: Path, *, month: dt.date, run=None, ledge
     ``run`` (a ``run_close`` result) when given, else an accrual computed for the workbook only
     (nothing saved beside the store). Returns the path and the accrual total shown."""
     from finops_workbooks.close import build_close
-    from finops_workbooks.close_data import gather_close
+    from finops_xl.close.gather import gather_close
     from finops_workbooks.writer import write_xlsx
 
     from finops_xl.close.journal import LedgerMap

@@ -247,3 +247,18 @@ def test_build_overview_into_a_live_book(spec):
     assert [t.name for t in book.sheets["Data"].tables] == ["CostData"]
     chart = book.sheets["Overview"].charts[0]
     assert chart.chart_type == "column_stacked" and chart.title == spec.sheet("Overview").charts[0].title
+
+
+def test_settings_name_the_store_commit_and_finops_xl_version(store, spec, tmp_path):
+    """The overview states the store version its values came from (the store's own head commit)."""
+    from finops_workbooks.writer import write_xlsx
+
+    from finops_xl import __version__
+    from finops_xl.store.store import CostStore
+
+    head = CostStore(store[0]).head()
+    assert head is not None
+    ws = load_workbook(write_xlsx(spec, tmp_path / "overview.xlsx"))["Settings"]
+    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+    assert f"store commit {head.commit}" in values["Store version"]
+    assert __version__ in values["Built by"]

@@ -547,3 +547,17 @@ def test_demo_writes_the_showback_workbook(tmp_path, capsys):
     assert wb.sheetnames[:2] == ["Summary", "Coverage"] and wb.sheetnames[-1] == "Settings" and "payments" in wb.sheetnames
     assert (wb["Settings"]["B6"].value, wb["Settings"]["B7"].value) == (dt.datetime(2025, 1, 1),
                                                                         dt.datetime(2025, 3, 1))
+
+
+def test_cli_showback_names_the_store_commit(cli_store, tmp_path, capsys):
+    """Settings state the store commit the allocation was read at (the store's own head)."""
+    store = tmp_path / "finops-store"
+    copy_store(cli_store, store)
+    assert main(["allocate", "--rules", str(allocation_rules()), "--store", str(store)]) == 0
+    head = CostStore(store).head()
+    assert head is not None
+    out = tmp_path / "sb.xlsx"
+    assert main(["workbook", "showback", "--store", str(store), "--month", "2025-02", "--out", str(out)]) == 0
+    ws = load_workbook(out)["Settings"]
+    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+    assert f"store commit {head.commit}" in values["Store version"]

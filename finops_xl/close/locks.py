@@ -36,6 +36,8 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
 from finops_xl.close.accruals import (
     AccrualError,
     _basis,
@@ -103,12 +105,41 @@ def month_figures(con, month: dt.date, ledger: LedgerMap = LedgerMap()) -> dict[
 
 
 def _slices(con, month: dt.date) -> list[dict]:
+    """The month's slices; ``billed`` is the slice's BilledCost, or None when it holds several
+    currencies, whose totals are then in ``billed_by_currency``."""
     rows = con.execute("""
         SELECT ProviderName, BillingAccountId, CAST(BillingPeriodStart AS DATE), load_id, rows, BilledCost
         FROM slices WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? ORDER BY ALL""",
         [month, next_month(month)]).fetchall()
-    return [{"provider": p, "billing_account": b, "billing_period": d.isoformat(), "load_id": int(l),
-             "rows": int(n), "billed": f"{Decimal(c):f}"} for p, b, d, l, n, c in rows]
+    by_currency: dict[tuple, dict[str, str]] = defaultdict(dict)
+    if any(c is None for *_k, c in rows):
+        try:
+            found = con.execute("""
+                SELECT ProviderName, BillingAccountId, CAST(BillingPeriodStart AS DATE), load_id,
+                       BillingCurrency, BilledCost
+                FROM slice_currencies WHERE BillingPeriodStart >= ? AND BillingPeriodStart < ? ORDER BY ALL""",
+                [month, next_month(month)]).fetchall()
+        except duckdb.Error:  # a store without per-currency slice totals
+            found = []
+        for p, b, d, l, cur, c in found:
+            if c is not None:
+                by_currency[(p, b, d, int(l))][cur or "?"] = f"{Decimal(c):f}"
+    out = []
+    for p, b, d, l, n, c in rows:
+        item = {"provider": p, "billing_account": b, "billing_period": d.isoformat(), "load_id": int(l),
+                "rows": int(n), "billed": None if c is None else f"{Decimal(c):f}"}
+        if c is None:
+            item["billed_by_currency"] = by_currency.get((p, b, d, int(l)), {})
+        out.append(item)
+    return out
+
+
+def _billed(s: dict) -> str:
+    """A slice record's BilledCost in words (per currency when it holds several)."""
+    if s.get("billed") is not None:
+        return f"{Decimal(s['billed']):.2f}"
+    parts = (s.get("billed_by_currency") or {}).items()
+    return " + ".join(f"{cur} {Decimal(v):.2f}" for cur, v in sorted(parts)) or "not recorded"
 
 
 def _store_state(store, con) -> dict:
@@ -238,7 +269,8 @@ class Adjustment:
     Attributes:
       month: the locked month.  changes: (currency, cost center, account) → current − baseline.
       figures: the current figures (the new baseline once the open month is locked).
-      slices: the slices loaded again since the lock, in words.
+      slices: the slices loaded again since the lock, in words, each with the input files of the
+        old and the new load and their rows of the slice (the store's manifest).
     """
 
     month: dt.date
@@ -289,15 +321,40 @@ def pending_adjustments(store, con, month: dt.date, ledger: LedgerMap = LedgerMa
         for s in _slices(con, m):
             key = (s["provider"], s["billing_account"], s["billing_period"])
             old = then.get(key)
+            files = _files(con, s["load_id"], key)
             if old is None:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: new slice "
-                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {Decimal(s['billed']):.2f})")
+                             f"(load {s['load_id']}, {s['rows']:,} rows, BilledCost {_billed(s)}; "
+                             f"from {files})")
             elif old["load_id"] != s["load_id"]:
                 words.append(f"{s['provider']} {s['billing_account']} {s['billing_period'][:7]}: loaded again "
                              f"(load {old['load_id']} → {s['load_id']}, rows {old['rows']:,} → {s['rows']:,}, "
-                             f"BilledCost {Decimal(old['billed']):.2f} → {Decimal(s['billed']):.2f})")
+                             f"BilledCost {_billed(old)} → {_billed(s)}; "
+                             f"files {_files(con, old['load_id'], key)} → {files})")
         out.append(Adjustment(m, changes, now, tuple(words)))
     return out
+
+
+_SLICES_JSON = ('[{"ProviderName": "VARCHAR", "BillingAccountId": "VARCHAR", "BillingPeriodStart": "VARCHAR", '
+                '"rows": "BIGINT"}]')
+
+
+def _files(con, load_id: int, key: tuple[str, str, str]) -> str:
+    """The input files of load ``load_id`` holding the slice ``key`` (provider, billing account,
+    billing period), each with its rows of that slice, from the store's manifest, in words."""
+    provider, account, period = key
+    try:
+        found = con.execute(f"""
+            SELECT m.source_file, sum(s.rows)
+            FROM manifest m, unnest(from_json(m.slices, '{_SLICES_JSON}')) AS t(s)
+            WHERE m.load_id = ? AND s.ProviderName = ? AND s.BillingAccountId = ?
+              AND CAST(s.BillingPeriodStart AS DATE) = CAST(? AS DATE)
+            GROUP BY 1 ORDER BY 1""", [load_id, provider, account, period]).fetchall()
+    except duckdb.Error:  # a store whose manifest lacks per-file slices
+        found = []
+    if not found:
+        return f"load {load_id}: no file recorded in the manifest"
+    return ", ".join(f"{f} ({int(n):,} rows)" for f, n in found)
 
 
 def adjustment_entries(adjustments, month: dt.date, ledger: LedgerMap = LedgerMap()) -> tuple[Entry, ...]:

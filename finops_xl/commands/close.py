@@ -49,8 +49,9 @@ def register(sub, store_opt) -> None:
     q.add_argument("--unlock", action="store_true", help="unlock the month (with --reason; logged)")
     q.add_argument("--reason", default=None, metavar="TEXT", help="why the month is unlocked")
     q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
-                   help="the provider's invoices or the AP list (CSV: invoice_id, date, amount, currency"
-                        "[, fx_rate, issuer, billing_account]) to reconcile the month against")
+                   help="the invoices to reconcile the month against: the AP list (CSV: invoice_id, date, "
+                        "amount, currency[, fx_rate, issuer, billing_account]), the JSON of aws invoicing "
+                        "list-invoice-summaries, or the JSON of az billing invoice list")
     q.add_argument("--chargeback", type=Path, default=None, metavar="FILE",
                    help="chargeback modes CSV (owner, mode = chargeback | showback; owner * = the default): "
                         "the journal moves chargeback owners' allocated cost to their cost centers")
@@ -100,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
         store = _store(args)
         invoices = None
         if args.invoice is not None:
-            from finops_xl.close.reconciliation import load_ap_list
+            from finops_xl.close.invoice_files import load_invoices
 
-            invoices = load_ap_list(args.invoice)
+            invoices = load_invoices(args.invoice)
         rates = None
         if args.rates is not None:
             from finops_xl.close.reporting_currency import load_rates
@@ -147,15 +148,19 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         from finops_workbooks.close import build_close
-        from finops_workbooks.close_data import gather_close
+        from finops_xl.close.gather import gather_close
         from finops_workbooks.writer import write_xlsx
 
         try:  # the store as it was at the lock
             then = CostStore(store.path, as_of=commit)
-            data = gather_close(then, result.month, ledger=ledger, budget=args.budget)
-            data = dataclasses.replace(data, stage="locked", extra_entries=(),
-                                       accrual_entries=tuple(e for e in result.journal_entries
-                                                             if e.kind in ("accrual", "reversal")))
+            data = gather_close(then, result.month, ledger=ledger, budget=args.budget,
+                                reporting_currency=reporting, rates=rates)
+            locked = tuple(e for e in result.journal_entries if e.kind in ("accrual", "reversal"))
+            if reporting is not None:  # the lock's entries in the reporting currency (as recorded, when they are)
+                from finops_xl.close.reporting_currency import translate_entries
+
+                locked = translate_entries(locked, reporting, rates, result.month, ledger)
+            data = dataclasses.replace(data, stage="locked", extra_entries=(), accrual_entries=locked)
             path = write_xlsx(build_close(data), args.out)
         except ValueError as exc:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
@@ -165,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         try:
             path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
-                                   _projects(args))
+                                   _projects(args), reporting, rates)
         except ValueError as exc:
             print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
             return 1
@@ -176,14 +181,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects) -> Path:
-    """The monthly close workbook of the run (``finops_workbooks.close``)."""
+def _write_workbook(store, out: Path, result, ledger, budget, invoices, projects, reporting=None,
+                    rates=None) -> Path:
+    """The monthly close workbook of the run (``finops_workbooks.close``), in the reporting currency
+    when one is given."""
     from finops_workbooks.close import build_close
-    from finops_workbooks.close_data import gather_close
+    from finops_xl.close.gather import gather_close
     from finops_workbooks.writer import write_xlsx
 
     data = gather_close(store, result.month, run=result, ledger=ledger, budget=budget, invoices=invoices,
-                        projects=projects)
+                        projects=projects, reporting_currency=reporting, rates=rates)
     return write_xlsx(build_close(data), out)
 
 

@@ -89,6 +89,15 @@ class CostStore:
             return commit
         return delta.read_pointer(self.path)
 
+    def head_text(self) -> str:
+        """The commit readers see, in words (``store commit 7 (2025-04-02 09:15 UTC, load)``); ''
+        for a store without versions."""
+        commit = self.head()
+        if commit is None:
+            return ""
+        at = commit.committed_at
+        return f"store commit {commit.commit} ({at:%Y-%m-%d %H:%M} UTC, {commit.kind})"
+
     def history(self) -> list[delta.StoreCommit]:
         """Every commit of the store, oldest first (empty for a v1 store)."""
         if self.path.is_file() or not delta.is_store_folder(self.path):

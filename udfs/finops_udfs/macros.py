@@ -155,7 +155,7 @@ def finops_build_close(book: xw.Book = None):
     Reconciliation, Variance, Journal) into this workbook, for the store in the StorePath cell and
     the month of the PeriodEnd cell (else the store's latest month)."""
     from finops_workbooks.close import build_close
-    from finops_workbooks.close_data import gather_close
+    from finops_xl.close.gather import gather_close
     from finops_workbooks.live import engine_type, write_live
 
     from finops_xl.query.costs import queries_for

@@ -14,7 +14,7 @@ Modules:
 - ``showback_data`` / ``showback`` — the "Showback" template: statements and allocation coverage
   from the store's current allocation, and its layout (summary, coverage, one statement per owner,
   the rules).
-- ``close_data`` / ``close`` — the monthly close workbook: tie-out, allocation, accruals, prepaid
+- ``close`` (numbers from ``finops_xl.close.gather``; ``close_data`` re-exports it) — the monthly close workbook: tie-out, allocation, accruals, prepaid
   roll-forward and native amortization schedules, reconciliation, variance, journal entries.
 
 Typical use::

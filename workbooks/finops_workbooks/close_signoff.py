@@ -11,16 +11,59 @@ data's cut-off, the allocation, the accrual run) are written as text. The sign-o
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
 from finops_workbooks.model import Formula, Sheet, Style, quote_sheet
+from finops_xl import __version__
 from finops_xl.close.journal import LedgerMap
+from finops_xl.money import format_money
 
 SIGNOFF, LEDGER = "Sign-off", "Ledger map"
 _INPUT_TEXT = f.INPUT
 _INPUT_DATE = f.INPUT.but(number_format=f.DATE, align="left")
 _STATUS = Style(bold=True, align="center")
+
+
+def sheet_title(data, text: str) -> str:
+    """A sheet's title; in a reporting currency it says so, and which rates file translated it."""
+    if getattr(data, "reporting", None) is None:
+        return text
+    return f"{text} — in {data.currency}, translated at the rates of {data.reporting.source} (Settings)"
+
+
+def built_from(data) -> str:
+    """One line naming the versions the close was built from (store, allocation, lock, finops-xl)."""
+    store = getattr(data, "store_version", "") or "a store without versions"
+    locked = getattr(data, "locked", "") or "not locked"
+    return f"Built from {store}; {locked}; finops-xl {__version__}."
+
+
+def _adjustments(s: SheetDraft, data, row: int) -> int:
+    """The prior-period adjustments the close posts: per locked month, the change by cost center
+    and account, and what changed since the lock (slices, loads, the files and their rows)."""
+    adjustments = getattr(data, "adjustments", ())
+    if not adjustments:
+        return row
+    s.put(row, 1, "Prior-period adjustments posted this month (Journal: kind prior_period_adjustment)",
+          f.HEADER_LEFT)
+    s.put(row, 2, None, f.HEADER)
+    s.put(row, 3, None, f.HEADER)
+    for adj in adjustments:
+        for cur in sorted({k[0] for k in adj.changes}):
+            total = sum((v for k, v in adj.changes.items() if k[0] == cur), Decimal(0))
+            row += 1
+            s.put(row, 1, f"Locked {adj.month:%Y-%m}: {cur} {format_money(total, cur)}", f.LABEL)
+            for (c, cc, acct), v in adj.changes.items():
+                if c == cur:
+                    row += 1
+                    s.put(row, 1, f"  {cc}  {acct}")
+                    s.put(row, 2, f"{format_money(v, cur)} {cur}")
+        for why in adj.slices:
+            row += 1
+            s.put(row, 1, f"  changed since the lock: {why}", f.NOTE)
+    return row + 1
 
 
 def _done(check_at: str, ok: str) -> Formula:
@@ -30,7 +73,7 @@ def _done(check_at: str, ok: str) -> Formula:
 def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
     """``checks``: (task, cell reference of a ✓/✗ check, sheet-qualified)."""
     s = SheetDraft(SIGNOFF, landscape=True)
-    s.put(1, 1, f"Close sign-off: {data.month:%B %Y}", f.TITLE)
+    s.put(1, 1, sheet_title(data, f"Close sign-off: {data.month:%B %Y}"), f.TITLE)
     s.put(2, 1, "Fill in the yellow cells. The close is signed off when every task is Done and the "
                 "reviewer has signed.", f.NOTE)
     rows = (("Preparer", None, _INPUT_TEXT), ("Prepared on", None, _INPUT_DATE),
@@ -46,6 +89,7 @@ def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
         ("Store version", getattr(data, "store_version", "") or "not recorded (the store has no versions)"),
         ("Allocation", "current (allocated after the last load)" if data.owners else "none"),
         ("Locked", getattr(data, "locked", "") or "not locked"),
+        ("finops-xl", __version__),
     )
     s.put(9, 1, "Versions this close reflects", f.HEADER_LEFT)
     s.put(9, 2, None, f.HEADER)
@@ -75,6 +119,7 @@ def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
     s.put(last + 3, 1, "Close signed off", f.LABEL)
     every = ",".join(f'B{r}="Done"' for r in range(first, last + 2))
     s.put(last + 3, 2, Formula(f'=IF(AND({every}),"Signed off","Not yet")'), _STATUS)
+    _adjustments(s, data, last + 5)
     s.width(1, 58)
     s.width(2, 40)
     s.width(3, 30)
@@ -115,7 +160,7 @@ def capitalization_sheet(data) -> Sheet:
     """Per project and month: the stage, capitalized and amortized amounts and the net book value
     (``finops_xl.close.capitalization.project_report``; values, as the journal posts them)."""
     s = SheetDraft(CAPITALIZATION, landscape=True)
-    s.put(1, 1, f"Capitalized software: projects through {data.month:%B %Y}", f.TITLE)
+    s.put(1, 1, sheet_title(data, f"Capitalized software: projects through {data.month:%B %Y}"), f.TITLE)
     s.put(2, 1, "ASC 350-40 / IAS 38: development-stage cost moves to assets under construction; once in "
                 "service the asset is amortized straight-line (first month pro rata to its days in service).",
           f.NOTE)

@@ -93,6 +93,8 @@ def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
         ("Exports folder", None, f.INPUT, "folder of new billing exports, for the Refresh macro (optional)"),
         ("Refresh status", None, PLAIN, "written by the Refresh macro"),
         ("Built by", f"finops-xl {__version__} (finops_workbooks.overview)", PLAIN, ""),
+        ("Store version", data.store_version or "not recorded (the store keeps no versions)", PLAIN,
+         "the store commit the values were read at when the workbook was built"),
     )
     for i, (label, value, style, note) in enumerate(rows):
         s.put(4 + i, 1, label, f.LABEL)

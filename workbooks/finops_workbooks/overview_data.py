@@ -57,6 +57,8 @@ class OverviewData:
       currency: the billing currency of every amount.
       by_provider: False when the breakdown comes from the allocation (owner, pool, …), which has
         no provider: ``providers`` is then the single :data:`ALL_PROVIDERS`.
+      store_version: the store commit the numbers were read at, in words ('' when the store keeps
+        no versions).
     """
 
     months: tuple[dt.date, ...]
@@ -67,6 +69,7 @@ class OverviewData:
     rows: tuple[DataRow, ...]
     currency: str
     by_provider: bool = True
+    store_version: str = ""
 
     @property
     def start(self) -> dt.date:
@@ -118,7 +121,13 @@ def pull_overview_data(queries: CostQueries, *, last_month: dt.date, months: int
                                 billed.get((provider, value)), key.get(value, other_key),
                                 providers.index(provider) + 1))
     return OverviewData(month_starts, dimension, columns, len(ranked) > len(columns), providers,
-                        tuple(rows), totals.currency, by_provider)
+                        tuple(rows), totals.currency, by_provider, _store_version(queries))
+
+
+def _store_version(queries: CostQueries) -> str:
+    """The store's head commit in words ('' for a store without versions)."""
+    store = getattr(queries, "store", None)
+    return store.head_text() if store is not None else ""
 
 
 def _month_cells(queries: CostQueries, month: dt.date, next_month: dt.date, by: str, metric: str,

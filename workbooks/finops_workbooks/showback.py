@@ -81,7 +81,8 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
                    rules: Rules, *, store_path: str, rules_source: str, last_month: dt.date,
                    months: int = 6, runtime: str = "server", currency: str | None = None,
                    metric: str = "EffectiveCost", rules_note: str = "",
-                   opportunities: OpportunitiesData | None = None, tags=None) -> WorkbookSpec:
+                   opportunities: OpportunitiesData | None = None, tags=None,
+                   store_version: str = "") -> WorkbookSpec:
     """The Showback workbook for ``months`` months ending with ``last_month`` (its first day).
 
     Parameters:
@@ -97,6 +98,7 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
         Opportunities sheet (``opportunities.py``).
       tags: the tag governance of ``last_month`` (``finops_xl.report.governance.TagGovernance``);
         adds the Tag governance sheet (``tags.py``).
+      store_version: the store commit the allocation was read at, in words (Settings).
 
     Raises ValueError for a bad argument or a period without allocated cost.
     """
@@ -111,7 +113,8 @@ def build_showback(statement_lines: Iterable[StatementLine], coverage_rows: Iter
     summary, total_row = _summary_sheet(data, owner_dim, metric)
     statement_sheets = tuple(_statement_sheet(data, owner, name, owner_dim, metric)
                              for owner, name in zip(data.owners, statement_names))
-    sheets = (_settings_sheet(data, store_path, rules_source, rules_note, runtime, owner_dim, metric),
+    sheets = (_settings_sheet(data, store_path, rules_source, rules_note, runtime, owner_dim, metric,
+                              store_version),
               summary, _coverage_sheet(data, metric),
               *((tags_sheet(tags),) if tags is not None else ()), *statement_sheets,
               *((opportunities_sheet(opportunities),) if opportunities is not None else ()),
@@ -183,7 +186,7 @@ _SETTING_CELLS = {"StorePath": "B4", "RulesFile": "B5", "PeriodStart": "B6", "Pe
 
 
 def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rules_note: str,
-                    runtime: str, owner_dim: str, metric: str) -> Sheet:
+                    runtime: str, owner_dim: str, metric: str, store_version: str = "") -> Sheet:
     s = SheetDraft(SETTINGS, landscape=True)
     s.put(1, 1, "Showback: settings", f.TITLE)
     s.put(2, 1, SOURCE_NOTE, f.NOTE)
@@ -201,6 +204,8 @@ def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rule
         ("Rounding", "to the cent, largest remainder", PLAIN,
          "each owner's month is rounded so its parts add up to it; the ROUNDING line keeps the rest"),
         ("Built by", f"finops-xl {__version__} (finops_workbooks.showback)", PLAIN, ""),
+        ("Store version", store_version or "not recorded (the store keeps no versions)", PLAIN,
+         "the store commit the allocation was read at when the workbook was built"),
     )
     for i, (label, value, style, note) in enumerate(rows):
         s.put(4 + i, 1, label, f.LABEL)

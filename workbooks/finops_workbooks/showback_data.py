@@ -170,6 +170,7 @@ class Allocation:
     lines: tuple[StatementLine, ...]
     coverage: tuple[Coverage, ...]
     run: AllocationRun | None
+    store_version: str = ""  # the store commit it was read at, in words ('' without versions)
 
 
 def read_allocation(store: CostStore, metric: str = "EffectiveCost", *, current: bool = True) -> Allocation:
@@ -195,7 +196,7 @@ def read_allocation(store: CostStore, metric: str = "EffectiveCost", *, current:
                 run_id, ran_at, source, digest, owner, pools = found[0]
                 run = AllocationRun(int(run_id), ran_at, str(source), str(digest), str(owner),
                                     tuple(json.loads(pools) if pools else ()))
-        return Allocation(statements(con, metric), coverage(con), run)
+        return Allocation(statements(con, metric), coverage(con), run, store.head_text())
 
 
 def describe_run(run: AllocationRun | None, rules: Rules) -> str:
