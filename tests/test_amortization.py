@@ -598,3 +598,11 @@ def test_close_on_generated_data(generated):
     assert rows[0].opening == 0 and rows[0].purchases == sum(
         c.upfront for c in cs if c.start < dt.date(2025, 2, 1))
     assert all(r.currency == "USD" for r in rows)
+
+
+def test_the_modules_worked_example_runs():
+    """The example at the head of ``finops_xl.close.amortization`` (a 365-day RI at 1.00 a day)."""
+    import doctest
+
+    failures, tried = doctest.testmod(am)
+    assert (failures, tried) == (0, 7)
