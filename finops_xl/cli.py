@@ -551,7 +551,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         if args.engine == "spark":
-            from finops_xl.engine.spark_store import allocate_spark
+            from finops_xl.allocation.spark import allocate_spark
 
             report = allocate_spark(store, rules, _spark_engine(args))
         else:
