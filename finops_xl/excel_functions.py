@@ -1,7 +1,9 @@
 """The one registry of finops-xl's Excel functions: names, arguments, help and runtimes.
 
-Everything that names a function reads it from here: the xlwings decorators (``functions.py``), the
-workbook builders (formula text for the chosen runtime), the docs and the tests.
+Everything that names a function reads it from here: the xlwings decorators
+(``finops_udfs.functions``), the workbook builders (formula text for the chosen runtime), the docs
+and the tests. It sits beneath both faces, so the workbooks need not import the Excel face
+(``finops_udfs.registry`` re-exports it, for callers that import it from there).
 
 Runtimes:
 

@@ -57,7 +57,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.close_data import CloseData
