@@ -48,7 +48,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     print(f"rules: {args.rules} (owner: {rules.owner}; pools: "
           f"{', '.join(p.id for p in rules.pools) or 'none'})")
     with store.reader() as con:
-        _print_coverage(coverage(con))
+        print_coverage(coverage(con))
         print_policy_spread(con)
         lines = statements(con)
     if lines:
@@ -56,7 +56,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_coverage(rows) -> None:
+def print_coverage(rows) -> None:
     """Allocation coverage per month, with the FinOps maturity."""
     print("Month    Direct  Shared  Unallocated  Allocated  Maturity")
     for c in rows:

@@ -9,12 +9,12 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.allocate import _print_coverage
-from finops_xl.cli.ingest import _ingest_with_bar, _print_load
+from finops_xl.cli.allocate import print_coverage
+from finops_xl.cli.ingest import ingest_with_bar, print_load
 from finops_xl.cli.report import print_policy_spread
-from finops_xl.cli.sample import _generate
-from finops_xl.cli.summary import _print_summary
-from finops_xl.cli.workbook import _write_budget, _write_overview, _write_showback
+from finops_xl.cli.sample import generate_sample
+from finops_xl.cli.summary import print_summary
+from finops_xl.cli.workbook import write_budget, write_overview, write_showback
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 from finops_xl.store.summary import cost_by_provider_month
@@ -43,32 +43,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         # a fresh store, and no allocation left from an earlier demo (or its single-file store)
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     print(f"1/3  generating {args.rows:,} rows of multi-cloud FOCUS 1.2 data ({args.months} months)")
-    _generate(data / "generated", args.rows, args.months, 42, None, plant_waste=True)
+    generate_sample(data / "generated", args.rows, args.months, 42, None, plant_waste=True)
     print("2/3  loading the exports and the real FOCUS 1.0 sample into a fresh store")
-    _print_load(_ingest_with_bar([data / "generated"], store, quiet=False), store)
-    _print_load(_ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
+    print_load(ingest_with_bar([data / "generated"], store, quiet=False), store)
+    print_load(ingest_with_bar([focus_sample_csv()], store, quiet=False), store)
     print("3/3  cost by provider and billing month")
-    _print_summary(cost_by_provider_month(store))
+    print_summary(cost_by_provider_month(store))
     last_month, shown = _demo_last_month(args.months), min(args.months, 6)
-    workbook = _write_overview(store, out / "cost-overview.xlsx", last_month=last_month,
+    workbook = write_overview(store, out / "cost-overview.xlsx", last_month=last_month,
                                months=shown, by="sub_account_name", runtime="server")
     for leftover in out.glob("close-*.xlsx"):
         leftover.unlink()
     report = allocate(store, load_rules(allocation_rules()))
     print(f"\nallocation by the demo rules: {report.groups:,} charge groups into {report.lines:,} "
           f"lines in {report.seconds:.1f} s")
-    _print_coverage(report.coverage)
+    print_coverage(report.coverage)
     with store.reader() as con:
         print_policy_spread(con)
     _demo_opportunities(store, out, last_month, args.months)
-    showback = _write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
+    showback = write_showback(store, out / "showback.xlsx", last_month=last_month, months=shown,
                                runtime="server")
     inputs = {p.name: p for p in write_sample_inputs(out / "inputs")}
     from finops_xl.close.journal import load_ledger_map
 
     close, accrued = _write_close(store, out / f"close-{last_month:%Y-%m}.xlsx", month=last_month,
                                   ledger=load_ledger_map(inputs["ledger-map.csv"]), budget=inputs["budget.csv"])
-    budget = _write_budget(store, out / "budget.xlsx", inputs["drivers.csv"], inputs["unit-costs.csv"])
+    budget = write_budget(store, out / "budget.xlsx", inputs["drivers.csv"], inputs["unit-costs.csv"])
     print(f"\nstore: {store.path}\nnext:  finops-xl summary --store {store.path}")
     print(f"workbook: {workbook} (cost overview of the last {shown} generated months)")
     print(f"workbook: {showback} (showback statements by team, same months)")

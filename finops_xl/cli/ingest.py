@@ -28,17 +28,17 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         from finops_xl.engine.spark_store import ingest_spark
 
-        _print_load(ingest_spark(args.paths, store, spark_engine(args)), store)
+        print_load(ingest_spark(args.paths, store, spark_engine(args)), store)
         return 0
     from finops_xl.store.opencost import AllocationOptions
 
     k8s = AllocationOptions(currency=args.currency, cluster=args.cluster)
-    report = _ingest_with_bar(args.paths, store, quiet=args.quiet, kubernetes=k8s)
-    _print_load(report, store)
+    report = ingest_with_bar(args.paths, store, quiet=args.quiet, kubernetes=k8s)
+    print_load(report, store)
     return 0
 
 
-def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool, kubernetes=None) -> LoadReport:
+def ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool, kubernetes=None) -> LoadReport:
     from tqdm import tqdm
 
     with tqdm(total=100, unit="%", disable=True if quiet else None, leave=False,
@@ -50,7 +50,7 @@ def _ingest_with_bar(paths: Sequence, store: CostStore, *, quiet: bool, kubernet
         return ingest(paths, store, progress=progress, kubernetes=kubernetes)
 
 
-def _print_load(report: LoadReport, store: CostStore) -> None:
+def print_load(report: LoadReport, store: CostStore) -> None:
     for sk in report.skipped:
         print(f"skipped {sk.label}: {sk.reason}")
     if report.unchanged:

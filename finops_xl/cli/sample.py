@@ -32,7 +32,7 @@ def register(sub, store_opt) -> None:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    paths = _generate(args.out, args.rows, args.months, args.seed, args.start, plant_waste=args.plant_waste)
+    paths = generate_sample(args.out, args.rows, args.months, args.seed, args.start, plant_waste=args.plant_waste)
     if args.as_of is not None:
         from finops_xl.sample.delivery import as_of
 
@@ -52,7 +52,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate(out: Path, rows: int, months: int, seed: int, start: dt.date | None, *,
+def generate_sample(out: Path, rows: int, months: int, seed: int, start: dt.date | None, *,
               plant_waste: bool = False) -> list[Path]:
     from tqdm import tqdm
 

@@ -26,11 +26,11 @@ def _cmd_summary(args: argparse.Namespace) -> int:
             w.writerow([r.provider, r.billing_period.strftime("%Y-%m"), r.currency, r.rows,
                         r.billed_cost, r.effective_cost])
         return 0
-    _print_summary(rows)
+    print_summary(rows)
     return 0
 
 
-def _print_summary(rows) -> None:
+def print_summary(rows) -> None:
     if not rows:
         print("(the store holds no charges)")
         return

@@ -108,7 +108,7 @@ def _cmd_workbook_showback(args: argparse.Namespace) -> int:
     from finops_xl.allocation.rules import RuleError
 
     try:
-        path = _write_showback(store_of(args), args.out, last_month=args.month,
+        path = write_showback(store_of(args), args.out, last_month=args.month,
                                months=args.months, runtime=args.runtime, currency=args.currency,
                                rules_path=args.rules)
     except NoAllocationError as exc:
@@ -130,7 +130,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
     from finops_xl.query.costs import QueryError
 
     try:
-        path = _write_overview(store_of(args), args.out, last_month=args.month,
+        path = write_overview(store_of(args), args.out, last_month=args.month,
                                months=args.months, by=args.by, runtime=args.runtime)
     except (QueryError, ValueError) as exc:
         print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
@@ -141,7 +141,7 @@ def _cmd_workbook_overview(args: argparse.Namespace) -> int:
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
     try:
-        path = _write_budget(store_of(args) if args.store is not None else None, args.out,
+        path = write_budget(store_of(args) if args.store is not None else None, args.out,
                              args.drivers, args.unit_costs, months=args.months, start=args.start,
                              coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
                              runtime=args.runtime, scenario=args.scenario)
@@ -202,7 +202,7 @@ def _write_commitments(args: argparse.Namespace) -> Path:
     return write_xlsx(build_commitment_workbook(data), args.out)
 
 
-def _write_overview(store: CostStore, out: Path, *, last_month: dt.date, months: int, by: str,
+def write_overview(store: CostStore, out: Path, *, last_month: dt.date, months: int, by: str,
                     runtime: str) -> Path:
     """Build the Cost overview workbook from ``store`` and write it to ``out``."""
     from finops_workbooks.overview import build_overview
@@ -215,7 +215,7 @@ def _write_overview(store: CostStore, out: Path, *, last_month: dt.date, months:
     return write_xlsx(spec, out)
 
 
-def _write_showback(store: CostStore, out: Path, *, last_month: dt.date, months: int, runtime: str,
+def write_showback(store: CostStore, out: Path, *, last_month: dt.date, months: int, runtime: str,
                     currency: str | None = None, rules_path: Path | None = None) -> Path:
     """Build the Showback workbook from ``store``'s current allocation and write it to ``out``.
 
@@ -259,7 +259,7 @@ def _opportunities_data(store: CostStore, last_month: dt.date, months: int):
     return OpportunitiesData(tuple(opps), meas, shown, opps[0].currency)
 
 
-def _write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_costs_csv: Path, *,
+def write_budget(store: CostStore | None, out: Path, drivers_csv: Path, unit_costs_csv: Path, *,
                   months: int = 12, start: dt.date | None = None, coverage=Decimal(0), discount=Decimal(0),
                   fiscal_start: int = 1, runtime: str = "server", scenario: str = "base") -> Path:
     """Build the Budget workbook from a drivers CSV and a unit-costs CSV (with the store's history
