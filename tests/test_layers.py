@@ -66,10 +66,10 @@ class Import:
         return f"{self.file}:{self.line}: {self.source} → {self.target}{via}"
 
 
-def modules() -> dict[str, tuple[Path, bool]]:
-    """Every module of the three packages: dotted name → (file, is a package's ``__init__``)."""
+def modules(packages: dict[str, Path] = PACKAGES) -> dict[str, tuple[Path, bool]]:
+    """Every module of ``packages``: dotted name → (file, is a package's ``__init__``)."""
     found = {}
-    for top, folder in PACKAGES.items():
+    for top, folder in packages.items():
         for path in sorted(folder.rglob("*.py")):
             parts = [top, *path.relative_to(folder).with_suffix("").parts]
             is_package = parts[-1] == "__init__"
@@ -91,9 +91,9 @@ def _packages_above(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def imports() -> list[Import]:
-    """Every import between two modules of the three packages."""
-    known = modules()
+def imports(packages: dict[str, Path] = PACKAGES, root: Path = REPO) -> list[Import]:
+    """Every import between two modules of ``packages`` (files named relative to ``root``)."""
+    known = modules(packages)
     found: list[Import] = []
     for module, (path, is_package) in known.items():
         package = module if is_package else module.rpartition(".")[0]
@@ -116,7 +116,7 @@ def imports() -> list[Import]:
                 continue
             named = {t for t in (_reached(n, known) for n in names) if t is not None}
             above = {p for t in named for p in _packages_above(t) if p in known and p not in own} - named
-            rel = path.relative_to(REPO).as_posix()
+            rel = path.relative_to(root).as_posix()
             found.extend(Import(module, t, rel, node.lineno) for t in sorted(named) if t != module)
             found.extend(Import(module, t, rel, node.lineno, True) for t in sorted(above) if t != module)
     return found
@@ -252,3 +252,25 @@ def test_layer_of_takes_the_longest_entry():
     assert layer_of("finops_xl.money") == (0, "finops_xl.money")
     assert layer_of("finops_xl") == (0, "finops_xl")
     assert layer_of("finops_udfs.server_app.custom_functions") == (3, "finops_udfs")
+
+
+def test_imports_are_found_at_any_depth_and_relative_ones_resolved(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from . import b\n")
+    (pkg / "a.py").write_text("def f():\n    from .sub.b import g\n    return g\n")
+    (pkg / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                      "    from ..a import f\nimport pkg.c\n")
+    (pkg / "c.py").write_text("from pkg import sub\n")
+    found = {(i.source, i.target, i.line, i.implicit) for i in imports({"pkg": pkg}, tmp_path)}
+    assert ("pkg.a", "pkg.sub.b", 2, False) in found  # inside a function, relative
+    assert ("pkg.a", "pkg.sub", 2, True) in found  # the package __init__ the import runs
+    assert ("pkg.sub.b", "pkg.a", 3, False) in found  # under TYPE_CHECKING, two dots up
+    assert ("pkg.sub", "pkg.sub.b", 1, False) in found  # ``from . import b`` in a package
+    assert ("pkg.c", "pkg.sub", 1, False) in found
+    edges: dict[str, set[str]] = {}
+    for source, target, _, _ in found:
+        edges.setdefault(source, set()).add(target)
+    # a ⇄ sub.b directly; sub.b → c → sub → sub.b through the package __init__
+    assert circles(edges) == [["pkg.a", "pkg.c", "pkg.sub", "pkg.sub.b"]]
