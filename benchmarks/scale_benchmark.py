@@ -101,7 +101,8 @@ SPARK = _RSS + textwrap.dedent("""
     import json, sys, time
     from finops_xl.allocation.rules import load_rules
     from finops_xl.data import allocation_rules
-    from finops_xl.engine.spark_store import allocate_spark, allocated_monthly_sql, ingest_spark
+    from finops_xl.allocation.spark import allocate_spark
+    from finops_xl.engine.spark_store import allocated_monthly_sql, ingest_spark
     from finops_xl.engine.spark_engine import SparkEngine, spark_session
     from finops_xl.store.store import CostStore
     data, lake = sys.argv[1], sys.argv[2]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from finops_xl.store.errors import Problem
+from finops_xl.errors import Problem
 
 
 def header_name(name: str) -> str:

@@ -122,12 +122,12 @@ def test_a_closed_pipe_in_process_ends_quietly(store, capsys, monkeypatch):
 
 
 def test_an_unexpected_error_says_what_failed_and_where_to_report(store, capsys, monkeypatch):
-    import finops_xl.cli as cli
+    import finops_xl.cli.summary as summary_command
 
     def boom(args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli, "_cmd_summary", boom)
+    monkeypatch.setattr(summary_command, "_cmd_summary", boom)
     code, _, err = _run(capsys, "summary", "--store", str(store))
     assert code == 2
     assert "Traceback" not in err

@@ -40,11 +40,12 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 from finops_xl.allocation.engine import allocate  # noqa: E402
 from finops_xl.allocation.rules import load_rules  # noqa: E402
+from finops_xl.allocation.spark import allocate_spark  # noqa: E402
 from finops_xl.cli import main  # noqa: E402
 from finops_xl.data import allocation_rules  # noqa: E402
 from finops_xl.engine.dialect import to_spark  # noqa: E402
 from finops_xl.engine.spark_engine import SparkEngine, spark_session  # noqa: E402
-from finops_xl.engine.spark_store import allocate_spark, allocated_monthly_sql, ingest_spark  # noqa: E402
+from finops_xl.engine.spark_store import allocated_monthly_sql, ingest_spark  # noqa: E402
 from finops_xl.sample.generator import SampleSpec, generate  # noqa: E402
 from finops_xl.store import delta  # noqa: E402
 from finops_xl.store.errors import IngestError  # noqa: E402

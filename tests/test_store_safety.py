@@ -152,8 +152,9 @@ def _unprivileged() -> tuple[str, ...]:
 PAUSED_CLI = textwrap.dedent("""
     import os, sys, time
     import finops_xl.cli as cli
+    import finops_xl.cli.ingest as ingest_command
     if os.environ.get("FINOPS_XL_TEST_PAUSE") == "validating":
-        load = cli.ingest
+        load = ingest_command.ingest
         def ingest(paths, store, progress=None, **kw):
             def report(stage, fraction):
                 if stage.startswith("validating"):
@@ -164,7 +165,7 @@ PAUSED_CLI = textwrap.dedent("""
                 if progress:
                     progress(stage, fraction)
             return load(paths, store, progress=report, **kw)
-        cli.ingest = ingest
+        ingest_command.ingest = ingest
     sys.exit(cli.main(sys.argv[1:]))
 """)
 

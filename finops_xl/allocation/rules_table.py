@@ -1,7 +1,7 @@
 """Allocation rules kept where analysts work: Excel tables in a workbook.
 
 Three tables (Excel Tables, found by name on any sheet), read into the same structure as the YAML
-rules and validated by ``rules.rules_from_dict``, so errors name the rule and field just the same:
+rules and validated by ``rules_model.rules_from_dict``, so errors name the rule and field just the same:
 
 ``AllocationTaxonomy`` — one row per canonical dimension:
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from finops_xl.allocation.rules import Finding, RuleError, Rules, rules_from_dict
+from finops_xl.allocation.rules_model import Finding, RuleError, Rules, rules_from_dict
 
 TABLES = ("AllocationTaxonomy", "AllocationPools", "AllocationDefaults", "AllocationHierarchy")
 

@@ -68,7 +68,7 @@ def consolidate(parts: Sequence, currency: str, rates: DailyRates, run_entries=N
     ``run_entries``: the run's chargeback, capitalization and prior-period adjustment entries in
     ``currency``; None: the parts' own, translated.
     Raises ``reporting_currency.RatesError`` naming the pair and month of a missing rate."""
-    from finops_xl.close.gather import EXTRA_KINDS, OwnerAllocation
+    from finops_xl.close.gathered import EXTRA_KINDS, OwnerAllocation
 
     currency = currency.upper()
     first = parts[0]

@@ -1,8 +1,9 @@
-"""Ingest and allocate on Spark, into the same store folder as the DuckDB engine.
+"""Ingest on Spark, into the same store folder as the DuckDB engine; the staging and the daily cube
+that allocating on Spark (``finops_xl.allocation.spark``) uses too.
 
 Spark does the heavy, set-based work with the same SQL as DuckDB (``finops_xl.engine``): mapping
 and validating FOCUS Parquet exports, the daily cube, the allocation steps
-(``finops_xl.allocation.engine.run_steps``). It reads the store's tables through the active file
+(``finops_xl.allocation.engine.run_steps``, run by ``finops_xl.allocation.spark``). It reads the store's tables through the active file
 list of the store's current commit (``store.delta.table_files``), never through a transaction log
 of its own, and writes its results as Parquet into a staging folder inside the store folder
 (``<store>/.tmp-<pid>-spark/``). Then ONE store transaction (``CostStore.writer`` or
@@ -36,9 +37,6 @@ from pathlib import Path
 
 import duckdb
 
-from finops_xl.allocation.engine import AllocationReport, _record_run, run_steps
-from finops_xl.allocation.rules import Rules
-from finops_xl.allocation.showback import coverage
 from finops_xl.engine.spark_engine import SparkEngine
 from finops_xl.focus.reader import FocusFile, _beyond_limit_together
 from finops_xl.store import delta, opencost
@@ -50,7 +48,8 @@ from finops_xl.store.store import CostStore, cube_select_sql, table_columns
 #: Column carrying each source row's file URI, in a Spark reader over several files.
 _FILE = "__finops_xl_source_path"
 
-#: The allocation's tables Spark computes (``allocation_runs`` is the store's bookkeeping).
+#: The allocation's tables Spark computes (``allocation_runs`` is the store's bookkeeping;
+#: ``finops_xl.allocation.spark`` runs the steps).
 _ALLOCATION = ("allocation_groups", "allocated_charges")
 
 
@@ -241,36 +240,6 @@ def _cube_on_spark(engine: SparkEngine, store: CostStore) -> None:
         select.append(sql_identifier(name) if name.lower() in present else f"NULL AS {sql_identifier(name)}")
     df.createOrReplaceTempView("__finops_xl_cube_files")
     engine.view("cost_daily", engine.sql(f"SELECT {', '.join(select)} FROM __finops_xl_cube_files"))
-
-
-def allocate_spark(store: CostStore | str | os.PathLike[str], rules: Rules,
-                   engine: SparkEngine) -> AllocationReport:
-    """Allocate every charge in ``store`` by ``rules`` on Spark; replaces the previous allocation,
-    as one store commit (the steps are ``finops_xl.allocation.engine.run_steps``)."""
-    started = time.monotonic()
-    store = store if isinstance(store, CostStore) else CostStore(store)
-    if any(p.kubernetes is not None for p in rules.pools):
-        raise ValueError("kubernetes pools run on the duckdb engine only: allocate without --engine spark")
-    _prepare(engine)
-    with store.allocation_writer() as con, staging(store.path) as stage:
-        _cube_on_spark(engine, store)  # the lock is held: the current commit is the transaction's
-        try:
-            run_steps(engine, rules)
-            for table in _ALLOCATION:
-                _write(engine.session.table(table), stage / table)
-        finally:
-            for t in ("cost_daily", *_ALLOCATION, "alloc_defaults", "alloc_hierarchy"):
-                with contextlib.suppress(Exception):
-                    engine.drop(t)
-        con.execute("BEGIN TRANSACTION")
-        for table in _ALLOCATION:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {_parquet(stage / table)}")
-        run_id = _record_run(con, rules)
-        con.execute("COMMIT")
-        groups = con.execute("SELECT count(*) FROM allocation_groups").fetchall()[0][0]
-        lines = con.execute("SELECT count(*) FROM allocated_charges").fetchall()[0][0]
-        cov = coverage(con)
-    return AllocationReport(run_id, int(groups), int(lines), cov, time.monotonic() - started)
 
 
 def allocated_monthly_sql(table: str = "allocated_charges") -> str:

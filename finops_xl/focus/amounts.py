@@ -20,8 +20,8 @@ import duckdb
 
 from finops_xl.focus import locate
 from finops_xl.focus.csvfiles import needs_one_thread, serial
-from finops_xl.store.errors import IngestError, Problem
-from finops_xl.store.sources import SourceFile, sql_identifier
+from finops_xl.errors import IngestError, Problem
+from finops_xl.sources import SourceFile, sql_identifier
 
 #: A number as spreadsheets format it: optional sign or accounting parentheses, optional currency
 #: sign before or after it (``$12.50``, ``12.50 €``), thousands separators in groups of three, decimal

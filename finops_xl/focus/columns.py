@@ -11,8 +11,8 @@ import pycountry
 
 from finops_xl.focus import schema
 from finops_xl.focus.schema import FocusColumn, Kind
-from finops_xl.store.errors import Problem
-from finops_xl.store.sources import SourceFile, duplicate_columns, sql_literal
+from finops_xl.errors import Problem
+from finops_xl.sources import SourceFile, duplicate_columns, sql_literal
 
 NUMERIC_KINDS = (Kind.MONEY, Kind.UNIT_PRICE, Kind.QUANTITY)
 TEXT_TYPES = ("VARCHAR", "JSON")

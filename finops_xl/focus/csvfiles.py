@@ -18,8 +18,8 @@ import re
 
 import duckdb
 
-from finops_xl.store.errors import IngestError, Notice, Problem
-from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier
+from finops_xl.errors import IngestError, Notice, Problem
+from finops_xl.sources import SourceFile, reader_sql, sql_identifier
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")

@@ -37,8 +37,8 @@ from finops_xl.focus.columns import (
 )
 from finops_xl.focus.csvfiles import needs_one_thread, padding_notice, read_failure, serial
 from finops_xl.focus.schema import Kind
-from finops_xl.store.errors import IngestError, Notice, Problem
-from finops_xl.store.sources import SourceFile, reader_sql, sql_identifier, sql_literal
+from finops_xl.errors import IngestError, Notice, Problem
+from finops_xl.sources import SourceFile, reader_sql, sql_identifier, sql_literal
 
 #: Columns that must hold a value on every row for the store to key, date and total it
 #: (Mandatory and not nullable in every FOCUS version).

@@ -24,8 +24,8 @@ import itertools
 import duckdb
 
 from finops_xl.focus.reader import FocusFile, _beyond_limit_together, _q, check_files
-from finops_xl.store.errors import Problem
-from finops_xl.store.sources import reader_sql, sql_identifier, sql_literal
+from finops_xl.errors import Problem
+from finops_xl.sources import reader_sql, sql_identifier, sql_literal
 
 #: Column of a staged table (and of a multi-file reader) naming each row's file.
 SOURCE_PATH = "__finops_xl_source_path"

@@ -47,7 +47,8 @@ def lock_timeout() -> float:
 
 def _command() -> str:
     argv = list(sys.argv)
-    if argv and (argv[0].endswith(("cli.py", "finops-xl", "finops-xl.exe"))):
+    # the console script, or ``python -m finops_xl.cli``
+    if argv and argv[0].endswith(("cli.py", "cli/__main__.py", "cli\\__main__.py", "finops-xl", "finops-xl.exe")):
         argv[0] = "finops-xl"
     text = shlex.join(argv) if argv else "python"
     return text if len(text) <= 120 else text[:117] + "..."

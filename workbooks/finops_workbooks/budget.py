@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft

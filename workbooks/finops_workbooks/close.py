@@ -59,7 +59,7 @@ over the names, styles and helpers of ``close_common``; this module puts them in
 
 from __future__ import annotations
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 
 from finops_workbooks.close_accruals import accruals_sheet
 from finops_workbooks.close_common import (

@@ -17,13 +17,12 @@ sheet of every workbook, so no builder can forget it):
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import defaultdict
 
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill, Protection
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 

@@ -3,7 +3,7 @@ template's native formulas compute, so an auditor sees both tie. Shared by the t
 
 from __future__ import annotations
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
 

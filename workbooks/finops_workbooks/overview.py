@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft

@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 
-from finops_udfs import registry
+from finops_xl import excel_functions as registry
 from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f

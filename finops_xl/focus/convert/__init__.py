@@ -35,8 +35,9 @@ import duckdb
 from finops_xl.focus import csvfiles, schema
 from finops_xl.focus.convert import aws, azure, azure_pairs, gcp, oci, oci_focus
 from finops_xl.focus.convert.common import Header
-from finops_xl.store.errors import IngestError, Notice, Problem
-from finops_xl.store.sources import SourceFile, reader_sql, sql_literal
+from finops_xl.focus.convert.groups import _SQL, NativeGroup, _reader, _show_periods  # noqa: F401
+from finops_xl.errors import IngestError, Notice, Problem
+from finops_xl.sources import SourceFile, sql_literal
 
 #: format name → what a user calls it and which columns identify it (for messages).
 FORMATS = {
@@ -70,53 +71,6 @@ EXPECTED = (
     "BillingAccountId) or one of these native exports: "
     + "; ".join(f"{name} ({cols})" for name, cols in FORMATS.values())
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class NativeGroup:
-    """Native files that convert together into one FOCUS file.
-
-    Attributes:
-      format: a key of :data:`FORMATS` (``azure`` for an actual + amortized pair).
-      sources: the files (for Azure: actual-cost files, then amortized-cost files).
-      header: the columns of the first file.
-      amortized: for Azure, how many of ``sources`` (from the end) are amortized-cost exports.
-      amortized_header: for Azure, the columns of the first amortized-cost file.
-      guessed: for Azure, the files whose name and rows did not tell actual from amortized cost
-        (converted as actual cost; a notice says so).
-      notes: notices the load adds about the group (e.g. the earlier companion export that completes
-        a one-sided Azure month: ``store.companions``).
-    """
-
-    format: str
-    sources: tuple[SourceFile, ...]
-    header: Header
-    amortized: int = 0
-    amortized_header: Header | None = None
-    guessed: tuple[str, ...] = ()
-    notes: tuple[Notice, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return " + ".join(s.label for s in self.sources)
-
-    def focus_sql(self) -> str:
-        """SELECT producing the group's rows as canonical FOCUS 1.2 columns."""
-        if self.format in ("aws-cur", "aws-cur-athena", "aws-cur2"):
-            return aws.focus_sql(self.header, _reader(self.sources))
-        if self.format in _SQL:
-            return _SQL[self.format].focus_sql(self.header, _reader(self.sources))
-        actual = self.sources[: len(self.sources) - self.amortized]
-        amortized = self.sources[len(self.sources) - self.amortized :]
-        return azure.focus_sql(self.header if actual else None, _reader(actual) if actual else None,
-                               self.amortized_header, _reader(amortized) if amortized else None)
-
-
-def _reader(sources) -> str:
-    sources = list(sources)
-    if sources[0].format in ("parquet", "jsonl"):
-        return reader_sql(sources, union_by_name=True)
-    return reader_sql(sources)
 
 
 def header_of(con: duckdb.DuckDBPyConnection, source: SourceFile) -> Header:
@@ -201,10 +155,6 @@ def native_groups(
     return focus, groups
 
 
-def _show_periods(keys: set[tuple[str, str]]) -> str:
-    return ", ".join(f"{account} {month}" for account, month in sorted(keys)) or "none"
-
-
 def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path, fmt: str = "parquet") -> Path:
     """Write one group as a FOCUS 1.2 file (``parquet`` or ``csv``); returns the path.
 
@@ -239,10 +189,6 @@ def convert_group(con: duckdb.DuckDBPyConnection, group: NativeGroup, out: Path,
 _MODULES = {"aws-cur": aws, "aws-cur-athena": aws, "aws-cur2": aws, "gcp-billing": gcp, "azure": azure,
             azure.ACTUAL: azure, azure.AMORTIZED: azure, azure.LEGACY: azure,
             "oci-cost": oci, "oci-focus": oci_focus}
-#: single-file formats whose module's ``focus_sql(header, reader)`` converts them.
-_SQL = {"gcp-billing": gcp, "oci-cost": oci, "oci-focus": oci_focus}
-
-
 def group_notices(con: duckdb.DuckDBPyConnection, group: NativeGroup) -> list[Notice]:
     """What converting ``group`` could not determine from its files, or chose for the user (e.g. an
     Azure actual-cost export alone cannot tell the EffectiveCost of reservation-covered usage):

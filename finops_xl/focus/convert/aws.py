@@ -59,7 +59,7 @@ from finops_xl.focus.convert.aws_columns import (  # noqa: F401 - re-exported fo
 from finops_xl.focus.convert.common import (
     Header, case_map, focus_projection, lit, row_select, service_categories, tags_object, unit_sql,
 )
-from finops_xl.store.errors import Notice
+from finops_xl.errors import Notice
 
 #: Line item types that are usage, and what each becomes.
 USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")

@@ -69,7 +69,7 @@ from finops_xl.focus.convert.common import (
     timestamp, unit_sql,
 )
 from finops_xl.focus.convert.azure_kinds import ACTUAL, AMORTIZED, LEGACY, PAIR, UNKNOWN  # noqa: F401 (the kinds)
-from finops_xl.store.sources import SourceFile
+from finops_xl.sources import SourceFile
 
 #: MeterCategory → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
 SERVICES = {

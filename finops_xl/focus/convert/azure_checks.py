@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import duckdb
 
-from finops_xl.store.errors import Notice
+from finops_xl.errors import Notice
 
 _COMMITMENT = "x_PricingModel IN ('Reservation', 'SavingsPlan')"
 _COVERED = f"(x_ChargeType = 'Usage' AND {_COMMITMENT})"
@@ -118,8 +118,8 @@ def currency_problems(con: duckdb.DuckDBPyConnection, source, header) -> list:
     currency, so such rows cannot load."""
     from finops_xl.focus.convert.common import q
     from finops_xl.focus.columns import iso_currency_codes
-    from finops_xl.store.errors import Problem
-    from finops_xl.store.sources import sql_literal
+    from finops_xl.errors import Problem
+    from finops_xl.sources import sql_literal
 
     column = header.find("BillingCurrency", "BillingCurrencyCode", "Currency")
     if column is None:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import duckdb
 
 from finops_xl.focus.convert import azure
-from finops_xl.store.errors import IngestError, Problem
-from finops_xl.store.sources import SourceFile
+from finops_xl.errors import IngestError, Problem
+from finops_xl.sources import SourceFile
 
 
 def azure_groups(con: duckdb.DuckDBPyConnection, files: list, problems: list[Problem]) -> list:
     """``NativeGroup``s of the Azure cost-details ``files`` ((source, header, kind) each); what
     cannot be grouped is appended to ``problems``."""
-    from finops_xl.focus.convert import NativeGroup, _reader, _show_periods
+    from finops_xl.focus.convert.groups import NativeGroup, _reader, _show_periods
 
     from finops_xl.focus.convert import azure_checks
 
@@ -80,7 +80,7 @@ def azure_groups(con: duckdb.DuckDBPyConnection, files: list, problems: list[Pro
 def _periods(con: duckdb.DuckDBPyConnection, members: list) -> set:
     """The billing accounts and months of a set of Azure files; a file that cannot be read is named
     with its line (IngestError), never the engine's error."""
-    from finops_xl.focus.convert import _reader
+    from finops_xl.focus.convert.groups import _reader
 
     try:
         return azure.periods(con, members[0][1], _reader(m[0] for m in members))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from finops_xl.focus import schema
-from finops_xl.store.sources import sql_identifier, sql_literal
+from finops_xl.sources import sql_identifier, sql_literal
 
 MONEY = "DECIMAL(38,12)"
 

@@ -13,10 +13,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
 from finops_xl.focus.convert import FORMATS, convert_group, native_groups
 from finops_xl.focus.reader import FocusFile, check_files
-from finops_xl.store.errors import IngestError
-from finops_xl.store.sources import discover, sniff
+from finops_xl.errors import IngestError
+from finops_xl.sources import discover, sniff
 
 #: Output file formats.
 OUTPUT_FORMATS = ("parquet", "csv")
@@ -52,13 +54,12 @@ def convert_exports(
     Returns (the files written, the inputs skipped because they already are FOCUS exports). Raises
     IngestError, writing nothing, if any input is neither, or a converted file fails the FOCUS checks.
     """
-    from finops_xl.store.store import connect
-
     if fmt not in OUTPUT_FORMATS:
         raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
-    con = connect(":memory:", read_only=False)
+    con = duckdb.connect(":memory:")
     try:
+        con.execute("SET TimeZone = 'UTC'")  # the store's session setting
         focus, groups = native_groups(con, discover(list(paths)))
         focus_files = [FocusFile(con, s) for s in focus]  # raises for a file that is not FOCUS either
         out.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from finops_xl.focus.convert.common import (
     service_categories, tags_object, text, timestamp, unit_sql,
 )
 from finops_xl.focus.convert.locate import locate_all
-from finops_xl.store.errors import Problem
+from finops_xl.errors import Problem
 
 #: service.description → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: (Other, Other (Other)).
 SERVICES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from finops_xl.store.sources import SourceFile, sql_literal
+from finops_xl.sources import SourceFile, sql_literal
 
 
 def first_bad_row(

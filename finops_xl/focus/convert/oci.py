@@ -40,8 +40,8 @@ from finops_xl.focus.convert.common import (
     text, timestamp,
 )
 from finops_xl.focus.convert.locate import first_bad_row, locate_all
-from finops_xl.store.errors import Notice, Problem
-from finops_xl.store.sources import reader_sql
+from finops_xl.errors import Notice, Problem
+from finops_xl.sources import reader_sql
 
 #: product/service → FOCUS (ServiceCategory, ServiceSubcategory); unlisted: Other / Other (Other).
 SERVICES = {

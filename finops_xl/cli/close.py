@@ -81,7 +81,7 @@ def _store(args) -> CostStore:
 
 
 def run(args: argparse.Namespace) -> int:
-    from finops_xl.commands.commitments import assumed_terms as _assumed_terms
+    from finops_xl.cli.commitments import assumed_terms as _assumed_terms
     from finops_xl.close.accruals import AccrualError
     from finops_xl.close.journal import LedgerMap, load_ledger_map
     from finops_xl.close.run import run_close

@@ -13,7 +13,7 @@ import csv
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from finops_xl.commands import store_of
+from finops_xl.cli.options import store_of
 from finops_xl.money import format_money
 
 RECOMMEND_COLUMNS = (
@@ -27,7 +27,7 @@ ACTION_COLUMNS = ("action", "commitment_id", "provider", "type", "currency", "en
 
 
 def _month(text: str):
-    from finops_xl.commands import month
+    from finops_xl.cli.options import month
 
     return month(text)
 

@@ -19,7 +19,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.commands import store_of
+from finops_xl.cli.options import store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
