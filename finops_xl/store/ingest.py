@@ -22,7 +22,6 @@ Steps of a load:
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import datetime as dt
 import json
@@ -37,129 +36,44 @@ from pathlib import Path
 import duckdb
 
 from finops_xl.focus import convert, staging
-from finops_xl.focus.reader import FocusFile, Normalization, check_files
+from finops_xl.focus.reader import FocusFile, check_files
 from finops_xl.store import companions, opencost
 from finops_xl.store.errors import IngestError, Notice, Problem
+from finops_xl.store.load_checks import (  # noqa: F401
+    _key_columns,
+    _refuse_duplicate_charges,
+    _unify_account_spellings,
+)
+from finops_xl.store.load_inputs import _changed, _stat, unique_inputs  # noqa: F401
+from finops_xl.store.load_report import (  # noqa: F401
+    _SOURCE_PATH,
+    FileReport,
+    LoadReport,
+    Progress,
+    SliceChange,
+    _noop,
+)
 from finops_xl.store.sources import (
-    Inputs, Skipped, SourceFile, content_hash, find_inputs, reader_sql, sql_identifier, sql_literal,
+    Inputs,
+    Skipped,
+    SourceFile,
+    find_inputs,
+    reader_sql,
+    sql_identifier,
+    sql_literal,
 )
 from finops_xl.store.store import (
-    CostStore, connect, cube_insert_sql, ensure_schema, slice_totals_sql, table_columns,
+    CostStore,
+    connect,
+    cube_insert_sql,
+    ensure_schema,
+    slice_totals_sql,
+    table_columns,
 )
+
 
 #: progress(stage, fraction): stage is a short phrase ("validating aws-2025-01.parquet"), fraction
 #: the share of the whole load done so far, 0.0 to 1.0.
-Progress = Callable[[str, float], None]
-
-#: Column name under which a multi-file reader reports each row's file.
-_SOURCE_PATH = "__finops_xl_source_path"
-
-
-@dataclasses.dataclass(frozen=True)
-class SliceChange:
-    """One slice written by a load.
-
-    Attributes:
-      provider, billing_account, billing_period_start: the slice's key.
-      rows: the new version's row count.
-      billed_cost, effective_cost: its exact totals, in ``currency``; None when the slice holds
-        charges in more than one billing currency (amounts in two currencies are never added up:
-        see ``currencies``).
-      replaced_rows: rows of the previous version removed (0 for a slice new to the store).
-      is_new: True when the store had no version of this slice.
-      currencies: (currency, rows, billed cost, effective cost) per billing currency of the slice.
-    """
-
-    provider: str
-    billing_account: str
-    billing_period_start: dt.datetime
-    rows: int
-    billed_cost: Decimal | None
-    effective_cost: Decimal | None
-    replaced_rows: int
-    is_new: bool
-    currencies: tuple[tuple[str, int, Decimal, Decimal], ...] = ()
-
-    @property
-    def currency(self) -> str | None:
-        """The slice's billing currency, or None when it has several."""
-        return self.currencies[0][0] if len(self.currencies) == 1 else None
-
-
-@dataclasses.dataclass(frozen=True)
-class FileReport:
-    """One input file as validated (and loaded).
-
-    Attributes:
-      label: the file as the user named it.  format: csv, csv.gz or parquet.  bytes: its size.
-      focus_version: detected from its columns.  rows: data rows.
-      content_hash: sha256 of its bytes.  normalizations: what was repaired.
-      extras: its non-FOCUS columns, as stored (``x_``-prefixed).
-      native_format: for a native export converted to FOCUS, its format (a key of
-        ``focus.convert.FORMATS``, ``azure`` for an actual + amortized pair); None for a FOCUS file.
-        The label then names every file of the group, and format is ``<native format>`` too.
-      notices: what the load could not determine or chose for this input (it still loaded).
-      paths: the absolute paths it was read from (each file of a native group).
-    """
-
-    label: str
-    format: str
-    bytes: int
-    focus_version: str
-    rows: int
-    content_hash: str
-    normalizations: tuple[Normalization, ...]
-    extras: tuple[str, ...]
-    native_format: str | None = None
-    notices: tuple[Notice, ...] = ()
-    paths: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class LoadReport:
-    """What a load did.
-
-    Attributes:
-      load_id: the load's id in the manifest (None when nothing was loaded).
-      files: per input file.  slices: per slice written.
-      rows: rows loaded.  unchanged: True when the inputs were already current (nothing written).
-      seconds: wall time.
-      skipped: inputs left out (the same file or the same bytes reached twice, parts a delivery
-        manifest does not list), with the reason.
-      notices: what the load did that the user must know (new columns added to the store, a
-        slice replaced by fewer files than its previous version, an account id spelled differently
-        from the store's), besides each file's own ``notices``.
-      kubernetes: the OpenCost exports of the load, loaded into ``kubernetes_allocation`` and never
-        into ``charges`` (``store.opencost``); None when there were none.
-    """
-
-    load_id: int | None
-    files: tuple[FileReport, ...]
-    slices: tuple[SliceChange, ...]
-    rows: int
-    unchanged: bool
-    seconds: float
-    skipped: tuple[Skipped, ...] = ()
-    notices: tuple[Notice, ...] = ()
-    kubernetes: opencost.AllocationLoad | None = None
-
-    @property
-    def all_notices(self) -> tuple[Notice, ...]:
-        return tuple(n for f in self.files for n in f.notices) + self.notices
-
-    @property
-    def replaced(self) -> tuple[SliceChange, ...]:
-        return tuple(s for s in self.slices if not s.is_new)
-
-    @property
-    def added(self) -> tuple[SliceChange, ...]:
-        return tuple(s for s in self.slices if s.is_new)
-
-
-def _noop(stage: str, fraction: float) -> None:
-    return None
-
-
 def validate(
     paths: Sequence[str | os.PathLike[str]], *, partial: bool = False
 ) -> tuple[FileReport, ...]:
@@ -191,64 +105,6 @@ def validate(
         FileReport(s.label, s.format, s.size, "", n, "", (), (), opencost.FORMAT,
                    tuple(x for x in k8s.notices if s.label in x.file.split(", ")), (str(s.path),))
         for s, n in zip(k8s_sources, k8s.file_rows if k8s else ()))
-
-
-#: What identifies a file's bytes on disk between two looks: size, modification time, inode.
-_Stat = tuple[int, int, int]
-
-
-def _stat(path: Path) -> _Stat | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def unique_inputs(
-    inputs: Inputs, progress: Progress
-) -> tuple[list[SourceFile], list[Skipped], dict[Path, str], dict[Path, _Stat | None]]:
-    """Hash every input; drop those whose bytes equal an earlier input's.
-
-    Returns (the inputs to load, the skipped ones — from ``find_inputs`` and by content —, content
-    hash by path, and each file's size/mtime/inode as they were when hashed, to check later that
-    nothing changed while the load read them).
-    """
-    sources = list(inputs.sources)
-    skipped = list(inputs.skipped)
-    total_bytes = sum(s.size for s in sources) or 1
-    hashes: dict[Path, str] = {}
-    stats: dict[Path, _Stat | None] = {}
-    first: dict[str, str] = {}
-    kept: list[SourceFile] = []
-    done = 0
-    # hashed two at a time (the hash runs in C with the GIL released), taken in input order
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        digests = []
-        for s in sources:
-            stats[s.path] = _stat(s.path)
-            digests.append(pool.submit(content_hash, s.path))
-        for s, future in zip(sources, digests):
-            progress(f"hashing {s.label}", 0.1 * done / total_bytes)
-            digest = future.result()
-            done += s.size
-            if digest in first:
-                skipped.append(Skipped(s.label, f"the same bytes as {first[digest]} (a copy under another name)"))
-                continue
-            first[digest] = s.label
-            hashes[s.path] = digest
-            kept.append(s)
-    return kept, skipped, hashes, stats
-
-
-def _changed(sources: list[SourceFile], stats: dict[Path, _Stat | None]) -> list[Problem]:
-    """A problem for every input that is not the file it was when the load hashed it."""
-    return [
-        Problem(s.label, "changed while it was being loaded (replaced or rewritten, e.g. by a sync "
-                         "client delivering a new version); nothing was loaded: run the load again once "
-                         "the delivery is complete")
-        for s in sources if _stat(s.path) != stats.get(s.path)
-    ]
 
 
 def ingest(
@@ -526,103 +382,6 @@ def _add_new_columns(
     return notices
 
 
-def _key_columns() -> list[str]:
-    """The canonical FOCUS columns that identify a charge (every column but lineage and x_ extras)."""
-    from finops_xl.focus import schema
-
-    return [c.name for c in schema.canonical_columns()]
-
-
-def _refuse_duplicate_charges(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    """Refuse a load in which one input's charges of a slice all appear again in another input.
-
-    That is the same data reached twice through different files (a FOCUS file converted from a native
-    export lying beside it, an export downloaded twice under other names and re-encoded). Only slices
-    that two or more inputs of the load contribute to are compared: a charge is its canonical FOCUS
-    columns (extras and lineage left out), compared as a multiset.
-    """
-    shared = con.execute(
-        """
-        SELECT ProviderName, BillingAccountId, BillingPeriodStart
-        FROM charges WHERE x_LoadId = $1 GROUP BY ALL HAVING count(DISTINCT x_SourceFile) > 1
-        """, [load_id]).fetchall()
-    if not shared:
-        return
-    present = table_columns(con, "charges")
-    cols = ", ".join(sql_identifier(c) for c in _key_columns() if c in present)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE load_fingerprints AS
-        SELECT c.x_SourceFile AS f, c.ProviderName, c.BillingAccountId, c.BillingPeriodStart,
-               hash({cols}) AS h, count(*) AS n, sum(c.BilledCost) AS billed
-        FROM charges c SEMI JOIN (
-            SELECT ProviderName, BillingAccountId, BillingPeriodStart FROM charges WHERE x_LoadId = $1
-            GROUP BY ALL HAVING count(DISTINCT x_SourceFile) > 1) k
-          USING (ProviderName, BillingAccountId, BillingPeriodStart)
-        WHERE c.x_LoadId = $1
-        GROUP BY ALL
-    """, [load_id])
-    pairs = con.execute("""
-        WITH per AS (
-            SELECT f, ProviderName, BillingAccountId, BillingPeriodStart, sum(n) AS rows
-            FROM load_fingerprints GROUP BY ALL
-        ), dup AS (
-            SELECT a.f AS fa, b.f AS fb, a.ProviderName, a.BillingAccountId, a.BillingPeriodStart,
-                   sum(least(a.n, b.n)) AS rows,
-                   sum(CASE WHEN a.n <= b.n THEN a.billed ELSE b.billed END) AS billed
-            FROM load_fingerprints a JOIN load_fingerprints b
-              ON a.h = b.h AND a.f < b.f AND a.ProviderName = b.ProviderName
-             AND a.BillingAccountId = b.BillingAccountId AND a.BillingPeriodStart = b.BillingPeriodStart
-            GROUP BY ALL
-        )
-        SELECT d.fa, d.fb, d.ProviderName, d.BillingAccountId, d.BillingPeriodStart, d.rows, d.billed,
-               pa.rows, pb.rows
-        FROM dup d
-        JOIN per pa ON pa.f = d.fa AND pa.ProviderName = d.ProviderName
-         AND pa.BillingAccountId = d.BillingAccountId AND pa.BillingPeriodStart = d.BillingPeriodStart
-        JOIN per pb ON pb.f = d.fb AND pb.ProviderName = d.ProviderName
-         AND pb.BillingAccountId = d.BillingAccountId AND pb.BillingPeriodStart = d.BillingPeriodStart
-        WHERE d.rows = least(pa.rows, pb.rows)
-        ORDER BY ALL
-    """).fetchall()
-    con.execute("DROP TABLE load_fingerprints")
-    if not pairs:
-        return
-    problems = [
-        Problem(fa, (
-            f"holds the same charges as {fb} for {p} {a} {b:%Y-%m} ({n:,} rows, BilledCost {billed:,.2f}): "
-            f"the same data reached twice (e.g. a FOCUS file converted from a native export, left beside it); "
-            f"load only one of them"))
-        for fa, fb, p, a, b, n, billed, _, _ in pairs
-    ]
-    raise IngestError(problems)
-
-
-def _unify_account_spellings(con: duckdb.DuckDBPyConnection, load_id: int) -> list[Notice]:
-    """A numeric account id that differs from the store's only by leading zeros (dropped by a
-    spreadsheet) is the store's account: its rows take the store's spelling, so the month replaces its
-    previous version instead of landing beside it."""
-    pairs = con.execute("""
-        SELECT DISTINCT c.x_SourceFile, c.ProviderName, c.BillingPeriodStart, c.BillingAccountId,
-               s.BillingAccountId
-        FROM (SELECT DISTINCT x_SourceFile, ProviderName, BillingPeriodStart, BillingAccountId
-              FROM charges WHERE x_LoadId = $1) c
-        JOIN slices s ON s.ProviderName = c.ProviderName AND s.BillingPeriodStart = c.BillingPeriodStart
-         AND s.BillingAccountId <> c.BillingAccountId
-         AND regexp_full_match(c.BillingAccountId, '[0-9]+') AND regexp_full_match(s.BillingAccountId, '[0-9]+')
-         AND ltrim(c.BillingAccountId, '0') = ltrim(s.BillingAccountId, '0')
-        ORDER BY ALL
-    """, [load_id]).fetchall()
-    notices = []
-    for label, provider, start, given, stored in pairs:
-        con.execute(
-            "UPDATE charges SET BillingAccountId = $2 WHERE x_LoadId = $1 AND ProviderName = $3 "
-            "AND BillingPeriodStart = $4 AND BillingAccountId = $5",
-            [load_id, stored, provider, start, given])
-        notices.append(Notice(label, (
-            f"BillingAccountId {given!r} read as the store's {stored!r} for {provider} {start:%Y-%m} "
-            f"(the same account with its leading zeros dropped, as a spreadsheet does)"),
-            column="BillingAccountId", value=given))
-    return notices
 
 
 def _replace_slices(
