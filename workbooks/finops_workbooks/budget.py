@@ -28,7 +28,7 @@ from pathlib import Path
 from finops_udfs import registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import (
     Chart,
     DefinedName,
@@ -129,11 +129,10 @@ def build_budget(drivers: Iterable[Driver], unit_costs: Iterable[UnitCost],
 
 def _assumptions_sheet(lines, scenario: str, coverage: Decimal, discount: Decimal,
                        calendar: FiscalCalendar):
-    s = SheetDraft(ASSUMPTIONS, landscape=True)
-    s.put(1, 1, "Budget: assumptions", f.TITLE)
-    s.put(2, 1, "Yellow cells are inputs; the Forecast sheet recalculates from them. "
-                f"Fiscal year starts in month {calendar.start_month}. "
-                f"Built by finops-xl {__version__} (finops_workbooks.budget).", f.NOTE)
+    s = start_sheet(ASSUMPTIONS, "Budget: assumptions",
+                    "Yellow cells are inputs; the Forecast sheet recalculates from them. "
+                    f"Fiscal year starts in month {calendar.start_month}. "
+                    f"Built by finops-xl {__version__} (finops_workbooks.budget).")
     s.put(4, 1, "Scenario", f.LABEL)
     s.put(4, 2, scenario, f.INPUT)
     s.put(4, 3, "type base, low or high: the volume factor comes from the table below", f.NOTE)
@@ -163,8 +162,7 @@ _DRIVER_HEAD = 3
 
 
 def _drivers_sheet(lines, horizon):
-    s = SheetDraft(DRIVERS, landscape=True)
-    s.put(1, 1, "Budget: driver volumes by month (inputs)", f.TITLE)
+    s = start_sheet(DRIVERS, "Budget: driver volumes by month (inputs)")
     s.put_row(_DRIVER_HEAD, 1, ("Owner", "Driver", "Unit"), f.HEADER_LEFT)
     for j, month in enumerate(horizon):
         s.put(_DRIVER_HEAD, FIRST_MONTH_COLUMN + j, month, f.HEADER.but(number_format=f.MONTH))
@@ -255,12 +253,11 @@ def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runti
     trend = trend_forecast(history, horizon, allow_long=True)
     result = trend.result
     fn = registry.function("FORECAST")
-    s = SheetDraft(TREND, landscape=True)
-    s.put(1, 1, "Trend: monthly cost history and forecast", f.TITLE)
-    s.put(2, 1, f"Forecast by finops-xl when the workbook was built ({result.method_used}"
-                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
-                f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
-                + "".join(f" Warning: {w}." for w in trend.warnings), f.NOTE)
+    s = start_sheet(TREND, "Trend: monthly cost history and forecast",
+                    f"Forecast by finops-xl when the workbook was built ({result.method_used}"
+                    f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
+                    f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
+                    + "".join(f" Warning: {w}." for w in trend.warnings))
     s.put_row(_TREND_HEAD, 1, ("Month", "History", "Forecast", "Low", "High"), f.HEADER)
     first = _TREND_HEAD + 1
     for i, (month, value) in enumerate(history):

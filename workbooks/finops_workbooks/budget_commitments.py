@@ -10,17 +10,16 @@ in the month they are paid, fees monthly). Below it, the same by commitment and 
 from __future__ import annotations
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 
 COMMITMENTS = "Commitments"
 
 
 def commitments_sheet(overlay_rows, plan_rows):
-    s = SheetDraft(COMMITMENTS, landscape=True)
-    s.put(1, 1, "Commitments: the portfolio's overlay on the plan (P&L and cash side by side)", f.TITLE)
-    s.put(2, 1, "Values from finops_xl.planning.portfolio_overlay at build time: commitments end on their "
-                "dates, renewals and resizes follow `finops-xl commitments actions`; a lapsed one saves "
-                "nothing after its end. Gross: the base scenario before commitment discounts.", f.NOTE)
+    s = start_sheet(COMMITMENTS, "Commitments: the portfolio's overlay on the plan (P&L and cash side by side)",
+                    "Values from finops_xl.planning.portfolio_overlay at build time: commitments end on their "
+                    "dates, renewals and resizes follow `finops-xl commitments actions`; a lapsed one saves "
+                    "nothing after its end. Gross: the base scenario before commitment discounts.")
     s.put_row(4, 1, ("Month", "Gross", "Portfolio savings", "Net", "Amortized (P&L)", "Cash"), f.HEADER)
     row = 5
     for r in overlay_rows:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Formula, Style
 from finops_xl.commitments import risk
 
@@ -123,10 +123,9 @@ def risk_sheet(data, option, *, tax_rate=Decimal("0.25"), hurdle=Decimal("0.12")
 
 def actions_sheet(recommendations, action_list, as_of):
     """The Actions sheet: the purchase lines and the action list, as values."""
-    s = SheetDraft(ACTIONS, landscape=True)
-    s.put(1, 1, "Commitment actions (values from the store at build time)", f.TITLE)
-    s.put(2, 1, f"As of {as_of:%Y-%m-%d}. Sources: finops_xl.commitments.recommend and .actions; "
-                "`finops-xl commitments recommend` and `finops-xl commitments actions` print the same.", f.NOTE)
+    s = start_sheet(ACTIONS, "Commitment actions (values from the store at build time)",
+                    f"As of {as_of:%Y-%m-%d}. Sources: finops_xl.commitments.recommend and .actions; "
+                    "`finops-xl commitments recommend` and `finops-xl commitments actions` print the same.")
     row = 4
     s.put(row, 1, "What to buy (uncovered usage, per provider and scope)", f.LABEL)
     s.put_row(row + 1, 1, ("Provider", "Scope", "Term (years)", "Payment", "Cover ($/h)", "Fee ($/h)", "Upfront",

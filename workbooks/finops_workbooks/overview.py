@@ -25,7 +25,7 @@ import datetime as dt
 from finops_udfs import registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.live_sheet import start_live_sheet
 from finops_workbooks.model import (
     PLAIN,
@@ -78,9 +78,8 @@ _SETTING_CELLS = {"StorePath": "B4", "PeriodStart": "B5", "PeriodEnd": "B6", "Ro
 
 
 def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
-    s = SheetDraft(SETTINGS, landscape=True)
-    s.put(1, 1, "Cost overview: settings", f.TITLE)
-    s.put(2, 1, SOURCE_NOTE, f.NOTE)
+    s = start_sheet(SETTINGS, "Cost overview: settings",
+                    SOURCE_NOTE)
     s.put_row(3, 1, ("Setting", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("Cost store", str(store_path), PLAIN, "the finops-xl cost store (DuckDB file) the values came from"),
@@ -94,11 +93,7 @@ def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
         ("Refresh status", None, PLAIN, "written by the Refresh macro"),
         ("Built by", f"finops-xl {__version__} (finops_workbooks.overview)", PLAIN, ""),
     )
-    for i, (label, value, style, note) in enumerate(rows):
-        s.put(4 + i, 1, label, f.LABEL)
-        s.put(4 + i, 2, value, style)
-        if note:
-            s.put(4 + i, 3, note, f.NOTE)
+    s.settings_rows(4, rows)
     s.width(1, 18)
     s.width(2, min(max(len(str(store_path)) + 2, 28), 90))
     s.width(3, 66)

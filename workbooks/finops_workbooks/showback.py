@@ -34,7 +34,7 @@ from finops_udfs import registry
 from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.live_sheet import start_live_sheet
 from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
 from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
@@ -184,9 +184,8 @@ _SETTING_CELLS = {"StorePath": "B4", "RulesFile": "B5", "PeriodStart": "B6", "Pe
 
 def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rules_note: str,
                     runtime: str, owner_dim: str, metric: str) -> Sheet:
-    s = SheetDraft(SETTINGS, landscape=True)
-    s.put(1, 1, "Showback: settings", f.TITLE)
-    s.put(2, 1, SOURCE_NOTE, f.NOTE)
+    s = start_sheet(SETTINGS, "Showback: settings",
+                    SOURCE_NOTE)
     s.put_row(3, 1, ("Setting", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("Cost store", str(store_path), PLAIN, "the finops-xl cost store (DuckDB file) the values came from"),
@@ -202,11 +201,7 @@ def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rule
          "each owner's month is rounded so its parts add up to it; the ROUNDING line keeps the rest"),
         ("Built by", f"finops-xl {__version__} (finops_workbooks.showback)", PLAIN, ""),
     )
-    for i, (label, value, style, note) in enumerate(rows):
-        s.put(4 + i, 1, label, f.LABEL)
-        s.put(4 + i, 2, value, style)
-        if note:
-            s.put(4 + i, 3, note, f.NOTE)
+    s.settings_rows(4, rows)
     s.width(1, 16)
     s.width(2, min(max(len(str(store_path)), len(str(rules_source)), 26) + 2, 90))
     s.width(3, 90)
@@ -340,10 +335,9 @@ _PERCENT = Style(number_format=f.PERCENT)
 
 
 def _coverage_sheet(data: ShowbackData, metric: str) -> Sheet:
-    s = SheetDraft(COVERAGE, landscape=True)
-    s.put(1, 1, "Allocation coverage", f.TITLE)
-    s.put(2, 1, f"Share of each month's {metric} that reached an owner directly (owner tag, account "
-                "default or hierarchy), through a split, or not at all.", f.NOTE)
+    s = start_sheet(COVERAGE, "Allocation coverage",
+                    f"Share of each month's {metric} that reached an owner directly (owner tag, account "
+                    "default or hierarchy), through a split, or not at all.")
     s.put(3, 1, f"FinOps Framework maturity: allocated ≥ {WALK:.0%} is walk, ≥ {RUN:.0%} is run, "
                 "below is crawl.", f.NOTE)
     s.put(4, 1, "Shares are of net cost in all currencies: where the unallocated part is mostly "

@@ -6,7 +6,7 @@ are ``finops_xl.report.governance.tag_governance``'s; this module only lays them
 from __future__ import annotations
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import Formula, Sheet, ref
 from finops_xl.report.governance import TagGovernance
 
@@ -18,11 +18,10 @@ _COVERAGE_PARTS = (("by_tag", "By tag"), ("by_hierarchy", "By hierarchy or accou
 
 
 def tags_sheet(g: TagGovernance) -> Sheet:
-    s = SheetDraft(SHEET, landscape=True)
-    s.put(1, 1, f"Tag governance, {g.month:%B %Y}", f.TITLE)
-    s.put(2, 1, "Spend before any policy spreads it. Untagged: no owner tag "
-                f"({g.owner_dimension}). Unallocatable: no tag, account default or hierarchy entry "
-                f"reaches it. Target: {g.target:.0%} untagged.", f.NOTE)
+    s = start_sheet(SHEET, f"Tag governance, {g.month:%B %Y}",
+                    "Spend before any policy spreads it. Untagged: no owner tag "
+                    f"({g.owner_dimension}). Unallocatable: no tag, account default or hierarchy entry "
+                    f"reaches it. Target: {g.target:.0%} untagged.")
     # untagged by month: amounts, with the shares as native formulas
     s.put_row(4, 1, ("Month", "Total cost", "Untagged", "Untagged %", "Unallocatable", "Unallocatable %",
                      "Target"), f.HEADER)
