@@ -19,11 +19,9 @@ Sheets, in tab order:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from pathlib import Path
 
 from finops_udfs import registry
 
@@ -46,6 +44,7 @@ from finops_xl.planning.drivers import (
     _months,
     _scenario,
 )
+from finops_xl.planning.driver_inputs import read_drivers_csv, read_unit_costs_csv  # noqa: F401 (the CLI reads them here)
 from finops_xl.planning.fiscal import FiscalCalendar, as_month
 from finops_xl.planning.trend import trend_forecast
 
@@ -286,39 +285,3 @@ def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runti
     s.width(live, 16)
     s.freeze = f"A{first}"
     return s.build()
-
-
-# ---- CSV input (for the CLI) ------------------------------------------------------------------
-
-
-def read_drivers_csv(path: str | Path) -> tuple[Driver, ...]:
-    """Driver plans from a CSV with columns owner, driver, unit, month (YYYY-MM), volume."""
-    plans: dict[tuple[str, str], tuple[str, dict]] = {}
-    for row in _read_csv(path, ("owner", "driver", "unit", "month", "volume")):
-        key = (row["owner"], row["driver"])
-        _, volumes = plans.setdefault(key, (row["unit"], {}))
-        month = as_month(row["month"])
-        if month in volumes:
-            raise ValueError(f"{path}: {key[0]}/{key[1]} has two volumes for {month:%Y-%m}")
-        volumes[month] = row["volume"]
-    return tuple(Driver(name, unit, tuple(vols.items()), owner=owner or None)
-                 for (owner, name), (unit, vols) in plans.items())
-
-
-def read_unit_costs_csv(path: str | Path) -> tuple[UnitCost, ...]:
-    """Unit costs from a CSV with columns owner, driver, cost_per_unit."""
-    return tuple(UnitCost(r["owner"], r["driver"], r["cost_per_unit"])
-                 for r in _read_csv(path, ("owner", "driver", "cost_per_unit")))
-
-
-def _read_csv(path, columns):
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or ())]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; "
-                             f"expected {', '.join(columns)}")
-        rows = [{c: (r[c] or "").strip() for c in columns} for r in reader]
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows
