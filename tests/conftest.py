@@ -89,3 +89,34 @@ def file_digest(path: Path) -> str:
     for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".lock"):
         h.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
+
+
+def sample_store(root: Path, spec, *, allocated: bool = True) -> Path:
+    """A store at ``root / "finops-store"`` loaded with the generated exports of ``spec`` (a
+    ``SampleSpec``, written to ``root / "exports"``) and, unless ``allocated`` is False, allocated by
+    the demo rules."""
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules
+    from finops_xl.sample.generator import generate
+    from finops_xl.store.ingest import ingest
+
+    store = root / "finops-store"
+    generate(spec, root / "exports")
+    ingest([root / "exports"], store)
+    if allocated:
+        allocate(store, load_rules(allocation_rules()))
+    return store
+
+
+def run_without_duckdb(code: str) -> str:
+    """What ``code`` prints, run in a fresh Python where duckdb and pyarrow cannot be imported (as in
+    xlwings Lite, which has neither)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = 'import sys\nsys.modules["duckdb"] = None\nsys.modules["pyarrow"] = None\n' + textwrap.dedent(code)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
