@@ -11,6 +11,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import csv
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,11 @@ def run_without_duckdb(code: str) -> str:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
+
+
+def fixture_decimal(value) -> Decimal:
+    """A raw value of a provider fixture (CSV text, JSON or Parquet number) as an exact amount, for
+    expected totals: blank or missing is 0, a float is taken by its shortest repr."""
+    if value is None or value == "":
+        return Decimal(0)
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))

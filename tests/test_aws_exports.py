@@ -36,7 +36,7 @@ from finops_xl.focus.convert.files import convert_exports
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests import focus_validator
-from tests.conftest import DATA
+from tests.conftest import DATA, fixture_decimal
 from tests.test_native_convert import aws_amortized
 
 SAMPLES = DATA / "provider-samples"
@@ -48,11 +48,6 @@ CUR2 = DATA / "native" / "aws" / "cur2-data-exports-2025-03.parquet"
 D = Decimal
 ZERO = D(0)
 
-
-def _d(value) -> Decimal:
-    if value is None or value == "":
-        return ZERO
-    return D(repr(value)) if isinstance(value, float) else D(value)
 
 
 def _snake(legacy: str) -> str:
@@ -85,7 +80,7 @@ def expected(path: Path) -> dict[tuple[str, str, str], tuple[Decimal, Decimal, i
         key = (str(get("bill/PayerAccountId")), str(get("bill/BillingPeriodStartDate"))[:7],
                str(get("lineItem/CurrencyCode")))
         billed, effective, n = out[key]
-        out[key] = (billed + _d(get("lineItem/UnblendedCost")), effective + amortized(get), n + 1)
+        out[key] = (billed + fixture_decimal(get("lineItem/UnblendedCost")), effective + amortized(get), n + 1)
     return dict(out)
 
 
