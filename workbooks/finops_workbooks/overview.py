@@ -26,7 +26,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft, start_sheet
-from finops_workbooks.live_sheet import start_live_sheet
+from finops_workbooks.live_sheet import start_live_sheet, tie_table
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -229,30 +229,19 @@ def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
     s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
                 f"(runtime: {runtime}) pointed at the store in Settings (StorePath); without it "
                 "they show #NAME?. Nothing on the Overview sheet depends on them.", f.NOTE)
-    s.put(4, 1, "Month", f.HEADER_LEFT)
-    s.put_row(4, 2, (f"Live {cost.excel_name(runtime)}", "Overview total", "Difference"), f.HEADER)
     overview = quote_sheet(OVERVIEW)
-    for i, month in enumerate(data.months):
-        r = 5 + i
-        s.put(r, 1, month, f.MONTH_CELL)
-        s.put(r, 2, Formula(cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)")), f.MONEY)
-        s.put(r, 3, Formula(f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}"), f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
+    tie_table(s, 4, runtime, "Month", "Overview total", data.months,
+              lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)"),
+              lambda i: f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}",
+              key_style=f.MONTH_CELL)
     if not data.by_provider:  # allocated cost has no provider to ask FINOPS.COST about
         for column, width in enumerate((16, 22, 18, 14), start=1):
             s.width(column, width)
         return s.build()
     top = 6 + len(data.months)
-    s.put(top, 1, "Provider", f.HEADER_LEFT)
-    s.put_row(top, 2, (f"Live {cost.excel_name(runtime)}", "Overview total", "Difference"), f.HEADER)
-    for i, provider in enumerate(data.providers):
-        r = top + 1 + i
-        s.put(r, 1, provider)
-        s.put(r, 2, Formula(cost.formula(runtime, "PeriodStart", "EDATE(PeriodEnd,1)",
-                                         '"provider"', f"A{r}")), f.MONEY)
-        s.put(r, 3, Formula(f"={overview}!{ref(totals.provider_total_row, totals.first_provider_column + i)}"),
-              f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
+    tie_table(s, top, runtime, "Provider", "Overview total", data.providers,
+              lambda r: cost.formula(runtime, "PeriodStart", "EDATE(PeriodEnd,1)", '"provider"', f"A{r}"),
+              lambda i: f"={overview}!{ref(totals.provider_total_row, totals.first_provider_column + i)}")
     for column, width in enumerate((16, 22, 18, 14), start=1):
         s.width(column, width)
     return s.build()

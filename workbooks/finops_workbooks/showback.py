@@ -35,7 +35,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft, start_sheet
-from finops_workbooks.live_sheet import start_live_sheet
+from finops_workbooks.live_sheet import start_live_sheet, tie_table
 from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
 from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
 from finops_workbooks.tags import SHEET as TAGS_SHEET
@@ -538,16 +538,10 @@ def _live_sheet(data: ShowbackData, runtime: str, total_row: int) -> Sheet:
                 f"(runtime: {runtime}) pointed at the store in Settings (StorePath);", f.NOTE)
     s.put(3, 1, "without it they show #NAME?. Nothing else depends on them. The difference is 0 "
                 "while the store holds the charges the allocation saw.", f.NOTE)
-    s.put(4, 1, "Month", f.HEADER_LEFT)
-    s.put_row(4, 2, (f"Live {cost.excel_name(runtime)}", "Summary total", "Difference"), f.HEADER)
     summary = quote_sheet(SUMMARY)
-    for i, month in enumerate(data.months):
-        r = 5 + i
-        s.put(r, 1, month, f.MONTH_CELL)
-        s.put(r, 2, Formula(cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)", '"currency"', "Currency")),
-              f.MONEY)
-        s.put(r, 3, Formula(f"={summary}!{ref(total_row, 3 + i)}"), f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
+    tie_table(s, 4, runtime, "Month", "Summary total", data.months,
+              lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)", '"currency"', "Currency"),
+              lambda i: f"={summary}!{ref(total_row, 3 + i)}", key_style=f.MONTH_CELL)
     for column, width in enumerate((16, 24, 18, 14), start=1):
         s.width(column, width)
     return s.build()
