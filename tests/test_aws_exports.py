@@ -359,33 +359,35 @@ def _legacy_ri(dst: Path, *, term: str, dates: bool = True, upfront_fee: bool = 
     return dst
 
 
-def test_reservation_lease_contract_length_3yr_is_a_36_month_commitment(tmp_path, store_path):
-    path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr")
+def _the_commitment(path, store_path):
+    """The one commitment of the store after loading ``path``."""
     ingest([path], store_path)
-    assert_ties(stored(store_path), expected(path))
     with CostStore(store_path).reader() as con:
         (c,) = commitments_from_store(con)
+    return c
+
+
+def test_reservation_lease_contract_length_3yr_is_a_36_month_commitment(tmp_path, store_path):
+    path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr")
+    c = _the_commitment(path, store_path)
+    assert_ties(stored(store_path), expected(path))
     assert (c.term_months, c.term_source) == (36, "x_Term")
 
 
 def test_the_term_stated_on_some_purchase_rows_holds_for_the_commitment(tmp_path, store_path):
     """An upfront Fee row without the lease length does not hide the length its RIFee rows state."""
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr", dates=False, upfront_fee=True)
-    ingest([path], store_path)
+    c = _the_commitment(path, store_path)
     assert_ties(stored(store_path), expected(path))
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
     assert (c.term_months, c.term_source) == (36, "x_Term")
 
 
 def test_without_a_stated_length_the_reservation_dates_give_the_term(tmp_path, store_path):
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="")
-    ingest([path], store_path)
+    c = _the_commitment(path, store_path)
     with path.open(newline="") as fh:
         r = next(csv.DictReader(fh))
     start, end = (dt.date.fromisoformat(r[f"reservation/{k}Time"][:10]) for k in ("Start", "End"))
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
     assert (c.term_months, c.term_source) == ((end.year - start.year) * 12 + end.month - start.month,
                                               "commitment dates")
 
@@ -394,9 +396,7 @@ def test_a_term_no_source_states_is_assumed_visibly(tmp_path, store_path):
     """No term column, no term text, no term-long charge period: the default is used, and the
     commitment says so; the CLI names it."""
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="", dates=False)
-    ingest([path], store_path)
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
+    c = _the_commitment(path, store_path)
     assert (c.term_months, c.term_source) == (12, "assumed")
     code, out, err = _cli("commitments", "--store", str(store_path))
     assert code == 0, err
