@@ -27,8 +27,7 @@ def commitments_sheet(overlay_rows, plan_rows):
         s.put_row(row, 2, (r.gross, r.savings, r.net, r.amortized, r.cash), f.MONEY)
         row += 1
     row += 1
-    s.put(row, 1, "By commitment", f.LABEL)
-    s.put_row(row + 1, 1, ("Month", "Commitment", "State", "Amortized (P&L)", "Cash", "Savings"), f.HEADER_LEFT)
+    s.section(row, "By commitment", ("Month", "Commitment", "State", "Amortized (P&L)", "Cash", "Savings"))
     row += 2
     for r in plan_rows:
         s.put(row, 1, r.month, f.MONTH_CELL)

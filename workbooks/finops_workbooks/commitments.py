@@ -370,9 +370,9 @@ def _portfolio_sheet(p):
         s.put(row, 1, "no commitments in the store", f.NOTE)
         row += 1
     row += 1
-    s.put(row, 1, f"KPIs, {p.month:%B %Y}", f.LABEL)
-    s.put_row(row + 1, 1, ("Commitment", "Provider", "Currency", "Used", "Unused (waste)", "Utilization",
-                           "Coverage", "ESR", "Savings"), f.HEADER_LEFT)
+    s.section(row, f"KPIs, {p.month:%B %Y}",
+              ("Commitment", "Provider", "Currency", "Used", "Unused (waste)", "Utilization",
+               "Coverage", "ESR", "Savings"))
     row += 2
     for k in (*p.kpis, *p.kpis_all):
         s.put_row(row, 1, (k.key if k.by != "all" else "All commitments", k.provider, k.currency))
@@ -383,9 +383,9 @@ def _portfolio_sheet(p):
         s.put(row, 9, k.savings_total, f.MONEY)
         row += 1
     row += 1
-    s.put(row, 1, "Expiring within 90 days", f.LABEL)
-    s.put_row(row + 1, 1, ("Id", "Name", "Provider", "End", "Days left", "Window", "Utilization",
-                           "Suggestion"), f.HEADER_LEFT)
+    s.section(row, "Expiring within 90 days",
+              ("Id", "Name", "Provider", "End", "Days left", "Window", "Utilization",
+               "Suggestion"))
     row += 2
     for e in p.expiring:
         s.put_row(row, 1, (e.id, e.name, e.provider))

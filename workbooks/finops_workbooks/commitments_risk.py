@@ -127,9 +127,9 @@ def actions_sheet(recommendations, action_list, as_of):
                     f"As of {as_of:%Y-%m-%d}. Sources: finops_xl.commitments.recommend and .actions; "
                     "`finops-xl commitments recommend` and `finops-xl commitments actions` print the same.")
     row = 4
-    s.put(row, 1, "What to buy (uncovered usage, per provider and scope)", f.LABEL)
-    s.put_row(row + 1, 1, ("Provider", "Scope", "Term (years)", "Payment", "Cover ($/h)", "Fee ($/h)", "Upfront",
-                           "Savings a year", "NPV", "Break-even month", "P10", "P50", "P90", "Start"), f.HEADER_LEFT)
+    s.section(row, "What to buy (uncovered usage, per provider and scope)",
+              ("Provider", "Scope", "Term (years)", "Payment", "Cover ($/h)", "Fee ($/h)", "Upfront",
+               "Savings a year", "NPV", "Break-even month", "P10", "P50", "P90", "Start"))
     row += 2
     for x in recommendations:
         s.put_row(row, 1, (x.provider, x.scope, x.term_years, x.payment))
@@ -143,9 +143,9 @@ def actions_sheet(recommendations, action_list, as_of):
         s.put(row, 1, "nothing to buy", f.NOTE)
         row += 1
     row += 1
-    s.put(row, 1, "What to do with the portfolio", f.LABEL)
-    s.put_row(row + 1, 1, ("Action", "Commitment", "Provider", "End", "Days left", "Utilization",
-                           "Savings a month", "Waste avoided a month", "Reason"), f.HEADER_LEFT)
+    s.section(row, "What to do with the portfolio",
+              ("Action", "Commitment", "Provider", "End", "Days left", "Utilization",
+               "Savings a month", "Waste avoided a month", "Reason"))
     row += 2
     for a in action_list:
         s.put_row(row, 1, (a.action, a.commitment_id, a.provider))

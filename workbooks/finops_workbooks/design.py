@@ -157,8 +157,7 @@ def _price_book(result: DesignResult, book, checks, at):
         at[("price", name)] = f"{quote_sheet(PRICES)}!$F${r}"
     r = 5 + len(result.prices) + 2
     if book:
-        s.put(r, 1, f"The bill's price book ({len(book)} prices, values from the store)", f.LABEL)
-        s.put_row(r + 1, 1, PriceBookRow.HEADER, f.HEADER_LEFT)
+        s.section(r, f"The bill's price book ({len(book)} prices, values from the store)", PriceBookRow.HEADER)
         for i, row in enumerate(book):
             s.put_row(r + 2 + i, 1, row.values())
     for column, width in ((1, 20), (2, 30), (3, 14), (4, 12), (5, 14), (6, 14), (7, 12), (8, 60)):

@@ -63,6 +63,13 @@ class SheetDraft:
         if note is not None:
             self.put(2, 1, note, f.NOTE)
 
+    def section(self, row: int, label: str, headings: Iterable[CellValue], style: Style = f.HEADER_LEFT) -> int:
+        """The top of a labelled table: ``label`` in column A of ``row``, the column ``headings`` on the
+        row below from column A. Returns the headings' row."""
+        self.put(row, 1, label, f.LABEL)
+        self.put_row(row + 1, 1, headings, style)
+        return row + 1
+
     def settings_rows(self, row: int, rows: Iterable[tuple[str, CellValue, Style, str]]) -> int:
         """Lay out (label, value, style, note) rows from ``row`` down: the label in A, the value in B
         in its style, the note (when there is one) in C. Returns the row after the last."""
