@@ -129,3 +129,19 @@ def fixture_decimal(value) -> Decimal:
     if value is None or value == "":
         return Decimal(0)
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
+    """The folder ``finops-xl demo --rows 20000 --months 3`` wrote, and what it printed; run once, for
+    the tests that only read what the demo made."""
+    import contextlib
+    import io
+
+    from finops_xl.cli import main
+
+    out = tmp_path_factory.mktemp("demo-run") / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
+    return out, printed.getvalue()
