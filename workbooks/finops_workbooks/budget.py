@@ -150,8 +150,7 @@ def _assumptions_sheet(lines, scenario: str, coverage: Decimal, discount: Decima
         r = _UNIT_COST_ROW + i
         s.put_row(r, 1, (uc.owner, uc.driver, plan.unit))
         s.put(r, 4, uc.cost_per_unit, f.INPUT.but(number_format=f.ACCOUNTING))
-    for column, width in enumerate((22, 16, 12, 16), start=1):
-        s.width(column, width)
+    s.widths(22, 16, 12, 16)
     return s.build()
 
 
@@ -170,8 +169,7 @@ def _drivers_sheet(lines, horizon):
         s.put_row(r, 1, (uc.owner, uc.driver, plan.unit))
         for j, month in enumerate(horizon):
             s.put(r, FIRST_MONTH_COLUMN + j, plan.volume(month), f.INPUT.but(number_format="#,##0.##"))
-    s.width(1, 22)
-    s.width(2, 16)
+    s.widths(22, 16)
     for j in range(len(horizon)):
         s.width(FIRST_MONTH_COLUMN + j, 13)
     s.freeze = f"D{_DRIVER_HEAD + 1}"
@@ -227,9 +225,7 @@ def _forecast_sheet(lines, horizon, calendar: FiscalCalendar):
         s.put(r, 1, f"FY{fy}", f.LABEL)
         s.put(r, 2, fy, f.KEY)
         s.put(r, 3, Formula(f"=SUMIFS({totals},{keys},B{r})"), f.MONEY_TOTAL)
-    s.width(1, 22)
-    s.width(2, 16)
-    s.width(3, 16)
+    s.widths(22, 16, 16)
     for j in range(len(horizon)):
         s.width(FIRST_MONTH_COLUMN + j, 14)
     s.freeze = f"D{HEAD_ROW + 1}"

@@ -36,6 +36,5 @@ def commitments_sheet(overlay_rows, plan_rows):
         row += 1
     if not plan_rows:
         s.put(row, 1, "no commitment runs in these months", f.NOTE)
-    for c, w in enumerate((12, 40, 16, 16, 16, 16), start=1):
-        s.width(c, w)
+    s.widths(12, 40, 16, 16, 16, 16)
     return s.build()

@@ -141,9 +141,7 @@ def _inputs_sheet(data: CommitmentData):
         s.put(row + 2 + i, 3, share, PCT)
     s.put(row + 3 + len(TYPICAL_PRICING), 1,
           f"Built by finops-xl {__version__} (finops_workbooks.commitments)", f.NOTE)
-    s.width(1, 34)
-    s.width(2, 22)
-    s.width(3, 70)
+    s.widths(34, 22, 70)
     return s.build()
 
 
@@ -397,6 +395,5 @@ def _portfolio_sheet(p):
         row += 1
     if not p.expiring:
         s.put(row, 1, "none", f.NOTE)
-    for c, w in enumerate((30, 24, 12, 18, 12, 12, 12, 14, 14, 12, 10), start=1):
-        s.width(c, w)
+    s.widths(30, 24, 12, 18, 12, 12, 12, 14, 14, 12, 10)
     return s.build()

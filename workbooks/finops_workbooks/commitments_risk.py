@@ -157,6 +157,5 @@ def actions_sheet(recommendations, action_list, as_of):
         row += 1
     if not action_list:
         s.put(row, 1, "no action: nothing expires within 180 days and nothing is underused", f.NOTE)
-    for c, w in enumerate((16, 30, 12, 16, 12, 12, 14, 16, 60, 12, 8, 8, 8, 12), start=1):
-        s.width(c, w)
+    s.widths(16, 30, 12, 16, 12, 12, 14, 16, 60, 12, 8, 8, 8, 12)
     return s.build()

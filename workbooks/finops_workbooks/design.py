@@ -205,8 +205,7 @@ def _drivers(result: DesignResult, checks, at):
                       Style(number_format="0.0000"))
         at[("index", d.name)] = idx
         r = idx + 1
-    s.width(1, 16)
-    s.width(2, 12)
+    s.widths(16, 12)
     for c in range(FIRST_MONTH, last + 1):
         s.width(c, 11)
     s.freeze = f"{ref(DATE_ROW + 1, FIRST_MONTH)}"
@@ -349,8 +348,7 @@ def _cash_flows(result: DesignResult, checks, at):
                                    f"{quote_sheet(CASH)}!${first}${flag}:${last}${flag}",
                                    f"{quote_sheet(CASH)}!${first}${MONTH_ROW}:${last}${MONTH_ROW}")
         r = flag + 2
-    s.width(1, 16)
-    s.width(2, 16)
+    s.widths(16, 16)
     for c in range(CASH_FIRST, CASH_FIRST + n + 1):
         s.width(c, 12)
     s.freeze = ref(DATE_ROW + 1, CASH_FIRST)

@@ -119,6 +119,11 @@ class SheetDraft:
         """Set a column's width (in characters of the default font)."""
         self._widths[column] = characters
 
+    def widths(self, *characters: float, first: int = 1) -> None:
+        """Set the widths of consecutive columns from ``first`` (in characters of the default font)."""
+        for column, width in enumerate(characters, start=first):
+            self._widths[column] = width
+
     def height(self, row: int, points: float) -> None:
         """Set a row's height (in points)."""
         self._heights[row] = points

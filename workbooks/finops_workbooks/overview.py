@@ -94,9 +94,7 @@ def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
         ("Built by", f"finops-xl {__version__} (finops_workbooks.overview)", PLAIN, ""),
     )
     s.settings_rows(4, rows)
-    s.width(1, 18)
-    s.width(2, min(max(len(str(store_path)) + 2, 28), 90))
-    s.width(3, 66)
+    s.widths(18, min(max(len(str(store_path)) + 2, 28), 90), 66)
     return s.build()
 
 
@@ -123,8 +121,7 @@ def _data_sheet(data: OverviewData, header: tuple[str, ...]):
     last_row = max(2, 1 + len(data.rows))
     s.table(Table(TABLE, f"A1:{ref(last_row, len(header))}", header))
     value_width = max([len(header[2])] + [len(r.value) for r in data.rows])
-    for column, width in enumerate((11, 14, min(value_width + 2, 48), 17, 17, 12, 12), start=1):
-        s.width(column, width)
+    s.widths(11, 14, min(value_width + 2, 48), 17, 17, 12, 12)
     s.freeze = "A2"
     return s.build()
 
@@ -235,13 +232,11 @@ def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
               lambda i: f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}",
               key_style=f.MONTH_CELL)
     if not data.by_provider:  # allocated cost has no provider to ask FINOPS.COST about
-        for column, width in enumerate((16, 22, 18, 14), start=1):
-            s.width(column, width)
+        s.widths(16, 22, 18, 14)
         return s.build()
     top = 6 + len(data.months)
     tie_table(s, top, runtime, "Provider", "Overview total", data.providers,
               lambda r: cost.formula(runtime, "PeriodStart", "EDATE(PeriodEnd,1)", '"provider"', f"A{r}"),
               lambda i: f"={overview}!{ref(totals.provider_total_row, totals.first_provider_column + i)}")
-    for column, width in enumerate((16, 22, 18, 14), start=1):
-        s.width(column, width)
+    s.widths(16, 22, 18, 14)
     return s.build()

@@ -202,9 +202,7 @@ def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rule
         ("Built by", f"finops-xl {__version__} (finops_workbooks.showback)", PLAIN, ""),
     )
     s.settings_rows(4, rows)
-    s.width(1, 16)
-    s.width(2, min(max(len(str(store_path)), len(str(rules_source)), 26) + 2, 90))
-    s.width(3, 90)
+    s.widths(16, min(max(len(str(store_path)), len(str(rules_source)), 26) + 2, 90), 90)
     return s.build()
 
 
@@ -316,8 +314,7 @@ def _summary_sheet(data: ShowbackData, owner_dim: str, metric: str) -> tuple[She
         ))
 
     owner_width = max([len(label), 12] + [len(o) for o in data.owners])
-    s.width(1, min(owner_width + 2, 40))
-    s.width(2, 5)
+    s.widths(min(owner_width + 2, 40), 5)
     for c in range(first_col, max(change_col, first_col - 1 + len(data.owners)) + 1):
         s.width(c, 14)
     s.width(total_col, 15)
@@ -371,8 +368,7 @@ def _coverage_sheet(data: ShowbackData, metric: str) -> Sheet:
             anchor=f"A{targets + 4}", y_title="share of cost", y_number_format="0%",
             width_cm=min(max(16.0, 2.4 * len(data.months) + 6), 26.0), height_cm=8.0,
         ))
-    for column, width in enumerate((12, 12, 12, 13, 15, 11, 17), start=1):
-        s.width(column, width)
+    s.widths(12, 12, 12, 13, 15, 11, 17)
     s.fit_height(head, range(1, len(_COVERAGE_HEADER) + 1))
     s.freeze = f"B{head + 1}"
     return s.build()
@@ -420,8 +416,7 @@ def _statement_sheet(data: ShowbackData, owner: str, name: str, owner_dim: str, 
         width_cm=min(max(18.0, 2.6 * len(months) + 8), 30.0), height_cm=8.0,
     ))
 
-    s.width(1, 12)
-    s.width(2, 15)
+    s.widths(12, 15)
     for c in range(3, total_col):
         s.width(c, 15)
     s.width(total_col, 15)
@@ -542,6 +537,5 @@ def _live_sheet(data: ShowbackData, runtime: str, total_row: int) -> Sheet:
     tie_table(s, 4, runtime, "Month", "Summary total", data.months,
               lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)", '"currency"', "Currency"),
               lambda i: f"={summary}!{ref(total_row, 3 + i)}", key_style=f.MONTH_CELL)
-    for column, width in enumerate((16, 24, 18, 14), start=1):
-        s.width(column, width)
+    s.widths(16, 24, 18, 14)
     return s.build()
