@@ -145,3 +145,28 @@ def demo_run(tmp_path_factory) -> tuple[Path, str]:
     with contextlib.redirect_stdout(printed):
         assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
     return out, printed.getvalue()
+
+
+def reader_loop(*queries: str) -> str:
+    """A script for ``python -c``: for ``argv[2]`` seconds, read the store at ``argv[1]`` again and
+    again, each time running ``queries`` (each gives one row) in one snapshot; prints, as JSON, how
+    often each result was seen (the rows' values joined by ``|``) and the errors, none hidden."""
+    import textwrap
+
+    return textwrap.dedent(f"""
+        import json, sys, time
+        from finops_xl.store.store import CostStore
+        store, seconds = CostStore(sys.argv[1]), float(sys.argv[2])
+        seen, errors, end = {{}}, [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                values = []
+                with store.reader() as con:
+                    for query in {list(queries)!r}:
+                        values += con.execute(query).fetchall()[0]
+                key = "|".join(str(v) for v in values)
+                seen[key] = seen.get(key, 0) + 1
+            except Exception as exc:  # any failure is reported, not hidden
+                errors.append(f"{{type(exc).__name__}}: {{exc}}")
+        print(json.dumps({{"seen": seen, "errors": errors[:5], "error_count": len(errors)}}))
+    """)
