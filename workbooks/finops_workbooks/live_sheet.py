@@ -28,6 +28,12 @@ def start_live_sheet(name: str, title: str, runtime: str, others: str) -> tuple[
     return s, True
 
 
+def add_in_note(runtime: str) -> str:
+    """What a Live sheet's cells call and what they need (the start of its note)."""
+    return (f"These cells call {registry.function('COST').excel_name(runtime)} and need the finops-xl add-in "
+            f"(runtime: {runtime}) pointed at the store in Settings (StorePath);")
+
+
 def tie_table(s: SheetDraft, row: int, runtime: str, key_heading: str, total_heading: str,
               keys: Sequence[CellValue], live: Callable[[int], str], total: Callable[[int], str], *,
               key_style: Style = PLAIN) -> None:

@@ -26,7 +26,7 @@ from finops_udfs import registry
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft, start_sheet
-from finops_workbooks.live_sheet import start_live_sheet, tie_table
+from finops_workbooks.live_sheet import add_in_note, start_live_sheet, tie_table
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -223,9 +223,8 @@ def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
     if not supported:
         return s.build()
     cost = registry.function("COST")
-    s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
-                f"(runtime: {runtime}) pointed at the store in Settings (StorePath); without it "
-                "they show #NAME?. Nothing on the Overview sheet depends on them.", f.NOTE)
+    s.put(2, 1, add_in_note(runtime) + " without it they show #NAME?. Nothing on the Overview sheet depends on "
+                "them.", f.NOTE)
     overview = quote_sheet(OVERVIEW)
     tie_table(s, 4, runtime, "Month", "Overview total", data.months,
               lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)"),

@@ -35,7 +35,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft, start_sheet
-from finops_workbooks.live_sheet import start_live_sheet, tie_table
+from finops_workbooks.live_sheet import add_in_note, start_live_sheet, tie_table
 from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
 from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
 from finops_workbooks.tags import SHEET as TAGS_SHEET
@@ -529,8 +529,7 @@ def _live_sheet(data: ShowbackData, runtime: str, total_row: int) -> Sheet:
     if not supported:
         return s.build()
     cost = registry.function("COST")
-    s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
-                f"(runtime: {runtime}) pointed at the store in Settings (StorePath);", f.NOTE)
+    s.put(2, 1, add_in_note(runtime), f.NOTE)
     s.put(3, 1, "without it they show #NAME?. Nothing else depends on them. The difference is 0 "
                 "while the store holds the charges the allocation saw.", f.NOTE)
     summary = quote_sheet(SUMMARY)
