@@ -60,10 +60,10 @@ RAW = _RSS + textwrap.dedent("""
     print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, "rss": _rss()}))
 """)
 
-PANDAS = _RSS + textwrap.dedent("""
-    import glob, json, sys, time
+#: The checks the pandas baselines make of each file: FOCUS's mandatory columns, numbers, dates and
+#: allowed values (what a finops-xl load checks), as ``check(df)``; ``scale_benchmark`` shares it.
+PANDAS_CHECKS = textwrap.dedent("""
     import pandas as pd
-    data = sys.argv[1]
     MANDATORY = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingAccountId",
                  "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
                  "ChargePeriodStart", "ChargePeriodEnd", "ProviderName", "ChargeFrequency"]
@@ -71,10 +71,8 @@ PANDAS = _RSS + textwrap.dedent("""
                "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
                "PricingCategory": {"Standard", "Dynamic", "Committed", "Other"},
                "CommitmentDiscountStatus": {"Used", "Unused"}}
-    t = time.perf_counter()
-    totals, rows = [], 0
-    for path in sorted(glob.glob(f"{data}/*.parquet")):
-        df = pd.read_parquet(path)
+
+    def check(df):
         missing = [c for c in MANDATORY if c not in df.columns]
         assert not missing, missing
         for c in ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]:
@@ -85,6 +83,16 @@ PANDAS = _RSS + textwrap.dedent("""
         for c, allowed in ALLOWED.items():
             bad = ~df[c].isna() & ~df[c].isin(allowed)
             assert not bad.any(), c
+""")
+
+PANDAS = _RSS + PANDAS_CHECKS + textwrap.dedent("""
+    import glob, json, sys, time
+    data = sys.argv[1]
+    t = time.perf_counter()
+    totals, rows = [], 0
+    for path in sorted(glob.glob(f"{data}/*.parquet")):
+        df = pd.read_parquet(path)
+        check(df)
         tags = df["Tags"].dropna()
         tags.map(json.loads)  # raises on invalid JSON
         totals.append(df.groupby(["ProviderName", "BillingAccountId", "BillingPeriodStart"])

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import _dataset  # noqa: E402  (the generated data every benchmark shares)
+from ingest_benchmark import PANDAS_CHECKS, _dataset  # noqa: E402  (the data and checks every benchmark shares)
 
 _RSS = textwrap.dedent("""
     import os, resource, threading, time as _time
@@ -144,32 +144,15 @@ FLOOR = _RSS + textwrap.dedent("""
                       "aggregate_rows": n, "rss": _rss()}))
 """)
 
-PANDAS = _RSS + textwrap.dedent("""
+PANDAS = _RSS + PANDAS_CHECKS + textwrap.dedent("""
     import glob, json, sys, time
-    import pandas as pd
     data = sys.argv[1]
-    MANDATORY = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingAccountId",
-                 "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
-                 "ChargePeriodStart", "ChargePeriodEnd", "ProviderName", "ChargeFrequency"]
-    ALLOWED = {"ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
-               "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
-               "PricingCategory": {"Standard", "Dynamic", "Committed", "Other"},
-               "CommitmentDiscountStatus": {"Used", "Unused"}}
     t = time.perf_counter()
     parts, rows = [], 0
     csv = len(sys.argv) > 3 and sys.argv[3] == "csv"
     for path in sorted(glob.glob(f"{data}/*.csv" if csv else f"{data}/*.parquet")):
         df = pd.read_csv(path) if csv else pd.read_parquet(path)
-        missing = [c for c in MANDATORY if c not in df.columns]
-        assert not missing, missing
-        for c in ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]:
-            df[c] = pd.to_numeric(df[c], errors="raise")
-        for c in ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]:
-            df[c] = pd.to_datetime(df[c], utc=True)
-        assert (df["ChargePeriodEnd"] >= df["ChargePeriodStart"]).all()
-        for c, allowed in ALLOWED.items():
-            bad = ~df[c].isna() & ~df[c].isin(allowed)
-            assert not bad.any(), c
+        check(df)
         tags = df["Tags"].map(lambda s: json.loads(s) if isinstance(s, str) else {})
         df["team"] = tags.map(lambda d: d.get("team"))
         df["month"] = df["ChargePeriodStart"].dt.strftime("%Y-%m")

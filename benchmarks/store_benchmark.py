@@ -37,6 +37,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "store-bench"
+sys.path.insert(0, str(HERE))
+
+from udf_benchmark import COST_CALLS  # noqa: E402  (the FINOPS.COST call mix both storms use)
 
 _RSS = textwrap.dedent("""
     import resource
@@ -82,46 +85,15 @@ PANDAS_CSV = _RSS + textwrap.dedent("""
     print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, "rss": _rss()}))
 """)
 
-STORM = _RSS + textwrap.dedent("""
-    import os, sys, json, time, random, asyncio, datetime as dt
-    os.environ["XLWINGS_ON_SERVER"] = "true"
-    os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
-    os.environ["FINOPS_XL_STORE"] = sys.argv[1]
+STORM = _RSS + COST_CALLS + textwrap.dedent("""
     calls, first_month, months_n = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    import xlwings, xlwings.server, finops_udfs
     start_rss = _now_rss()
-
-    def run(name, wire):
-        data = {"func_name": name, "args": wire, "caller_address": "Sheet1!A1",
-                "formula_name": name.replace("_", "."), "version": xlwings.__version__,
-                "client": "Office.js", "runtime": "1.4", "culture_info_name": "en-US",
-                "date_format": "M/d/yyyy"}
-        return asyncio.run(xlwings.server.custom_functions_call(data, finops_udfs))
-
-    serial = lambda d: (d - dt.date(1899, 12, 30)).days
     y, m = map(int, first_month.split("-"))
     months = [dt.date(y + (m - 1 + k) // 12, (m - 1 + k) % 12 + 1, 1) for k in range(months_n + 1)]
     t = time.perf_counter()
     first = run("FINOPS_COST", [[[serial(months[0])]], [[serial(months[-1])]], []])
     cold = time.perf_counter() - t
-    values = {d: [v[0] for v in run("FINOPS_VALUES", [[[d]], [[0]]])]
-              for d in ("provider", "service_category", "sub_account", "region", "tag:env")}
-    rng = random.Random(7)
-    metrics = ["EffectiveCost", "BilledCost", "ListCost", "ContractedCost"]
-    times = []
-    for i in range(calls):
-        a = rng.randrange(0, len(months) - 1)
-        b = rng.randrange(a + 1, len(months))
-        pairs = []
-        for dim in rng.sample(sorted(values), rng.randrange(0, 3)):
-            pairs += [[[dim]], [[rng.choice(values[dim])]]]
-        if rng.random() < 0.5:
-            pairs.append([[rng.choice(metrics)]])
-        wire = [[[serial(months[a])]], [[serial(months[b])]], pairs]
-        t = time.perf_counter()
-        run("FINOPS_COST", wire)
-        times.append(time.perf_counter() - t)
-    times.sort()
+    times = storm(months, calls)
     print(json.dumps({"cold_s": cold, "first_value": str(first), "p50_ms": times[len(times) // 2] * 1000,
                       "p95_ms": times[int(len(times) * 0.95)] * 1000, "calls": calls,
                       "rss_start": start_rss, "rss_after": _now_rss(), "rss": _rss()}))

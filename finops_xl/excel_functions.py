@@ -24,6 +24,8 @@ import dataclasses
 NAMESPACE = "FINOPS"
 RUNTIMES = ("classic", "server", "lite")
 STORE_RUNTIMES = frozenset({"classic", "server"})
+#: Pure calculations, which run in every runtime (xlwings Lite too).
+ALL_RUNTIMES = frozenset(RUNTIMES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +147,7 @@ FUNCTIONS: tuple[Function, ...] = (
         args=(Arg("amount", "The amount to split (rounded half-even to the decimals first)."),
               Arg("weights", "A row or column of non-negative weights, e.g. headcount or usage.", ndim=2),
               Arg("decimals", "Decimal places of the parts (default 2: cents).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.ALLOCATE(100, {1;1;1})",
     ),
     Function(
@@ -185,6 +187,7 @@ FUNCTIONS += (
     ),
 )
 
+_MONTH = Arg("month", "Any date in the month.")
 _COMMITMENT = (
     Arg("start", "First day of the commitment's term (a date)."),
     Arg("term_months", "Term in months, e.g. 12 or 36."),
@@ -192,6 +195,14 @@ _COMMITMENT = (
 )
 _METHOD = Arg("method", "\"daily\" (default: per-day = upfront ÷ days in term) or \"monthly\" "
               "(upfront ÷ months, partial first month prorated).", optional=True)
+
+#: A commitment purchase against staying on demand, as COMMIT_IRR and BREAKEVEN_MONTHS take it.
+_PURCHASE = (
+    Arg("on_demand_hourly", "On-demand price per hour."), Arg("upfront", "Upfront payment."),
+    Arg("recurring_hourly", "Recurring fee per hour."), Arg("term_years", "1 or 3."),
+    Arg("start", "Purchase date (default: today).", optional=True),
+    Arg("utilization", "Share of the term the usage runs (default 1).", optional=True),
+)
 
 FUNCTIONS += (
     Function(
@@ -201,21 +212,21 @@ FUNCTIONS += (
                 "to the cent, summing to the upfront. Spills, with a header row.",
         args=(*_COMMITMENT, Arg("recurring", "Monthly recurring fee (informative column; default 0).",
                                 optional=True), _METHOD),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.AMORT_SCHEDULE(DATE(2025,1,15), 12, 1200, 0, \"monthly\")",
     ),
     Function(
         name="AMORT",
         summary="The amount of a prepaid commitment amortized in one month (see AMORT_SCHEDULE).",
-        args=(*_COMMITMENT, Arg("month", "Any date in the month."), _METHOD),
-        runtimes=frozenset(RUNTIMES),
+        args=(*_COMMITMENT, _MONTH, _METHOD),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.AMORT(DATE(2019,10,23), 12, 12016, DATE(2019,11,1))",
     ),
     Function(
         name="PREPAID_BALANCE",
         summary="The prepaid balance left at the end of a month (see AMORT_SCHEDULE).",
-        args=(*_COMMITMENT, Arg("month", "Any date in the month."), _METHOD),
-        runtimes=frozenset(RUNTIMES),
+        args=(*_COMMITMENT, _MONTH, _METHOD),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.PREPAID_BALANCE(DATE(2024,1,1), 12, 365, DATE(2024,6,1))",
     ),
     Function(
@@ -227,7 +238,7 @@ FUNCTIONS += (
         args=(Arg("actual", "Actual cost."), Arg("budget", "Budgeted cost."),
               Arg("actual_volume", "Actual volume (e.g. instance-hours), for price/volume.", optional=True),
               Arg("budget_volume", "Budgeted volume.", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.VARIANCE(1200, 1000, 100, 125)",
     ),
     Function(
@@ -238,14 +249,14 @@ FUNCTIONS += (
                 "on-demand cost, savings, expected and break-even utilization. Exact. Spills.",
         args=(Arg("hourly_spend", "A range of hourly on-demand-equivalent spend, one cell per hour."),
               Arg("discount", "The commitment's discount from on-demand, e.g. 0.3 for 30%.")),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.OPTIMAL_COMMITMENT({1000;1000;700;700;600}, 0.3)",
     ),
     Function(
         name="COVERAGE",
         summary="Commitment coverage of a month: commitment-covered eligible usage ÷ all eligible "
                 "usage, in on-demand-equivalent cost (ListCost), for all providers or one.",
-        args=(Arg("month", "Any date in the month."),
+        args=(_MONTH,
               Arg("scope", "A provider (e.g. \"AWS\"), or empty for all.", optional=True), _STORE),
         runtimes=STORE_RUNTIMES,
         example="=FINOPS.COVERAGE(DATE(2025,2,1))",
@@ -254,7 +265,7 @@ FUNCTIONS += (
         name="UTILIZATION",
         summary="Commitment utilization of a month: used ÷ (used + unused) amortized cost, for the "
                 "whole portfolio or one commitment.",
-        args=(Arg("month", "Any date in the month."),
+        args=(_MONTH,
               Arg("commitment", "A CommitmentDiscountId, or empty for all.", optional=True), _STORE),
         runtimes=STORE_RUNTIMES,
         example="=FINOPS.UTILIZATION(DATE(2025,2,1))",
@@ -263,7 +274,7 @@ FUNCTIONS += (
         name="ESR",
         summary="Effective savings rate of a month over eligible usage: (ListCost − EffectiveCost) ÷ "
                 "ListCost, for all providers or one.",
-        args=(Arg("month", "Any date in the month."),
+        args=(_MONTH,
               Arg("scope", "A provider, or empty for all.", optional=True), _STORE),
         runtimes=STORE_RUNTIMES,
         example="=FINOPS.ESR(DATE(2025,2,1))",
@@ -318,7 +329,7 @@ FUNCTIONS += (
               Arg("rate", "The company's annual discount rate, e.g. 0.08."),
               Arg("start", "Purchase date (default: today).", optional=True),
               Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.COMMIT_NPV(0.126, 648.24, 0, 1, 0.08, DATE(2025,1,1))",
     ),
     Function(
@@ -326,22 +337,16 @@ FUNCTIONS += (
         summary="IRR of buying a commitment instead of staying on demand (Excel's XIRR over the same "
                 "dated cash flows as COMMIT_NPV); an error when the flows never change sign (no "
                 "upfront).",
-        args=(Arg("on_demand_hourly", "On-demand price per hour."), Arg("upfront", "Upfront payment."),
-              Arg("recurring_hourly", "Recurring fee per hour."), Arg("term_years", "1 or 3."),
-              Arg("start", "Purchase date (default: today).", optional=True),
-              Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        args=_PURCHASE,
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.COMMIT_IRR(0.126, 648.24, 0, 1, DATE(2025,1,1))",
     ),
     Function(
         name="BREAKEVEN_MONTHS",
         summary="The month of the term in which cumulative savings over on demand turn "
                 "non-negative (undiscounted); an error if they never do.",
-        args=(Arg("on_demand_hourly", "On-demand price per hour."), Arg("upfront", "Upfront payment."),
-              Arg("recurring_hourly", "Recurring fee per hour."), Arg("term_years", "1 or 3."),
-              Arg("start", "Purchase date (default: today).", optional=True),
-              Arg("utilization", "Share of the term the usage runs (default 1).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        args=_PURCHASE,
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.BREAKEVEN_MONTHS(0.126, 648.24, 0, 1, DATE(2025,1,1))",
     ),
     Function(
@@ -350,7 +355,7 @@ FUNCTIONS += (
                 "utilization) × 10⁶.",
         args=(Arg("gpu_hourly", "GPU price per hour."), Arg("tokens_per_second", "Throughput."),
               Arg("utilization", "Share of the hours serving traffic (default 1).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.TOKEN_COST(2, 85)",
     ),
     Function(
@@ -364,7 +369,7 @@ FUNCTIONS += (
               Arg("horizon", "Months to forecast."),
               Arg("method", "\"ets\" (default), \"seasonal_naive\" or \"run_rate\".", optional=True),
               Arg("seasonality", "Season length in months (default 12; 0 for none).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.FORECAST({100;103;106.1;109.3;112.6;115.9}, {45658;45689;45717;45748;45778;45809}, 3)",
     ),
     Function(
@@ -375,14 +380,14 @@ FUNCTIONS += (
               Arg("history_dates", "The months of those costs."),
               Arg("horizon", "Months ahead each origin forecasts (default 1).", optional=True),
               Arg("min_train", "Months of history before the first origin (default 12).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.BACKTEST({100;110;120;130;140;150}, {45658;45689;45717;45748;45778;45809}, 1, 3)",
     ),
     Function(
         name="UNIT_COST",
         summary="Cost per driver unit: Σ cost ÷ Σ volume over the given months (e.g. cost per user).",
         args=(Arg("costs", "Costs per month."), Arg("volumes", "Driver volumes of the same months.")),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.UNIT_COST({1500;1650;1800}, {10;11;12})",
     ),
     Function(
@@ -393,7 +398,7 @@ FUNCTIONS += (
               Arg("unit_cost", "Cost per driver unit."),
               Arg("coverage", "Commitment coverage target, e.g. 0.6 (default 0).", optional=True),
               Arg("discount", "Commitment discount, e.g. 0.3 (default 0).", optional=True)),
-        runtimes=frozenset(RUNTIMES),
+        runtimes=ALL_RUNTIMES,
         example="=FINOPS.DRIVER_FORECAST({10;11;12}, 150, 0.6, 0.3)",
     ),
     Function(
@@ -413,7 +418,7 @@ FUNCTIONS += (
         summary="The month's journal entries as lines (entry, date, kind, account, cost center, "
                 "debit, credit, currency, memo): \"accrual\" (with its reversal) or "
                 "\"amortization\" (prepaid commitments from the store). Spills.",
-        args=(Arg("month", "Any date in the month."),
+        args=(_MONTH,
               Arg("type", "\"accrual\" (default) or \"amortization\".", optional=True), _STORE),
         runtimes=STORE_RUNTIMES,
         example="=FINOPS.JOURNAL(DATE(2025,3,1), \"amortization\")",

@@ -1,10 +1,12 @@
-"""Small tables analysts supply as CSV (an AP list, a budget, …): read with their row numbers.
+"""Small tables analysts supply as CSV (an AP list, a budget, drivers, unit costs, …): read with
+their row numbers.
 
 ``csv_rows`` yields each non-blank data row as a dict of the requested columns, with its 1-based
 data row number (header excluded), after checking the file exists, has a header, and has every
 required column. Header names match ignoring case, spaces and ``-`` (``Service Category`` →
 ``service_category``). Problems are raised as the caller's error class, each naming the file (and
-the column), so every loader reports the same way.
+the column), so every loader reports the same way; :class:`InputError` is a ready error class
+(a subclass names its table in ``what``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,19 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from finops_xl.errors import Problem
+
+
+class InputError(ValueError):
+    """A table an analyst supplied that cannot be used; ``problems`` names file, row and column of each."""
+
+    #: The table, as the message names it ("1 problem in the drivers:").
+    what = "the input"
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        n = len(self.problems)
+        super().__init__("\n  ".join([f"{n} problem{'s' if n != 1 else ''} in {self.what}:",
+                                      *(str(p) for p in self.problems)]))
 
 
 def header_name(name: str) -> str:

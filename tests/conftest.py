@@ -11,6 +11,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import csv
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,83 @@ def file_digest(path: Path) -> str:
     for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".lock"):
         h.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
+
+
+def sample_store(root: Path, spec, *, allocated: bool = True) -> Path:
+    """A store at ``root / "finops-store"`` loaded with the generated exports of ``spec`` (a
+    ``SampleSpec``, written to ``root / "exports"``) and, unless ``allocated`` is False, allocated by
+    the demo rules."""
+    from finops_xl.allocation.engine import allocate
+    from finops_xl.allocation.rules import load_rules
+    from finops_xl.data import allocation_rules
+    from finops_xl.sample.generator import generate
+    from finops_xl.store.ingest import ingest
+
+    store = root / "finops-store"
+    generate(spec, root / "exports")
+    ingest([root / "exports"], store)
+    if allocated:
+        allocate(store, load_rules(allocation_rules()))
+    return store
+
+
+def run_without_duckdb(code: str) -> str:
+    """What ``code`` prints, run in a fresh Python where duckdb and pyarrow cannot be imported (as in
+    xlwings Lite, which has neither)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = 'import sys\nsys.modules["duckdb"] = None\nsys.modules["pyarrow"] = None\n' + textwrap.dedent(code)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def fixture_decimal(value) -> Decimal:
+    """A raw value of a provider fixture (CSV text, JSON or Parquet number) as an exact amount, for
+    expected totals: blank or missing is 0, a float is taken by its shortest repr."""
+    if value is None or value == "":
+        return Decimal(0)
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
+    """The folder ``finops-xl demo --rows 20000 --months 3`` wrote, and what it printed; run once, for
+    the tests that only read what the demo made."""
+    import contextlib
+    import io
+
+    from finops_xl.cli import main
+
+    out = tmp_path_factory.mktemp("demo-run") / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+def reader_loop(*queries: str) -> str:
+    """A script for ``python -c``: for ``argv[2]`` seconds, read the store at ``argv[1]`` again and
+    again, each time running ``queries`` (each gives one row) in one snapshot; prints, as JSON, how
+    often each result was seen (the rows' values joined by ``|``) and the errors, none hidden."""
+    import textwrap
+
+    return textwrap.dedent(f"""
+        import json, sys, time
+        from finops_xl.store.store import CostStore
+        store, seconds = CostStore(sys.argv[1]), float(sys.argv[2])
+        seen, errors, end = {{}}, [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                values = []
+                with store.reader() as con:
+                    for query in {list(queries)!r}:
+                        values += con.execute(query).fetchall()[0]
+                key = "|".join(str(v) for v in values)
+                seen[key] = seen.get(key, 0) + 1
+            except Exception as exc:  # any failure is reported, not hidden
+                errors.append(f"{{type(exc).__name__}}: {{exc}}")
+        print(json.dumps({{"seen": seen, "errors": errors[:5], "error_count": len(errors)}}))
+    """)

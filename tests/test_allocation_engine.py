@@ -17,7 +17,7 @@ from finops_xl.allocation.split import largest_remainder
 from finops_xl.data import allocation_rules, focus_sample_csv
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
-from tests.conftest import read_csv_rows, write_csv_rows
+from tests.conftest import read_csv_rows, sample_store, write_csv_rows
 
 HEADER, SAMPLE = read_csv_rows(focus_sample_csv())
 BASE = dict(zip(HEADER, SAMPLE[0]))
@@ -182,13 +182,9 @@ def test_round_parts_keeps_the_sum():
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.sample.generator import SampleSpec
 
-    out = tmp_path_factory.mktemp("demo-alloc")
-    generate(SampleSpec(rows=20_000, months=3, seed=21), out / "exports")
-    ingest([out / "exports"], out / "finops-store")
-    allocate(out / "finops-store", load_rules(allocation_rules()))
-    return out / "finops-store"
+    return sample_store(tmp_path_factory.mktemp("demo-alloc"), SampleSpec(rows=20_000, months=3, seed=21))
 
 
 def test_demo_rules_on_generated_data_cover_most_spend(demo_store):

@@ -36,7 +36,7 @@ from finops_xl.focus.convert.files import convert_exports
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests import focus_validator
-from tests.conftest import DATA
+from tests.conftest import DATA, fixture_decimal
 from tests.test_native_convert import aws_amortized
 
 SAMPLES = DATA / "provider-samples"
@@ -48,11 +48,6 @@ CUR2 = DATA / "native" / "aws" / "cur2-data-exports-2025-03.parquet"
 D = Decimal
 ZERO = D(0)
 
-
-def _d(value) -> Decimal:
-    if value is None or value == "":
-        return ZERO
-    return D(repr(value)) if isinstance(value, float) else D(value)
 
 
 def _snake(legacy: str) -> str:
@@ -85,7 +80,7 @@ def expected(path: Path) -> dict[tuple[str, str, str], tuple[Decimal, Decimal, i
         key = (str(get("bill/PayerAccountId")), str(get("bill/BillingPeriodStartDate"))[:7],
                str(get("lineItem/CurrencyCode")))
         billed, effective, n = out[key]
-        out[key] = (billed + _d(get("lineItem/UnblendedCost")), effective + amortized(get), n + 1)
+        out[key] = (billed + fixture_decimal(get("lineItem/UnblendedCost")), effective + amortized(get), n + 1)
     return dict(out)
 
 
@@ -364,33 +359,35 @@ def _legacy_ri(dst: Path, *, term: str, dates: bool = True, upfront_fee: bool = 
     return dst
 
 
-def test_reservation_lease_contract_length_3yr_is_a_36_month_commitment(tmp_path, store_path):
-    path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr")
+def _the_commitment(path, store_path):
+    """The one commitment of the store after loading ``path``."""
     ingest([path], store_path)
-    assert_ties(stored(store_path), expected(path))
     with CostStore(store_path).reader() as con:
         (c,) = commitments_from_store(con)
+    return c
+
+
+def test_reservation_lease_contract_length_3yr_is_a_36_month_commitment(tmp_path, store_path):
+    path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr")
+    c = _the_commitment(path, store_path)
+    assert_ties(stored(store_path), expected(path))
     assert (c.term_months, c.term_source) == (36, "x_Term")
 
 
 def test_the_term_stated_on_some_purchase_rows_holds_for_the_commitment(tmp_path, store_path):
     """An upfront Fee row without the lease length does not hide the length its RIFee rows state."""
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="3yr", dates=False, upfront_fee=True)
-    ingest([path], store_path)
+    c = _the_commitment(path, store_path)
     assert_ties(stored(store_path), expected(path))
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
     assert (c.term_months, c.term_source) == (36, "x_Term")
 
 
 def test_without_a_stated_length_the_reservation_dates_give_the_term(tmp_path, store_path):
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="")
-    ingest([path], store_path)
+    c = _the_commitment(path, store_path)
     with path.open(newline="") as fh:
         r = next(csv.DictReader(fh))
     start, end = (dt.date.fromisoformat(r[f"reservation/{k}Time"][:10]) for k in ("Start", "End"))
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
     assert (c.term_months, c.term_source) == ((end.year - start.year) * 12 + end.month - start.month,
                                               "commitment dates")
 
@@ -399,9 +396,7 @@ def test_a_term_no_source_states_is_assumed_visibly(tmp_path, store_path):
     """No term column, no term text, no term-long charge period: the default is used, and the
     commitment says so; the CLI names it."""
     path = _legacy_ri(tmp_path / "cur-ri.csv", term="", dates=False)
-    ingest([path], store_path)
-    with CostStore(store_path).reader() as con:
-        (c,) = commitments_from_store(con)
+    c = _the_commitment(path, store_path)
     assert (c.term_months, c.term_source) == (12, "assumed")
     code, out, err = _cli("commitments", "--store", str(store_path))
     assert code == 0, err

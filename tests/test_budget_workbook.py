@@ -183,3 +183,21 @@ def test_cli_budget_with_store_adds_trend(tmp_path):
     trend = load_workbook(out)["Trend"]
     assert trend["G5"].value.startswith("=FINOPS.FORECAST(")
     assert isinstance(trend["B5"].value, (int, float)) and trend._charts
+
+
+def test_driver_csv_problems_name_file_row_and_column(tmp_path):
+    from finops_xl.planning.driver_inputs import DriverInputError, read_drivers_csv, read_unit_costs_csv
+
+    no_volume = tmp_path / "drivers.csv"
+    no_volume.write_text("Owner,Driver,Unit,Month\nPayments,MAU,users,2025-04\n")
+    with pytest.raises(DriverInputError, match=r"drivers.csv, column volume: missing column volume"):
+        read_drivers_csv(no_volume)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("owner,driver,unit,month,volume\nPayments,MAU,users,2025-04,10\n"
+                     "Payments,MAU,users,2025-04,12\n")
+    with pytest.raises(DriverInputError, match=r"twice.csv, row 2, column month: Payments/MAU has two volumes"):
+        read_drivers_csv(twice)
+    empty = tmp_path / "unit_costs.csv"
+    empty.write_text("owner,driver,cost_per_unit\n")
+    with pytest.raises(DriverInputError, match=r"unit_costs.csv: no rows"):
+        read_unit_costs_csv(empty)

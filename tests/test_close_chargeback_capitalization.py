@@ -18,6 +18,7 @@ from finops_xl.data import allocation_rules
 from finops_xl.money import round_money
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.store import CostStore
+from tests.conftest import write_csv_rows
 from tests.test_accruals import HEADER, charge
 
 D = Decimal
@@ -74,11 +75,7 @@ def project_store(tmp_path):
     days = [JAN + dt.timedelta(days=i) for i in range(120)]
     rows = [charge(d, 100, "1", "Compute", "EC2", tags={"project": "atlas"}, invoice="INV") for d in days]
     rows += [charge(d, 50, "2", "Storage", "S3", invoice="INV") for d in days]
-    src = tmp_path / "atlas.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
+    src = write_csv_rows(tmp_path / "atlas.csv", HEADER, rows)
     store = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(store), str(src)]) == 0
     rules = tmp_path / "projects.csv"

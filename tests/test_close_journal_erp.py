@@ -270,6 +270,7 @@ def test_every_run_is_kept_and_the_true_up_uses_the_posted_one(stores, tmp_path,
 def _hourly_store(tmp_path, last_day_hours: int, days: int = 10):
     """AWS-like hourly usage: $1 an hour from 1 March for ``days`` full days, then
     ``last_day_hours`` hours of the next day; nothing invoiced."""
+    from tests.conftest import write_csv_rows
     from tests.test_accruals import BASE, HEADER
 
     rows = []
@@ -286,11 +287,7 @@ def _hourly_store(tmp_path, last_day_hours: int, days: int = 10):
                    BilledCost="1", EffectiveCost="1", ListCost="1", ContractedCost="1",
                    CommitmentDiscountId="NULL", CommitmentDiscountStatus="NULL", Tags="NULL", InvoiceId="NULL")
         rows.append([row[h_] for h_ in HEADER])
-    src = tmp_path / "hourly.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
+    src = write_csv_rows(tmp_path / "hourly.csv", HEADER, rows)
     store = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(store), str(src)]) == 0
     return store

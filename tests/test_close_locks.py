@@ -31,30 +31,49 @@ def closed(tmp_path_factory):
     return root, store
 
 
+@pytest.fixture
+def copied(closed, tmp_path):
+    """The generated folder and a copy of the closed store, for one test to change."""
+    root, src = closed
+    store = tmp_path / "s" / "finops.duckdb"
+    shutil.copytree(src.parent, store.parent)
+    return root, store
+
+
+def may_lock(store) -> dict:
+    """The lock record of May 2025."""
+    return json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+
+
+def restated_may(root, tmp_path):
+    """A folder holding May's AWS export restated: BilledCost +1%."""
+    [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
+    restated = tmp_path / "restated"
+    restated.mkdir()
+    duckdb.connect().execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
+                             f"TO '{restated / aws.name}' (FORMAT parquet)")
+    return restated
+
+
 def rows(path):
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
-def test_lock_restate_and_prior_period_adjustment(closed, tmp_path, capsys):
-    root, src = closed
-    store = tmp_path / "s" / "finops.duckdb"
-    shutil.copytree(src.parent, store.parent)
+def test_lock_restate_and_prior_period_adjustment(copied, tmp_path, capsys):
+    root, store = copied
     locked_journal = tmp_path / "je-2025-05-locked.csv"
     assert main(["close", "--store", str(store), "--month", "2025-05", "--journal", str(locked_journal),
                  "--lock", "--by", "controller"]) == 0
     out = capsys.readouterr().out
     assert "locked:" in out
-    record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+    record = may_lock(store)
     assert record["by"] == "controller" and record["allocation_run"] == 1 and record["entries"]
 
     # a restated May export: +1% on AWS
+    restated = restated_may(root, tmp_path)
     [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
-    con = duckdb.connect()
-    restated = tmp_path / "restated"
-    restated.mkdir()
-    con.execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
-                f"TO '{restated / aws.name}' (FORMAT parquet)")
-    (change,) = con.execute(f"SELECT sum(BilledCost) * 0.01 FROM read_parquet('{aws}') WHERE NOT ({UPFRONT})").fetchall()[0]
+    (change,) = duckdb.connect().execute(
+        f"SELECT sum(BilledCost) * 0.01 FROM read_parquet('{aws}') WHERE NOT ({UPFRONT})").fetchall()[0]
     assert change > 0
     assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
     assert main(["allocate", "--store", str(store), "--rules", str(allocation_rules())]) == 0
@@ -102,27 +121,19 @@ def test_lock_restate_and_prior_period_adjustment(closed, tmp_path, capsys):
     assert "is locked" not in out and "is final" in out
 
 
-def test_an_unlocked_month_has_no_adjustment(closed, tmp_path, capsys):
-    root, src = closed
-    store = tmp_path / "s" / "finops.duckdb"
-    shutil.copytree(src.parent, store.parent)
+def test_an_unlocked_month_has_no_adjustment(copied, tmp_path, capsys):
+    _, store = copied
     june = tmp_path / "je.csv"
     assert main(["close", "--store", str(store), "--month", "2025-06", "--journal", str(june)]) == 0
     assert not [r for r in rows(june) if r["kind"] == "prior_period_adjustment"]
 
 
-def test_a_locked_months_workbook_is_rebuilt_from_the_locked_store_version(closed, tmp_path, capsys):
-    root, src = closed
-    store = tmp_path / "s" / "finops.duckdb"
-    shutil.copytree(src.parent, store.parent)
+def test_a_locked_months_workbook_is_rebuilt_from_the_locked_store_version(copied, tmp_path, capsys):
+    root, store = copied
     assert main(["close", "--store", str(store), "--month", "2025-05", "--lock", "--by", "controller"]) == 0
-    record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+    record = may_lock(store)
     assert isinstance(record["store_commit"], int)
-    [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
-    restated = tmp_path / "restated"
-    restated.mkdir()
-    duckdb.connect().execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
-                             f"TO '{restated / aws.name}' (FORMAT parquet)")
+    restated = restated_may(root, tmp_path)
     assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
     capsys.readouterr()
     book = tmp_path / "close-2025-05.xlsx"
@@ -131,24 +142,18 @@ def test_a_locked_months_workbook_is_rebuilt_from_the_locked_store_version(close
     assert f"the store as of commit {record['store_commit']}, when the month was locked" in out and book.exists()
 
 
-def test_a_lock_keeps_its_store_version_through_vacuum_until_unlocked(closed, tmp_path, capsys):
+def test_a_lock_keeps_its_store_version_through_vacuum_until_unlocked(copied, tmp_path, capsys):
     from finops_xl.store.maintenance import pins, vacuum
     from finops_xl.store.store import CostStore
 
-    root, src = closed
-    store = tmp_path / "s" / "finops.duckdb"
-    shutil.copytree(src.parent, store.parent)
+    root, store = copied
     assert main(["close", "--store", str(store), "--month", "2025-05", "--lock", "--by", "controller"]) == 0
-    record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-05.json").read_text())
+    record = may_lock(store)
     locked = record["store_commit"]
     assert [p.commit for p in pins(CostStore(store))] == [locked]
     with CostStore(store).reader() as con:
         (before,) = con.execute("SELECT sum(BilledCost) FROM charges").fetchall()[0]
-    [aws] = sorted((root / "gen").glob("aws-2025-05.parquet"))
-    restated = tmp_path / "restated"
-    restated.mkdir()
-    duckdb.connect().execute(f"COPY (SELECT * REPLACE (BilledCost * 1.01 AS BilledCost) FROM read_parquet('{aws}')) "
-                             f"TO '{restated / aws.name}' (FORMAT parquet)")
+    restated = restated_may(root, tmp_path)
     assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
     vacuum(CostStore(store), keep_days=0)  # every old version's files go, but the locked one's
     with CostStore(store, as_of=locked).reader() as con:

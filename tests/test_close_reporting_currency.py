@@ -17,6 +17,7 @@ import pytest
 from finops_xl.cli import main
 from finops_xl.close.journal import LedgerMap
 from finops_xl.close.reporting_currency import RatesError, load_rates
+from tests.conftest import write_csv_rows
 from tests.test_accruals import HEADER, charge
 
 D = Decimal
@@ -38,11 +39,7 @@ def store(tmp_path):
     rows = [charge(d, 10, "1", "Compute", "EC2") for d in days]
     rows += [in_currency(charge(d, 100, "2", "Compute", "EC2"), "NOK") for d in days]
     rows += [in_currency(charge(d, 5, "3", "Storage", "S3"), "EUR") for d in days]
-    src = tmp_path / "march.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
+    src = write_csv_rows(tmp_path / "march.csv", HEADER, rows)
     path = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(path), str(src)]) == 0
     return path

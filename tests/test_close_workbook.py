@@ -692,10 +692,8 @@ def test_cli_close_with_a_missing_budget_file_says_why(close, tmp_path, capsys):
     assert "the workbook was not written" in err and "no such file" in err and not out.exists()
 
 
-def test_demo_writes_the_close_workbook(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+def test_demo_writes_the_close_workbook(demo_run):
+    out, printed = demo_run
     workbook = out / "close-2025-03.xlsx"
     assert workbook.is_file() and str(workbook) in printed
     assert "monthly close of 2025-03; its data is complete, so nothing is accrued" in printed

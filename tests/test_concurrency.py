@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl.store.ingest import ingest
-from tests.conftest import read_csv_rows, write_csv_rows
+from tests.conftest import read_csv_rows, reader_loop, write_csv_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,22 +28,7 @@ WRITER = textwrap.dedent("""
     print("writer done", flush=True)
 """)
 
-READER = textwrap.dedent("""
-    import json, sys, time
-    from finops_xl.store.store import CostStore
-    store, seconds = CostStore(sys.argv[1]), float(sys.argv[2])
-    seen, errors, end = {}, [], time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            with store.reader() as con:
-                billed, rows = con.execute(
-                    "SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
-            key = f"{billed}|{rows}"
-            seen[key] = seen.get(key, 0) + 1
-        except Exception as exc:  # any failure is reported, not hidden
-            errors.append(f"{type(exc).__name__}: {exc}")
-    print(json.dumps({"seen": seen, "errors": errors[:5], "error_count": len(errors)}))
-""")
+READER = reader_loop("SELECT sum(BilledCost), count(*) FROM charges")
 
 
 def _totals(path: Path) -> str:

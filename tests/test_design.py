@@ -31,6 +31,7 @@ from finops_xl.design.prices import price_book
 from finops_xl.sample.generator import SampleSpec, generate
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
+from tests.conftest import sample_store
 from tests.libreoffice import convert
 
 D = Decimal
@@ -238,10 +239,8 @@ ERRORS = ("#NAME?", "#VALUE!", "#DIV/0!", "#REF!", "#N/A", "#NUM!", "#NULL!", "E
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    out = tmp_path_factory.mktemp("design-store")
-    generate(SampleSpec(rows=8_000, months=3, seed=7), out / "exports")
-    ingest([out / "exports"], out / "finops-store")
-    return CostStore(out / "finops-store")
+    return CostStore(sample_store(tmp_path_factory.mktemp("design-store"), SampleSpec(rows=8_000, months=3, seed=7),
+                                  allocated=False))
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from finops_xl.store.errors import IngestError
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests import focus_validator
-from tests.conftest import DATA
+from tests.conftest import DATA, fixture_decimal
 
 D = Decimal
 ZERO = D(0)
@@ -44,11 +44,6 @@ def _csv(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
-
-def _d(value) -> Decimal:
-    if value is None or value == "":
-        return ZERO
-    return D(repr(value)) if isinstance(value, float) else D(str(value))
 
 
 def slices(report) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
@@ -89,7 +84,7 @@ def gcp_sample_rows(path: Path = GCP_SAMPLE) -> list[dict]:
 def gcp_expected(rows: list[dict]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
     out: dict = defaultdict(lambda: ZERO)
     for r in rows:
-        net = _d(r["cost"]) + sum((_d(c["amount"]) for c in r["credits"]), ZERO)
+        net = fixture_decimal(r["cost"]) + sum((fixture_decimal(c["amount"]) for c in r["credits"]), ZERO)
         month = r["invoice.month"]
         out[(r["billing_account_id"], f"{month[:4]}-{month[4:]}", r["currency"])] += net
     return {k: (v, v) for k, v in out.items()}
@@ -111,7 +106,7 @@ def test_gcp_sample_loads_alone_and_ties_to_cost_plus_credits(store_path):
     assert slices(report) == gcp_expected(rows)
     assert [f.native_format for f in report.files] == ["gcp-billing"]
     # the credits were applied (not read as "no credits"): the gross cost differs from the net
-    gross = sum((_d(r["cost"]) for r in rows), ZERO)
+    gross = sum((fixture_decimal(r["cost"]) for r in rows), ZERO)
     assert gross != sum(v[0] for v in gcp_expected(rows).values())
 
 

@@ -32,7 +32,7 @@ from finops_xl.focus.convert.files import convert_exports
 from finops_xl.store.errors import IngestError
 from finops_xl.store.ingest import ingest, validate
 from finops_xl.store.store import CostStore
-from tests.conftest import DATA
+from tests.conftest import DATA, fixture_decimal
 
 NATIVE = DATA / "native"
 CUR = NATIVE / "aws" / "cur-legacy-2025-01-02.csv"
@@ -47,11 +47,6 @@ D = Decimal
 ZERO = D(0)
 
 
-def _d(value) -> Decimal:
-    if value is None or value == "":
-        return ZERO
-    return D(str(value)) if isinstance(value, float) else D(value)
-
 
 def _csv(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -65,19 +60,19 @@ def aws_amortized(get) -> Decimal:
     """AWS's amortized cost of one line item; ``get(legacy name)`` reads a column."""
     t = get("lineItem/LineItemType")
     if t == "DiscountedUsage":
-        return _d(get("reservation/EffectiveCost"))
+        return fixture_decimal(get("reservation/EffectiveCost"))
     if t == "RIFee":
-        return (_d(get("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"))
-                + _d(get("reservation/UnusedRecurringFee")))
+        return (fixture_decimal(get("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"))
+                + fixture_decimal(get("reservation/UnusedRecurringFee")))
     if t == "SavingsPlanCoveredUsage":
-        return _d(get("savingsPlan/SavingsPlanEffectiveCost"))
+        return fixture_decimal(get("savingsPlan/SavingsPlanEffectiveCost"))
     if t == "SavingsPlanRecurringFee":
-        return _d(get("savingsPlan/TotalCommitmentToDate")) - _d(get("savingsPlan/UsedCommitment"))
+        return fixture_decimal(get("savingsPlan/TotalCommitmentToDate")) - fixture_decimal(get("savingsPlan/UsedCommitment"))
     if t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
         return ZERO
     if t == "Fee" and get("reservation/ReservationARN"):
         return ZERO  # a reservation's upfront fee: amortized onto its usage and unused hours
-    return _d(get("lineItem/UnblendedCost"))
+    return fixture_decimal(get("lineItem/UnblendedCost"))
 
 
 def _cur2_name(legacy: str) -> str:
@@ -100,7 +95,7 @@ def aws_expected(path: Path) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
         start = get("bill/BillingPeriodStartDate")
         key = (get("bill/PayerAccountId"), str(start)[:7])
         billed, effective = out[key]
-        out[key] = (billed + _d(get("lineItem/UnblendedCost")), effective + aws_amortized(get))
+        out[key] = (billed + fixture_decimal(get("lineItem/UnblendedCost")), effective + aws_amortized(get))
     return dict(out)
 
 
@@ -126,7 +121,7 @@ def gcp_expected(path: Path):
                          "invoice": {"month": r["invoice.month"]}})
     out: dict = defaultdict(lambda: ZERO)
     for r in rows:
-        net = _d(r["cost"]) + sum((_d(c["amount"]) for c in r["credits"]), ZERO)
+        net = fixture_decimal(r["cost"]) + sum((fixture_decimal(c["amount"]) for c in r["credits"]), ZERO)
         month = r["invoice"]["month"]
         out[(r["billing_account_id"], f"{month[:4]}-{month[4:]}")] += net
     return {k: (v, v) for k, v in out.items()}
@@ -240,7 +235,7 @@ def test_aws_commitment_invariant(tmp_path):
     for r in _csv(CUR):
         if r["lineItem/LineItemType"] == "RIFee":
             key = (r["bill/BillingPeriodStartDate"][:7], r["reservation/ReservationARN"])
-            upfront[key] += _d(r["reservation/AmortizedUpfrontFeeForBillingPeriod"])
+            upfront[key] += fixture_decimal(r["reservation/AmortizedUpfrontFeeForBillingPeriod"])
     sums = _commitment_sums(_focus([CUR], tmp_path))
     assert len(sums) == 5  # RI 1 and the savings plan in both months, RI 2 in February
     for key, (used_and_unused, recurring) in sums.items():
@@ -318,7 +313,7 @@ def test_list_cost_is_public_on_demand_cost_on_usage(tmp_path):
     con = _focus([CUR], tmp_path)
     listed = con.execute("""SELECT sum(ListCost) FROM f WHERE x_LineItemType IN
                             ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')""").fetchall()[0][0]
-    source = sum((_d(r["pricing/publicOnDemandCost"]) for r in _csv(CUR) if r["lineItem/LineItemType"] in
+    source = sum((fixture_decimal(r["pricing/publicOnDemandCost"]) for r in _csv(CUR) if r["lineItem/LineItemType"] in
                   ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")), ZERO)
     assert listed == source
 

@@ -15,24 +15,18 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from finops_xl.allocation.engine import allocate
-from finops_xl.allocation.rules import load_rules
 from finops_xl.cli import main
-from finops_xl.data import allocation_rules
-from finops_xl.sample.generator import SampleSpec, generate
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
-from tests.conftest import copy_store
+from tests.conftest import copy_store, sample_store
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("new-user")
-    ingest(generate(SampleSpec(rows=8_000, months=3, seed=5), root / "exports"), root / "finops-store")
-    allocate(root / "finops-store", load_rules(allocation_rules()))
-    return root / "finops-store"
+    return sample_store(tmp_path_factory.mktemp("new-user"), SampleSpec(rows=8_000, months=3, seed=5))
 
 
 def _run(capsys, *argv) -> tuple[int, str, str]:
@@ -271,9 +265,8 @@ def _mapes(out: str) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def long_store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("long-history")
-    ingest(generate(SampleSpec(rows=12_000, months=8, seed=7), root / "exports"), root / "finops-store")
-    return root / "finops-store"
+    return sample_store(tmp_path_factory.mktemp("long-history"), SampleSpec(rows=12_000, months=8, seed=7),
+                        allocated=False)
 
 
 def test_forecast_uses_the_method_the_backtest_scores_best(long_store, capsys):

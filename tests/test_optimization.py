@@ -18,20 +18,18 @@ import pytest
 import xlwings
 from openpyxl import load_workbook
 
-from finops_xl.allocation.engine import allocate
 from finops_xl.allocation.rules import load_rules, rules_from_dict
 from finops_xl.data import allocation_rules
 from finops_xl.optimization import ledger
 from finops_xl.optimization.detectors import detect
 from finops_xl.optimization.ledger import LedgerError
 from finops_xl.optimization.rightsizing import UtilizationError, UtilizationRow, propose, read_utilization
-from finops_xl.sample.generator import SampleSpec, generate
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.sample.planted import PLANTED, write_utilization
-from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
 from tests.libreoffice import convert
 from tests.test_udfs_officejs import call, scalar, serial
-from tests.conftest import copy_store
+from tests.conftest import copy_store, sample_store
 
 CENTS = Decimal("0.01")
 MARCH, FEBRUARY = dt.date(2025, 3, 1), dt.date(2025, 2, 1)
@@ -63,10 +61,7 @@ def month_cost(key: str, days: int = 31, month_days: int = 31, gb: str | None = 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("optimization")
-    ingest(generate(SampleSpec(rows=8_000, months=3, seed=13, plant_waste=True), root / "exports"),
-           root / "finops-store")
-    allocate(root / "finops-store", load_rules(allocation_rules()))
-    return CostStore(root / "finops-store")
+    return CostStore(sample_store(root, SampleSpec(rows=8_000, months=3, seed=13, plant_waste=True)))
 
 
 @pytest.fixture(scope="module")

@@ -210,10 +210,8 @@ def test_cli_workbook_overview_reports_bad_input(store, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_demo_writes_the_overview_workbook(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+def test_demo_writes_the_overview_workbook(demo_run):
+    out, printed = demo_run
     workbook = out / "cost-overview.xlsx"
     assert workbook.is_file() and str(workbook) in printed
     wb = load_workbook(workbook)

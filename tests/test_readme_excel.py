@@ -15,13 +15,10 @@ from pathlib import Path
 import pytest
 
 from finops_udfs import registry
-from finops_xl.allocation.engine import allocate
-from finops_xl.allocation.rules import load_rules
-from finops_xl.data import allocation_rules
 from finops_xl.optimization.demo import demo_ledger
-from finops_xl.sample.generator import SampleSpec, generate
-from finops_xl.store.ingest import ingest
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.store import CostStore
+from tests.conftest import sample_store
 from tests.test_udfs_officejs import call, serial
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -53,10 +50,7 @@ def parse(formula: str) -> tuple[str, list]:
 @pytest.fixture(scope="module")
 def default_store(tmp_path_factory):
     out = tmp_path_factory.mktemp("readme")
-    generate(SampleSpec(rows=20_000, months=3, seed=3, plant_waste=True), out / "exports")
-    ingest([out / "exports"], out / "finops-store")
-    allocate(out / "finops-store", load_rules(allocation_rules()))
-    store = CostStore(out / "finops-store")
+    store = CostStore(sample_store(out, SampleSpec(rows=20_000, months=3, seed=3, plant_waste=True)))
     demo_ledger(store, out / "utilization.csv", dt.date(2025, 3, 1), 3)  # as the demo does
     return store
 

@@ -536,10 +536,8 @@ def test_cli_allocate_then_showback(cli_store, tmp_path, capsys):
     assert load_workbook(out)["Settings"]["C5"].value.startswith("WARNING")
 
 
-def test_demo_writes_the_showback_workbook(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--rows", "20000", "--months", "3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+def test_demo_writes_the_showback_workbook(demo_run):
+    out, printed = demo_run
     workbook = out / "showback.xlsx"
     assert workbook.is_file() and str(workbook) in printed and (out / "cost-overview.xlsx").is_file()
     assert "allocation by the demo rules" in printed and re.search(r"2025-03 .* run\n", printed)

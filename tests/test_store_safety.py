@@ -31,7 +31,7 @@ from finops_xl.cli import main
 from finops_xl.store.errors import StoreError
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
-from tests.conftest import file_digest, read_csv_rows, write_csv_rows
+from tests.conftest import file_digest, read_csv_rows, reader_loop, write_csv_rows
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, modes and owners")
 
@@ -234,23 +234,8 @@ def test_a_writer_killed_on_the_first_load_of_a_new_store_leaves_no_half_store(s
 
 # ---- readers during loads ---------------------------------------------------------------------------
 
-READER = textwrap.dedent("""
-    import json, sys, time
-    from finops_xl.store.store import CostStore
-    store, seconds = CostStore(sys.argv[1]), float(sys.argv[2])
-    seen, errors, end = {}, [], time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            with store.reader() as con:
-                billed, rows = con.execute("SELECT sum(BilledCost), count(*) FROM charges").fetchall()[0]
-                cube = con.execute("SELECT sum(BilledCost) FROM cost_daily").fetchall()[0][0]
-                sliced = con.execute("SELECT sum(rows) FROM slices").fetchall()[0][0]
-            key = f"{billed}|{rows}|{cube}|{sliced}"
-            seen[key] = seen.get(key, 0) + 1
-        except Exception as exc:  # any failure is reported, not hidden
-            errors.append(f"{type(exc).__name__}: {exc}")
-    print(json.dumps({"seen": seen, "errors": errors[:5], "error_count": len(errors)}))
-""")
+READER = reader_loop("SELECT sum(BilledCost), count(*) FROM charges", "SELECT sum(BilledCost) FROM cost_daily",
+                     "SELECT sum(rows) FROM slices")
 
 
 def test_a_reader_loop_during_repeated_loads_never_errors_nor_sees_a_partial_load(sample_csv, tmp_path):

@@ -4,9 +4,6 @@ DuckDB-free import that xlwings Lite needs."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
-import textwrap
 from decimal import Decimal
 
 import pytest
@@ -17,6 +14,7 @@ from finops_xl.allocation.rules import rules_from_dict
 from finops_xl.data import focus_sample_csv
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
+from tests.conftest import run_without_duckdb, sample_store
 from tests.test_udfs_officejs import call, serial
 
 
@@ -66,29 +64,18 @@ def test_allocation_coverage(tmp_path):
 
 def test_allocate_runs_without_duckdb():
     """xlwings Lite has no DuckDB: importing the functions and splitting must not need it."""
-    script = textwrap.dedent("""
-        import sys
-        sys.modules["duckdb"] = None      # any import of duckdb now fails
-        sys.modules["pyarrow"] = None
+    printed = run_without_duckdb("""
         import finops_udfs
         print(finops_udfs.FINOPS_ALLOCATE(100, [[1], [1], [1]]))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[[33.34], [33.33], [33.33]]"
+    assert printed == "[[33.34], [33.33], [33.33]]"
 
 
 @pytest.fixture(scope="module")
 def allocated_store(tmp_path_factory):
-    from finops_xl.allocation.rules import load_rules
-    from finops_xl.data import allocation_rules
-    from finops_xl.sample.generator import SampleSpec, generate
+    from finops_xl.sample.generator import SampleSpec
 
-    out = tmp_path_factory.mktemp("alloc-udf")
-    generate(SampleSpec(rows=15_000, months=2, seed=9), out / "exports")
-    ingest([out / "exports"], out / "finops-store")
-    allocate(out / "finops-store", load_rules(allocation_rules()))
-    return CostStore(out / "finops-store")
+    return CostStore(sample_store(tmp_path_factory.mktemp("alloc-udf"), SampleSpec(rows=15_000, months=2, seed=9)))
 
 
 JAN, FEB, MAR = dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)

@@ -11,14 +11,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
-import textwrap
 from decimal import Decimal
 
 import pytest
 import xlwings
 
+from tests.conftest import run_without_duckdb, sample_store
 from tests.test_udfs_officejs import call, serial
 
 
@@ -62,31 +60,19 @@ def test_bad_commitment_arguments(args, fragment):
 
 
 def test_amortization_functions_run_without_duckdb():
-    script = textwrap.dedent("""
-        import sys, datetime as dt
-        sys.modules["duckdb"] = None
-        sys.modules["pyarrow"] = None
+    printed = run_without_duckdb("""
+        import datetime as dt
         import finops_udfs
         print(finops_udfs.FINOPS_AMORT(dt.date(2022, 1, 1), 12, 365, dt.date(2022, 3, 1)))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "31.0"
+    assert printed == "31.0"
 
 
 @pytest.fixture(scope="module")
 def allocated(tmp_path_factory):
-    from finops_xl.allocation.engine import allocate
-    from finops_xl.allocation.rules import load_rules
-    from finops_xl.data import allocation_rules
-    from finops_xl.sample.generator import SampleSpec, generate
-    from finops_xl.store.ingest import ingest
+    from finops_xl.sample.generator import SampleSpec
 
-    out = tmp_path_factory.mktemp("close-udf")
-    generate(SampleSpec(rows=15_000, months=3, seed=12), out / "exports")
-    ingest([out / "exports"], out / "finops-store")
-    allocate(out / "finops-store", load_rules(allocation_rules()))
-    return out / "finops-store"
+    return sample_store(tmp_path_factory.mktemp("close-udf"), SampleSpec(rows=15_000, months=3, seed=12))
 
 
 def test_accrual_and_journal_from_the_store(allocated):

@@ -8,18 +8,16 @@ from decimal import Decimal
 import pytest
 import xlwings
 
-from finops_xl.sample.generator import SampleSpec, generate
-from finops_xl.store.ingest import ingest
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.store import CostStore
+from tests.conftest import sample_store
 from tests.test_udfs_officejs import call, serial
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    out = tmp_path_factory.mktemp("commit-udf")
-    generate(SampleSpec(rows=15_000, months=3, seed=7), out / "x")
-    ingest([out / "x"], out / "finops-store")
-    return CostStore(out / "finops-store")
+    return CostStore(sample_store(tmp_path_factory.mktemp("commit-udf"), SampleSpec(rows=15_000, months=3, seed=7),
+                                  allocated=False))
 
 
 FEB = dt.date(2025, 2, 1)

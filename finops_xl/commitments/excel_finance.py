@@ -175,13 +175,7 @@ def npv_excel(rate: object, values: Sequence[object]) -> Decimal:
     >>> round(npv_excel("0.05", [-15000, 1500, 2500, 3500, 4500, 6000]), 2)
     Decimal('117.04')
     """
-    r = _rate(rate)
-    vs = _values(values)
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        base = ONE + r
-        total = sum((v / base**i for i, v in enumerate(vs, start=1)), ZERO)
-    return +total
+    return _discounted_sum(rate, values, first_period=1)
 
 
 def npv_t0(rate: object, values: Sequence[object]) -> Decimal:
@@ -216,12 +210,17 @@ def npv_t0(rate: object, values: Sequence[object]) -> Decimal:
     >>> round(npv_t0("0.05", [-15000, 1500, 2500, 3500, 4500, 6000]), 6)
     Decimal('122.894855')
     """
+    return _discounted_sum(rate, values, first_period=0)
+
+
+def _discounted_sum(rate: object, values: Sequence[object], *, first_period: int) -> Decimal:
+    """Σ values[i] / (1 + rate)^(first_period + i), computed at ``_PRECISION`` digits."""
     r = _rate(rate)
     vs = _values(values)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         base = ONE + r
-        total = sum((v / base**i for i, v in enumerate(vs)), ZERO)
+        total = sum((v / base**i for i, v in enumerate(vs, start=first_period)), ZERO)
     return +total
 
 

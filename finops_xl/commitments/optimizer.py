@@ -341,6 +341,20 @@ class HourlySpend:
 
 _BASES = {"ListCost": "coalesce(ListCost, ContractedCost)", "ContractedCost": "coalesce(ContractedCost, ListCost)"}
 
+#: Each row of ``{rows}`` (columns s, e, raw and the ``{keys}`` it is kept by) over the hours it
+#: overlaps inside the window [$w_start, $w_end): the hour, raw, the row's length and the microseconds
+#: of it before and through the hour, so that Σ (raw * through // dur − raw * before // dur) over a
+#: row's hours is raw exactly. Shared by the hourly profile here and ``recommend``'s.
+_HOUR_SPREAD_SQL = """\
+    SELECT {keys}h.hour, r.raw, epoch_us(r.e) - epoch_us(r.s) AS dur,
+           greatest(epoch_us(h.hour) - epoch_us(r.s), 0) AS before_us,
+           epoch_us(least(r.e, h.hour + INTERVAL 1 HOUR)) - epoch_us(r.s) AS through_us
+    FROM {rows} r,
+         LATERAL (SELECT unnest(generate_series(
+             date_trunc('hour', greatest(r.s, $w_start)),
+             date_trunc('hour', least(r.e, $w_end) - INTERVAL 1 MICROSECOND),
+             INTERVAL 1 HOUR)) AS hour) h"""
+
 _HOURLY_SQL = """
 WITH eligible AS (
     SELECT ChargePeriodStart AS s,
@@ -357,14 +371,7 @@ WITH eligible AS (
       AND {basis} IS NOT NULL
 ),
 spread AS (   -- each row over the hours it overlaps inside the window
-    SELECT h.hour, r.raw, epoch_us(r.e) - epoch_us(r.s) AS dur,
-           greatest(epoch_us(h.hour) - epoch_us(r.s), 0) AS before_us,
-           epoch_us(least(r.e, h.hour + INTERVAL 1 HOUR)) - epoch_us(r.s) AS through_us
-    FROM eligible r,
-         LATERAL (SELECT unnest(generate_series(
-             date_trunc('hour', greatest(r.s, $w_start)),
-             date_trunc('hour', least(r.e, $w_end) - INTERVAL 1 MICROSECOND),
-             INTERVAL 1 HOUR)) AS hour) h
+{spread}
 ),
 parts AS (    -- telescoping shares: Σ over all of a row's hours = raw exactly
     SELECT hour, sum(raw * through_us // dur - raw * before_us // dur) AS raw
@@ -437,7 +444,8 @@ def hourly_eligible_spend(con, *, scope: str = "compute", lookback_days: int = 3
         end = latest
     w_end = _hour_floor(end)
     w_start = w_end - dt.timedelta(days=lookback_days)
-    sql = _HOURLY_SQL.format(basis=basis_sql, units=_UNITS, scope=scope_sql)
+    sql = _HOURLY_SQL.format(basis=basis_sql, units=_UNITS, scope=scope_sql,
+                             spread=_HOUR_SPREAD_SQL.format(keys="", rows="eligible"))
     rows = con.execute(sql, {**params, "w_start": w_start, "w_end": w_end}).fetchall()
     amounts = tuple(Decimal(int(raw)).scaleb(-12) for _, raw in rows)
     return HourlySpend(scope, basis, w_start, w_end, amounts)

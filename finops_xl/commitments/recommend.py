@@ -54,7 +54,8 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from finops_xl.commitments import pricing
-from finops_xl.commitments.optimizer import _UNITS, _hour_floor, _valued, optimal_spend_commitment
+from finops_xl.commitments.optimizer import (_HOUR_SPREAD_SQL, _UNITS, _hour_floor, _valued,
+                                             optimal_spend_commitment)
 from finops_xl.money import CENT, ZERO
 
 HOURS_PER_YEAR = 8760
@@ -154,14 +155,7 @@ WITH base AS (
 ),
 rows AS (SELECT series, region, currency, covered, s, e, sum(raw) AS raw FROM base GROUP BY ALL),
 spread AS (
-    SELECT r.series, r.region, r.currency, r.covered, h.hour, r.raw, epoch_us(r.e) - epoch_us(r.s) AS dur,
-           greatest(epoch_us(h.hour) - epoch_us(r.s), 0) AS before_us,
-           epoch_us(least(r.e, h.hour + INTERVAL 1 HOUR)) - epoch_us(r.s) AS through_us
-    FROM rows r,
-         LATERAL (SELECT unnest(generate_series(
-             date_trunc('hour', greatest(r.s, $w_start)),
-             date_trunc('hour', least(r.e, $w_end) - INTERVAL 1 MICROSECOND),
-             INTERVAL 1 HOUR)) AS hour) h
+{spread}
 )
 SELECT series, region, currency, covered, hour,
        sum(raw * through_us // dur - raw * before_us // dur)::HUGEINT AS raw
@@ -190,7 +184,8 @@ def profiles(con, provider: str, lookback_days: int = 30) -> Window | None:
               AND ChargePeriodEnd > $w_start AND ChargePeriodStart < $w_end""",
         {"provider": provider, "w_start": w_start, "w_end": w_end}).fetchall()[0]
     resolution = "hourly" if total and short * 2 > total else "daily"
-    sql = _PROFILE_SQL.format(b=_BASIS, units=_UNITS, eligible=_ELIGIBLE)
+    sql = _PROFILE_SQL.format(b=_BASIS, units=_UNITS, eligible=_ELIGIBLE, spread=_HOUR_SPREAD_SQL.format(
+        keys="r.series, r.region, r.currency, r.covered, ", rows="rows"))
     rows = con.execute(sql, {"provider": provider, "w_start": w_start, "w_end": w_end}).fetchall()
     n = int((w_end - w_start).total_seconds()) // 3600
     acc: dict[tuple, dict] = {}

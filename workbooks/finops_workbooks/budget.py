@@ -19,16 +19,14 @@ Sheets, in tab order:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from pathlib import Path
 
 from finops_xl import excel_functions as registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import (
     Chart,
     DefinedName,
@@ -46,6 +44,7 @@ from finops_xl.planning.drivers import (
     _months,
     _scenario,
 )
+from finops_xl.planning.driver_inputs import read_drivers_csv, read_unit_costs_csv  # noqa: F401 (the CLI reads them here)
 from finops_xl.planning.fiscal import FiscalCalendar, as_month
 from finops_xl.planning.trend import trend_forecast
 
@@ -129,11 +128,10 @@ def build_budget(drivers: Iterable[Driver], unit_costs: Iterable[UnitCost],
 
 def _assumptions_sheet(lines, scenario: str, coverage: Decimal, discount: Decimal,
                        calendar: FiscalCalendar):
-    s = SheetDraft(ASSUMPTIONS, landscape=True)
-    s.put(1, 1, "Budget: assumptions", f.TITLE)
-    s.put(2, 1, "Yellow cells are inputs; the Forecast sheet recalculates from them. "
-                f"Fiscal year starts in month {calendar.start_month}. "
-                f"Built by finops-xl {__version__} (finops_workbooks.budget).", f.NOTE)
+    s = start_sheet(ASSUMPTIONS, "Budget: assumptions",
+                    "Yellow cells are inputs; the Forecast sheet recalculates from them. "
+                    f"Fiscal year starts in month {calendar.start_month}. "
+                    f"Built by finops-xl {__version__} (finops_workbooks.budget).")
     s.put(4, 1, "Scenario", f.LABEL)
     s.put(4, 2, scenario, f.INPUT)
     s.put(4, 3, "type base, low or high: the volume factor comes from the table below", f.NOTE)
@@ -152,8 +150,7 @@ def _assumptions_sheet(lines, scenario: str, coverage: Decimal, discount: Decima
         r = _UNIT_COST_ROW + i
         s.put_row(r, 1, (uc.owner, uc.driver, plan.unit))
         s.put(r, 4, uc.cost_per_unit, f.INPUT.but(number_format=f.ACCOUNTING))
-    for column, width in enumerate((22, 16, 12, 16), start=1):
-        s.width(column, width)
+    s.widths(22, 16, 12, 16)
     return s.build()
 
 
@@ -163,8 +160,7 @@ _DRIVER_HEAD = 3
 
 
 def _drivers_sheet(lines, horizon):
-    s = SheetDraft(DRIVERS, landscape=True)
-    s.put(1, 1, "Budget: driver volumes by month (inputs)", f.TITLE)
+    s = start_sheet(DRIVERS, "Budget: driver volumes by month (inputs)")
     s.put_row(_DRIVER_HEAD, 1, ("Owner", "Driver", "Unit"), f.HEADER_LEFT)
     for j, month in enumerate(horizon):
         s.put(_DRIVER_HEAD, FIRST_MONTH_COLUMN + j, month, f.HEADER.but(number_format=f.MONTH))
@@ -173,8 +169,7 @@ def _drivers_sheet(lines, horizon):
         s.put_row(r, 1, (uc.owner, uc.driver, plan.unit))
         for j, month in enumerate(horizon):
             s.put(r, FIRST_MONTH_COLUMN + j, plan.volume(month), f.INPUT.but(number_format="#,##0.##"))
-    s.width(1, 22)
-    s.width(2, 16)
+    s.widths(22, 16)
     for j in range(len(horizon)):
         s.width(FIRST_MONTH_COLUMN + j, 13)
     s.freeze = f"D{_DRIVER_HEAD + 1}"
@@ -230,9 +225,7 @@ def _forecast_sheet(lines, horizon, calendar: FiscalCalendar):
         s.put(r, 1, f"FY{fy}", f.LABEL)
         s.put(r, 2, fy, f.KEY)
         s.put(r, 3, Formula(f"=SUMIFS({totals},{keys},B{r})"), f.MONEY_TOTAL)
-    s.width(1, 22)
-    s.width(2, 16)
-    s.width(3, 16)
+    s.widths(22, 16, 16)
     for j in range(len(horizon)):
         s.width(FIRST_MONTH_COLUMN + j, 14)
     s.freeze = f"D{HEAD_ROW + 1}"
@@ -255,12 +248,11 @@ def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runti
     trend = trend_forecast(history, horizon, allow_long=True)
     result = trend.result
     fn = registry.function("FORECAST")
-    s = SheetDraft(TREND, landscape=True)
-    s.put(1, 1, "Trend: monthly cost history and forecast", f.TITLE)
-    s.put(2, 1, f"Forecast by finops-xl when the workbook was built ({result.method_used}"
-                f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
-                f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
-                + "".join(f" Warning: {w}." for w in trend.warnings), f.NOTE)
+    s = start_sheet(TREND, "Trend: monthly cost history and forecast",
+                    f"Forecast by finops-xl when the workbook was built ({result.method_used}"
+                    f"{', ' + result.model if result.model else ''}; {result.interval:.0%} interval; method "
+                    f"{trend.method}, {trend.chosen_by}): plain values. " + result.note
+                    + "".join(f" Warning: {w}." for w in trend.warnings))
     s.put_row(_TREND_HEAD, 1, ("Month", "History", "Forecast", "Low", "High"), f.HEADER)
     first = _TREND_HEAD + 1
     for i, (month, value) in enumerate(history):
@@ -289,39 +281,3 @@ def _trend_sheet(history: Sequence[tuple[dt.date, Decimal]], horizon: int, runti
     s.width(live, 16)
     s.freeze = f"A{first}"
     return s.build()
-
-
-# ---- CSV input (for the CLI) ------------------------------------------------------------------
-
-
-def read_drivers_csv(path: str | Path) -> tuple[Driver, ...]:
-    """Driver plans from a CSV with columns owner, driver, unit, month (YYYY-MM), volume."""
-    plans: dict[tuple[str, str], tuple[str, dict]] = {}
-    for row in _read_csv(path, ("owner", "driver", "unit", "month", "volume")):
-        key = (row["owner"], row["driver"])
-        _, volumes = plans.setdefault(key, (row["unit"], {}))
-        month = as_month(row["month"])
-        if month in volumes:
-            raise ValueError(f"{path}: {key[0]}/{key[1]} has two volumes for {month:%Y-%m}")
-        volumes[month] = row["volume"]
-    return tuple(Driver(name, unit, tuple(vols.items()), owner=owner or None)
-                 for (owner, name), (unit, vols) in plans.items())
-
-
-def read_unit_costs_csv(path: str | Path) -> tuple[UnitCost, ...]:
-    """Unit costs from a CSV with columns owner, driver, cost_per_unit."""
-    return tuple(UnitCost(r["owner"], r["driver"], r["cost_per_unit"])
-                 for r in _read_csv(path, ("owner", "driver", "cost_per_unit")))
-
-
-def _read_csv(path, columns):
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or ())]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; "
-                             f"expected {', '.join(columns)}")
-        rows = [{c: (r[c] or "").strip() for c in columns} for r in reader]
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows

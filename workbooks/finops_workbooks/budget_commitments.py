@@ -10,17 +10,16 @@ in the month they are paid, fees monthly). Below it, the same by commitment and 
 from __future__ import annotations
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 
 COMMITMENTS = "Commitments"
 
 
 def commitments_sheet(overlay_rows, plan_rows):
-    s = SheetDraft(COMMITMENTS, landscape=True)
-    s.put(1, 1, "Commitments: the portfolio's overlay on the plan (P&L and cash side by side)", f.TITLE)
-    s.put(2, 1, "Values from finops_xl.planning.portfolio_overlay at build time: commitments end on their "
-                "dates, renewals and resizes follow `finops-xl commitments actions`; a lapsed one saves "
-                "nothing after its end. Gross: the base scenario before commitment discounts.", f.NOTE)
+    s = start_sheet(COMMITMENTS, "Commitments: the portfolio's overlay on the plan (P&L and cash side by side)",
+                    "Values from finops_xl.planning.portfolio_overlay at build time: commitments end on their "
+                    "dates, renewals and resizes follow `finops-xl commitments actions`; a lapsed one saves "
+                    "nothing after its end. Gross: the base scenario before commitment discounts.")
     s.put_row(4, 1, ("Month", "Gross", "Portfolio savings", "Net", "Amortized (P&L)", "Cash"), f.HEADER)
     row = 5
     for r in overlay_rows:
@@ -28,8 +27,7 @@ def commitments_sheet(overlay_rows, plan_rows):
         s.put_row(row, 2, (r.gross, r.savings, r.net, r.amortized, r.cash), f.MONEY)
         row += 1
     row += 1
-    s.put(row, 1, "By commitment", f.LABEL)
-    s.put_row(row + 1, 1, ("Month", "Commitment", "State", "Amortized (P&L)", "Cash", "Savings"), f.HEADER_LEFT)
+    s.section(row, "By commitment", ("Month", "Commitment", "State", "Amortized (P&L)", "Cash", "Savings"))
     row += 2
     for r in plan_rows:
         s.put(row, 1, r.month, f.MONTH_CELL)
@@ -38,6 +36,5 @@ def commitments_sheet(overlay_rows, plan_rows):
         row += 1
     if not plan_rows:
         s.put(row, 1, "no commitment runs in these months", f.NOTE)
-    for c, w in enumerate((12, 40, 16, 16, 16, 16), start=1):
-        s.width(c, w)
+    s.widths(12, 40, 16, 16, 16, 16)
     return s.build()

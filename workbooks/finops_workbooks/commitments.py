@@ -40,7 +40,7 @@ from finops_workbooks.commitments_data import (
     CommitmentData,
 )
 from finops_workbooks.commitments_risk import actions_sheet, risk_sheet
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import (
     Chart,
     DefinedName,
@@ -102,9 +102,8 @@ def build_commitment_workbook(data: CommitmentData) -> WorkbookSpec:
 
 
 def _inputs_sheet(data: CommitmentData):
-    s = SheetDraft(INPUTS, landscape=True)
-    s.put(1, 1, "Commitment purchase: inputs", f.TITLE)
-    s.put(2, 1, "Yellow cells are inputs; every workbook figure recalculates from them.", f.NOTE)
+    s = start_sheet(INPUTS, "Commitment purchase: inputs",
+                    "Yellow cells are inputs; every workbook figure recalculates from them.")
     s.put_row(3, 1, ("Input", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("On-demand rate ($/h)", data.on_demand_hourly, RATE_INPUT,
@@ -114,10 +113,7 @@ def _inputs_sheet(data: CommitmentData):
         ("Purchase date", data.start, DATE_INPUT, "the term starts that day; fees and usage monthly in arrears"),
         ("Source", data.source, Style(), "how the inputs were chosen"),
     )
-    for i, (label, value, style, note) in enumerate(rows):
-        s.put(4 + i, 1, label, f.LABEL)
-        s.put(4 + i, 2, value, style)
-        s.put(4 + i, 3, note, f.NOTE)
+    s.settings_rows(4, rows)
     row = 10
     if data.basis is not None:
         b = data.basis
@@ -145,9 +141,7 @@ def _inputs_sheet(data: CommitmentData):
         s.put(row + 2 + i, 3, share, PCT)
     s.put(row + 3 + len(TYPICAL_PRICING), 1,
           f"Built by finops-xl {__version__} (finops_workbooks.commitments)", f.NOTE)
-    s.width(1, 34)
-    s.width(2, 22)
-    s.width(3, 70)
+    s.widths(34, 22, 70)
     return s.build()
 
 
@@ -167,9 +161,8 @@ def _flow_range(index: int, n: int, column: str, *, first_period: int = 0) -> st
 
 
 def _flows_sheet(data: CommitmentData):
-    s = SheetDraft(FLOWS, landscape=True)
-    s.put(1, 1, "Cash flows by option (outflows negative; net = on-demand avoided − fees)", f.TITLE)
-    s.put(2, 1, "Native formulas from the Inputs and the Options sheet's fees.", f.NOTE)
+    s = start_sheet(FLOWS, "Cash flows by option (outflows negative; net = on-demand avoided − fees)",
+                    "Native formulas from the Inputs and the Options sheet's fees.")
     styles = (Style(number_format="0"), f.DATE_CELL, Style(number_format=f.INTEGER)) + (f.MONEY,) * 6
     for i, (option, flows) in enumerate(zip(data.options, data.flows)):
         c0 = _flow_col(i)
@@ -222,10 +215,9 @@ def _option_row(label: str) -> int:
 
 
 def _options_sheet(data: CommitmentData):
-    s = SheetDraft(OPTIONS, landscape=True)
-    s.put(1, 1, "Commitment purchase options against staying on demand", f.TITLE)
-    s.put(2, 1, "Workbook: native formulas. finops_xl: the same figures from "
-                "finops_xl.commitments.valuation, as values, for the audit.", f.NOTE)
+    s = start_sheet(OPTIONS, "Commitment purchase options against staying on demand",
+                    "Workbook: native formulas. finops_xl: the same figures from "
+                    "finops_xl.commitments.valuation, as values, for the audit.")
     s.put(4, 1, "", f.HEADER_LEFT)
     for label in OPTION_ROWS:
         s.put(_option_row(label), 1, label, f.LABEL)
@@ -288,10 +280,9 @@ SENSITIVITY_BLOCK = len(SENSITIVITY_UTILIZATIONS) + 3
 
 
 def _sensitivity_sheet(data: CommitmentData):
-    s = SheetDraft(SENSITIVITY, landscape=True)
-    s.put(1, 1, "NPV by utilization (rows) and annual discount rate (columns)", f.TITLE)
-    s.put(2, 1, "XNPV is linear in the flows: NPV(u) = u × XNPV(on-demand at full use) "
-                "+ XNPV(upfront) + XNPV(recurring), over the Cash flows tables.", f.NOTE)
+    s = start_sheet(SENSITIVITY, "NPV by utilization (rows) and annual discount rate (columns)",
+                    "XNPV is linear in the flows: NPV(u) = u × XNPV(on-demand at full use) "
+                    "+ XNPV(upfront) + XNPV(recurring), over the Cash flows tables.")
     for i, option in enumerate(data.options):
         n = 12 * option.term_years
         top = 4 + i * SENSITIVITY_BLOCK
@@ -322,9 +313,8 @@ ZERO_LINE = "Break-even (0)"
 
 
 def _chart_sheet(data: CommitmentData):
-    s = SheetDraft(CHART, landscape=True)
-    s.put(1, 1, "Cumulative savings over staying on demand", f.TITLE)
-    s.put(2, 1, "Where a line crosses zero the option has paid back (undiscounted).", f.NOTE)
+    s = start_sheet(CHART, "Cumulative savings over staying on demand",
+                    "Where a line crosses zero the option has paid back (undiscounted).")
     months = max(12 * o.term_years for o in data.options)
     s.put(3, 1, "Month", f.HEADER_LEFT)
     for i, option in enumerate(data.options):
@@ -355,10 +345,9 @@ def _chart_sheet(data: CommitmentData):
 
 
 def _portfolio_sheet(p):
-    s = SheetDraft(PORTFOLIO, landscape=True)
-    s.put(1, 1, "Commitment portfolio (values from the store at build time)", f.TITLE)
-    s.put(2, 1, f"Inventory and expiries as of {p.as_of:%Y-%m-%d}; KPIs of {p.month:%B %Y}. "
-                "Source: finops_xl.commitments.portfolio.", f.NOTE)
+    s = start_sheet(PORTFOLIO, "Commitment portfolio (values from the store at build time)",
+                    f"Inventory and expiries as of {p.as_of:%Y-%m-%d}; KPIs of {p.month:%B %Y}. "
+                    "Source: finops_xl.commitments.portfolio.")
     row = 4
     s.put(row, 1, "Inventory", f.LABEL)
     header = ("Id", "Name", "Provider", "Type", "Start", "End", "Term (months)", "Upfront",
@@ -379,9 +368,9 @@ def _portfolio_sheet(p):
         s.put(row, 1, "no commitments in the store", f.NOTE)
         row += 1
     row += 1
-    s.put(row, 1, f"KPIs, {p.month:%B %Y}", f.LABEL)
-    s.put_row(row + 1, 1, ("Commitment", "Provider", "Currency", "Used", "Unused (waste)", "Utilization",
-                           "Coverage", "ESR", "Savings"), f.HEADER_LEFT)
+    s.section(row, f"KPIs, {p.month:%B %Y}",
+              ("Commitment", "Provider", "Currency", "Used", "Unused (waste)", "Utilization",
+               "Coverage", "ESR", "Savings"))
     row += 2
     for k in (*p.kpis, *p.kpis_all):
         s.put_row(row, 1, (k.key if k.by != "all" else "All commitments", k.provider, k.currency))
@@ -392,9 +381,9 @@ def _portfolio_sheet(p):
         s.put(row, 9, k.savings_total, f.MONEY)
         row += 1
     row += 1
-    s.put(row, 1, "Expiring within 90 days", f.LABEL)
-    s.put_row(row + 1, 1, ("Id", "Name", "Provider", "End", "Days left", "Window", "Utilization",
-                           "Suggestion"), f.HEADER_LEFT)
+    s.section(row, "Expiring within 90 days",
+              ("Id", "Name", "Provider", "End", "Days left", "Window", "Utilization",
+               "Suggestion"))
     row += 2
     for e in p.expiring:
         s.put_row(row, 1, (e.id, e.name, e.provider))
@@ -406,6 +395,5 @@ def _portfolio_sheet(p):
         row += 1
     if not p.expiring:
         s.put(row, 1, "none", f.NOTE)
-    for c, w in enumerate((30, 24, 12, 18, 12, 12, 12, 14, 14, 12, 10), start=1):
-        s.width(c, w)
+    s.widths(30, 24, 12, 18, 12, 12, 12, 14, 14, 12, 10)
     return s.build()

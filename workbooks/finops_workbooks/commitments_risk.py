@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Formula, Style
 from finops_xl.commitments import risk
 
@@ -123,14 +123,13 @@ def risk_sheet(data, option, *, tax_rate=Decimal("0.25"), hurdle=Decimal("0.12")
 
 def actions_sheet(recommendations, action_list, as_of):
     """The Actions sheet: the purchase lines and the action list, as values."""
-    s = SheetDraft(ACTIONS, landscape=True)
-    s.put(1, 1, "Commitment actions (values from the store at build time)", f.TITLE)
-    s.put(2, 1, f"As of {as_of:%Y-%m-%d}. Sources: finops_xl.commitments.recommend and .actions; "
-                "`finops-xl commitments recommend` and `finops-xl commitments actions` print the same.", f.NOTE)
+    s = start_sheet(ACTIONS, "Commitment actions (values from the store at build time)",
+                    f"As of {as_of:%Y-%m-%d}. Sources: finops_xl.commitments.recommend and .actions; "
+                    "`finops-xl commitments recommend` and `finops-xl commitments actions` print the same.")
     row = 4
-    s.put(row, 1, "What to buy (uncovered usage, per provider and scope)", f.LABEL)
-    s.put_row(row + 1, 1, ("Provider", "Scope", "Term (years)", "Payment", "Cover ($/h)", "Fee ($/h)", "Upfront",
-                           "Savings a year", "NPV", "Break-even month", "P10", "P50", "P90", "Start"), f.HEADER_LEFT)
+    s.section(row, "What to buy (uncovered usage, per provider and scope)",
+              ("Provider", "Scope", "Term (years)", "Payment", "Cover ($/h)", "Fee ($/h)", "Upfront",
+               "Savings a year", "NPV", "Break-even month", "P10", "P50", "P90", "Start"))
     row += 2
     for x in recommendations:
         s.put_row(row, 1, (x.provider, x.scope, x.term_years, x.payment))
@@ -144,9 +143,9 @@ def actions_sheet(recommendations, action_list, as_of):
         s.put(row, 1, "nothing to buy", f.NOTE)
         row += 1
     row += 1
-    s.put(row, 1, "What to do with the portfolio", f.LABEL)
-    s.put_row(row + 1, 1, ("Action", "Commitment", "Provider", "End", "Days left", "Utilization",
-                           "Savings a month", "Waste avoided a month", "Reason"), f.HEADER_LEFT)
+    s.section(row, "What to do with the portfolio",
+              ("Action", "Commitment", "Provider", "End", "Days left", "Utilization",
+               "Savings a month", "Waste avoided a month", "Reason"))
     row += 2
     for a in action_list:
         s.put_row(row, 1, (a.action, a.commitment_id, a.provider))
@@ -158,6 +157,5 @@ def actions_sheet(recommendations, action_list, as_of):
         row += 1
     if not action_list:
         s.put(row, 1, "no action: nothing expires within 180 days and nothing is underused", f.NOTE)
-    for c, w in enumerate((16, 30, 12, 16, 12, 12, 14, 16, 60, 12, 8, 8, 8, 12), start=1):
-        s.width(c, w)
+    s.widths(16, 30, 12, 16, 12, 12, 14, 16, 60, 12, 8, 8, 8, 12)
     return s.build()

@@ -29,7 +29,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Chart, DefinedName, Formula, Style, WorkbookSpec, quote_sheet, ref
 from finops_xl import __version__
 from finops_xl.design.evaluate import DesignResult, TornadoBar
@@ -86,9 +86,9 @@ def build_design(result: DesignResult, bars: tuple[TornadoBar, ...] = (),
 def _assumptions(result: DesignResult, checks, names, at):
     model = result.model
     s = _Sheet(ASSUMPTIONS, checks)
-    s.put(1, 1, f"Design review: assumptions — {model.name}", f.TITLE)
-    s.put(2, 1, f"Yellow cells are inputs; every cost recalculates from them. From {model.source}; "
-                f"built by finops-xl {__version__} (finops_workbooks.design).", f.NOTE)
+    s.heading(f"Design review: assumptions — {model.name}",
+              f"Yellow cells are inputs; every cost recalculates from them. From {model.source}; "
+              f"built by finops-xl {__version__} (finops_workbooks.design).")
     s.put(4, 1, "Discount rate (annual)", f.LABEL)
     s.put(4, 2, model.discount_rate, PERCENT)
     s.put(4, 3, "the company's rate: NPV is XNPV of the dated flows (as commitment purchases)", f.NOTE)
@@ -142,10 +142,10 @@ def _assumptions(result: DesignResult, checks, names, at):
 
 def _price_book(result: DesignResult, book, checks, at):
     s = _Sheet(PRICES, checks)
-    s.put(1, 1, "Price book: the unit price of each priced thing", f.TITLE)
-    s.put(2, 1, "Bill: the effective (or list/contracted) unit price the company paid, from the cost "
-                "store. Assumption: stated in the model, because the bill has no such price or no "
-                "store was given. Change a yellow price and the costs follow.", f.NOTE)
+    s.heading("Price book: the unit price of each priced thing",
+              "Bill: the effective (or list/contracted) unit price the company paid, from the cost "
+              "store. Assumption: stated in the model, because the bill has no such price or no "
+              "store was given. Change a yellow price and the costs follow.")
     s.put_row(4, 1, ("Price", "Looked up", "Region", "Pricing", "Unit", "Unit price", "Source", "Note"),
               f.HEADER_LEFT)
     for i, (name, p) in enumerate(result.prices.items()):
@@ -157,8 +157,7 @@ def _price_book(result: DesignResult, book, checks, at):
         at[("price", name)] = f"{quote_sheet(PRICES)}!$F${r}"
     r = 5 + len(result.prices) + 2
     if book:
-        s.put(r, 1, f"The bill's price book ({len(book)} prices, values from the store)", f.LABEL)
-        s.put_row(r + 1, 1, PriceBookRow.HEADER, f.HEADER_LEFT)
+        s.section(r, f"The bill's price book ({len(book)} prices, values from the store)", PriceBookRow.HEADER)
         for i, row in enumerate(book):
             s.put_row(r + 2 + i, 1, row.values())
     for column, width in ((1, 20), (2, 30), (3, 14), (4, 12), (5, 14), (6, 14), (7, 12), (8, 60)):
@@ -180,9 +179,9 @@ def _month_heads(s: SheetDraft, result: DesignResult, first_col: int, with_zero:
 def _drivers(result: DesignResult, checks, at):
     model = result.model
     s = _Sheet(DRIVERS, checks)
-    s.put(1, 1, "Drivers: growth by month", f.TITLE)
-    s.put(2, 1, "value(m) = value(m−1) × (1 + monthly growth) × (1 + event step); index = value ÷ month 1. "
-                "Event steps are inputs (0.25 for a +25% step).", f.NOTE)
+    s.heading("Drivers: growth by month",
+              "value(m) = value(m−1) × (1 + monthly growth) × (1 + event step); index = value ÷ month 1. "
+              "Event steps are inputs (0.25 for a +25% step).")
     s.put(MONTH_ROW, 1, "month", f.KEY)
     _month_heads(s, result, FIRST_MONTH)
     last = FIRST_MONTH + model.months - 1
@@ -206,8 +205,7 @@ def _drivers(result: DesignResult, checks, at):
                       Style(number_format="0.0000"))
         at[("index", d.name)] = idx
         r = idx + 1
-    s.width(1, 16)
-    s.width(2, 12)
+    s.widths(16, 12)
     for c in range(FIRST_MONTH, last + 1):
         s.width(c, 11)
     s.freeze = f"{ref(DATE_ROW + 1, FIRST_MONTH)}"
@@ -228,10 +226,10 @@ def _expr(q: Quantity) -> str:
 def _costs(result: DesignResult, checks, at):
     model = result.model
     s = _Sheet(COSTS, checks)
-    s.put(1, 1, "Costs: quantity × unit price, by month", f.TITLE)
-    s.put(2, 1, "quantity = the product of the component's fields (Assumptions names) × the driver index, in "
-                "months from..until; cost = quantity × unit price (Price book) × commitment factor "
-                "(1 − coverage × discount).", f.NOTE)
+    s.heading("Costs: quantity × unit price, by month",
+              "quantity = the product of the component's fields (Assumptions names) × the driver index, in "
+              "months from..until; cost = quantity × unit price (Price book) × commitment factor "
+              "(1 − coverage × discount).")
     s.put(MONTH_ROW, 1, "month", f.KEY)
     s.put_row(DATE_ROW, 1, ("Component", "Line", "Kind", "From", "Until", "Unit price", "Commitment"),
               f.HEADER_LEFT)
@@ -298,10 +296,10 @@ CASH_FIRST = 3  # C: period 0
 def _cash_flows(result: DesignResult, checks, at):
     model = result.model
     s = _Sheet(CASH, checks)
-    s.put(1, 1, "Cash flows: each alternative's cost and its flows against the baseline", f.TITLE)
-    s.put(2, 1, f"Period 0 is the start day (migration); month k is dated at its end (EDATE). Flow = "
-                f"{model.baseline} cost − alternative cost (savings positive). Break-even: the first month "
-                "the running sum of flows is not negative.", f.NOTE)
+    s.heading("Cash flows: each alternative's cost and its flows against the baseline",
+              f"Period 0 is the start day (migration); month k is dated at its end (EDATE). Flow = "
+              f"{model.baseline} cost − alternative cost (savings positive). Break-even: the first month "
+              "the running sum of flows is not negative.")
     s.put(MONTH_ROW, 1, "period", f.KEY)
     s.put(DATE_ROW, 1, "Date", f.HEADER_LEFT)
     _month_heads(s, result, CASH_FIRST, with_zero=True)
@@ -350,8 +348,7 @@ def _cash_flows(result: DesignResult, checks, at):
                                    f"{quote_sheet(CASH)}!${first}${flag}:${last}${flag}",
                                    f"{quote_sheet(CASH)}!${first}${MONTH_ROW}:${last}${MONTH_ROW}")
         r = flag + 2
-    s.width(1, 16)
-    s.width(2, 16)
+    s.widths(16, 16)
     for c in range(CASH_FIRST, CASH_FIRST + n + 1):
         s.width(c, 12)
     s.freeze = ref(DATE_ROW + 1, CASH_FIRST)
@@ -366,11 +363,11 @@ _SUMMARY_HEAD = 4
 def _summary(result: DesignResult, checks, at):
     model = result.model
     s = _Sheet(SUMMARY, checks)
-    s.put(1, 1, f"Design review: {model.name}", f.TITLE)
-    s.put(2, 1, f"{model.months} months from {model.start:%Y-%m}, baseline {model.baseline}, "
-                f"{model.currency}. NPV: XNPV at DiscountRate of the flows on Cash flows (savings "
-                "positive); every cost is quantity × price on Costs. Change Assumptions or the Price book "
-                "and this page follows.", f.NOTE)
+    s.heading(f"Design review: {model.name}",
+              f"{model.months} months from {model.start:%Y-%m}, baseline {model.baseline}, "
+              f"{model.currency}. NPV: XNPV at DiscountRate of the flows on Cash flows (savings "
+              "positive); every cost is quantity × price on Costs. Change Assumptions or the Price book "
+              "and this page follows.")
     s.put_row(_SUMMARY_HEAD, 1, ("Alternative", "Operating", "Migration", "Total",
                                  f"NPV vs {model.baseline}", "Break-even month"), f.HEADER)
     cash = quote_sheet(CASH)
@@ -417,10 +414,9 @@ def _summary(result: DesignResult, checks, at):
 
 
 def _sensitivity(bars: tuple[TornadoBar, ...], currency: str):
-    s = SheetDraft(SENSITIVITY, landscape=True)
-    s.put(1, 1, "Sensitivity: the NPV with one assumption moved at a time (tornado)", f.TITLE)
-    s.put(2, 1, "Values computed by finops-xl when the workbook was built (finops_xl.design.evaluate."
-                f"tornado), widest swing first, in {currency}.", f.NOTE)
+    s = start_sheet(SENSITIVITY, "Sensitivity: the NPV with one assumption moved at a time (tornado)",
+                    "Values computed by finops-xl when the workbook was built (finops_xl.design.evaluate."
+                    f"tornado), widest swing first, in {currency}.")
     s.put_row(4, 1, ("Alternative", "Assumption", "Base", "Low", "High", "NPV at low", "NPV at high",
                      "Swing"), f.HEADER_LEFT)
     for i, b in enumerate(bars):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from openpyxl.utils.cell import get_column_letter
 
+from finops_workbooks import formats as f
 from finops_workbooks.model import (
     PLAIN,
     Cell,
@@ -21,6 +22,15 @@ from finops_workbooks.model import (
     Table,
     ref,
 )
+
+
+def start_sheet(name: str, title: str, note: str | None = None, *,
+                landscape: bool = True) -> SheetDraft:
+    """A new sheet opened the way every layout opens one: its title in A1 and, when given, a note on
+    where its figures come from in A2."""
+    s = SheetDraft(name, landscape=landscape)
+    s.heading(title, note)
+    return s
 
 
 class SheetDraft:
@@ -47,6 +57,30 @@ class SheetDraft:
         """Place values left to right from (row, column); returns their references."""
         return [self.put(row, column + i, v, style) for i, v in enumerate(values)]
 
+    def heading(self, title: str, note: str | None = None) -> None:
+        """The sheet's title in A1 and, when given, a note in A2."""
+        self.put(1, 1, title, f.TITLE)
+        if note is not None:
+            self.put(2, 1, note, f.NOTE)
+
+    def section(self, row: int, label: str, headings: Iterable[CellValue], style: Style = f.HEADER_LEFT) -> int:
+        """The top of a labelled table: ``label`` in column A of ``row``, the column ``headings`` on the
+        row below from column A. Returns the headings' row."""
+        self.put(row, 1, label, f.LABEL)
+        self.put_row(row + 1, 1, headings, style)
+        return row + 1
+
+    def settings_rows(self, row: int, rows: Iterable[tuple[str, CellValue, Style, str]]) -> int:
+        """Lay out (label, value, style, note) rows from ``row`` down: the label in A, the value in B
+        in its style, the note (when there is one) in C. Returns the row after the last."""
+        rows = tuple(rows)
+        for r, (label, value, style, note) in enumerate(rows, start=row):
+            self.put(r, 1, label, f.LABEL)
+            self.put(r, 2, value, style)
+            if note:
+                self.put(r, 3, note, f.NOTE)
+        return row + len(rows)
+
     def month_grid(self, *, key_row: int, head_row: int, headings: Sequence[str],
                    months: Sequence, amount: Callable[[int, int], Formula],
                    total: str, change: str) -> int:
@@ -56,8 +90,6 @@ class SheetDraft:
         Columns run from B; the row total sits right of the last heading and the change right of
         that. Returns the column-total row.
         """
-        from finops_workbooks import formats as f  # formats imports this module's model
-
         first, last = head_row + 1, head_row + len(months)
         total_col = 2 + len(headings)
         self.put(key_row, 1, "key", f.KEY)
@@ -86,6 +118,11 @@ class SheetDraft:
     def width(self, column: int, characters: float) -> None:
         """Set a column's width (in characters of the default font)."""
         self._widths[column] = characters
+
+    def widths(self, *characters: float, first: int = 1) -> None:
+        """Set the widths of consecutive columns from ``first`` (in characters of the default font)."""
+        for column, width in enumerate(characters, start=first):
+            self._widths[column] = width
 
     def height(self, row: int, points: float) -> None:
         """Set a row's height (in points)."""

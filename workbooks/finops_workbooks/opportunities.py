@@ -121,7 +121,6 @@ def opportunities_sheet(data: OpportunitiesData) -> Sheet:
         s.put_row(r, 4, (m.projected, m.realized, m.annualized), f.MONEY)
     v_last = v_head + max(1, len(meas))
     s.table(Table(SAVINGS, f"A{v_head}:{ref(v_last, len(SAVINGS_HEADER))}", SAVINGS_HEADER))
-    for column, width in enumerate((17, 21, 28, 16, 14, 14, 15, 17, 40, 60, 11), start=1):
-        s.width(column, width)
+    s.widths(17, 21, 28, 16, 14, 14, 15, 17, 40, 60, 11)
     s.fit_height(head, range(1, 7))
     return s.build()

@@ -25,8 +25,8 @@ import datetime as dt
 from finops_xl import excel_functions as registry
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
-from finops_workbooks.live_sheet import start_live_sheet
+from finops_workbooks.draft import SheetDraft, start_sheet
+from finops_workbooks.live_sheet import add_in_note, start_live_sheet, tie_table
 from finops_workbooks.model import (
     PLAIN,
     Chart,
@@ -78,9 +78,8 @@ _SETTING_CELLS = {"StorePath": "B4", "PeriodStart": "B5", "PeriodEnd": "B6", "Ro
 
 
 def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
-    s = SheetDraft(SETTINGS, landscape=True)
-    s.put(1, 1, "Cost overview: settings", f.TITLE)
-    s.put(2, 1, SOURCE_NOTE, f.NOTE)
+    s = start_sheet(SETTINGS, "Cost overview: settings",
+                    SOURCE_NOTE)
     s.put_row(3, 1, ("Setting", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("Cost store", str(store_path), PLAIN, "the finops-xl cost store (DuckDB file) the values came from"),
@@ -96,14 +95,8 @@ def _settings_sheet(data: OverviewData, store_path: str, runtime: str):
         ("Store version", data.store_version or "not recorded (the store keeps no versions)", PLAIN,
          "the store commit the values were read at when the workbook was built"),
     )
-    for i, (label, value, style, note) in enumerate(rows):
-        s.put(4 + i, 1, label, f.LABEL)
-        s.put(4 + i, 2, value, style)
-        if note:
-            s.put(4 + i, 3, note, f.NOTE)
-    s.width(1, 18)
-    s.width(2, min(max(len(str(store_path)) + 2, 28), 90))
-    s.width(3, 66)
+    s.settings_rows(4, rows)
+    s.widths(18, min(max(len(str(store_path)) + 2, 28), 90), 66)
     return s.build()
 
 
@@ -130,8 +123,7 @@ def _data_sheet(data: OverviewData, header: tuple[str, ...]):
     last_row = max(2, 1 + len(data.rows))
     s.table(Table(TABLE, f"A1:{ref(last_row, len(header))}", header))
     value_width = max([len(header[2])] + [len(r.value) for r in data.rows])
-    for column, width in enumerate((11, 14, min(value_width + 2, 48), 17, 17, 12, 12), start=1):
-        s.width(column, width)
+    s.widths(11, 14, min(value_width + 2, 48), 17, 17, 12, 12)
     s.freeze = "A2"
     return s.build()
 
@@ -233,33 +225,19 @@ def _live_sheet(data: OverviewData, runtime: str, totals: _Totals):
     if not supported:
         return s.build()
     cost = registry.function("COST")
-    s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
-                f"(runtime: {runtime}) pointed at the store in Settings (StorePath); without it "
-                "they show #NAME?. Nothing on the Overview sheet depends on them.", f.NOTE)
-    s.put(4, 1, "Month", f.HEADER_LEFT)
-    s.put_row(4, 2, (f"Live {cost.excel_name(runtime)}", "Overview total", "Difference"), f.HEADER)
+    s.put(2, 1, add_in_note(runtime) + " without it they show #NAME?. Nothing on the Overview sheet depends on "
+                "them.", f.NOTE)
     overview = quote_sheet(OVERVIEW)
-    for i, month in enumerate(data.months):
-        r = 5 + i
-        s.put(r, 1, month, f.MONTH_CELL)
-        s.put(r, 2, Formula(cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)")), f.MONEY)
-        s.put(r, 3, Formula(f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}"), f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
+    tie_table(s, 4, runtime, "Month", "Overview total", data.months,
+              lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)"),
+              lambda i: f"={overview}!{ref(totals.first_month_row + i, totals.month_total_column)}",
+              key_style=f.MONTH_CELL)
     if not data.by_provider:  # allocated cost has no provider to ask FINOPS.COST about
-        for column, width in enumerate((16, 22, 18, 14), start=1):
-            s.width(column, width)
+        s.widths(16, 22, 18, 14)
         return s.build()
     top = 6 + len(data.months)
-    s.put(top, 1, "Provider", f.HEADER_LEFT)
-    s.put_row(top, 2, (f"Live {cost.excel_name(runtime)}", "Overview total", "Difference"), f.HEADER)
-    for i, provider in enumerate(data.providers):
-        r = top + 1 + i
-        s.put(r, 1, provider)
-        s.put(r, 2, Formula(cost.formula(runtime, "PeriodStart", "EDATE(PeriodEnd,1)",
-                                         '"provider"', f"A{r}")), f.MONEY)
-        s.put(r, 3, Formula(f"={overview}!{ref(totals.provider_total_row, totals.first_provider_column + i)}"),
-              f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
-    for column, width in enumerate((16, 22, 18, 14), start=1):
-        s.width(column, width)
+    tie_table(s, top, runtime, "Provider", "Overview total", data.providers,
+              lambda r: cost.formula(runtime, "PeriodStart", "EDATE(PeriodEnd,1)", '"provider"', f"A{r}"),
+              lambda i: f"={overview}!{ref(totals.provider_total_row, totals.first_provider_column + i)}")
+    s.widths(16, 22, 18, 14)
     return s.build()

@@ -34,8 +34,8 @@ from finops_xl import excel_functions as registry
 from openpyxl.utils.cell import get_column_letter
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
-from finops_workbooks.live_sheet import start_live_sheet
+from finops_workbooks.draft import SheetDraft, start_sheet
+from finops_workbooks.live_sheet import add_in_note, start_live_sheet, tie_table
 from finops_workbooks.opportunities import SHEET as OPPORTUNITIES_SHEET
 from finops_workbooks.opportunities import OpportunitiesData, opportunities_sheet
 from finops_workbooks.tags import SHEET as TAGS_SHEET
@@ -187,9 +187,8 @@ _SETTING_CELLS = {"StorePath": "B4", "RulesFile": "B5", "PeriodStart": "B6", "Pe
 
 def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rules_note: str,
                     runtime: str, owner_dim: str, metric: str, store_version: str = "") -> Sheet:
-    s = SheetDraft(SETTINGS, landscape=True)
-    s.put(1, 1, "Showback: settings", f.TITLE)
-    s.put(2, 1, SOURCE_NOTE, f.NOTE)
+    s = start_sheet(SETTINGS, "Showback: settings",
+                    SOURCE_NOTE)
     s.put_row(3, 1, ("Setting", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("Cost store", str(store_path), PLAIN, "the finops-xl cost store (DuckDB file) the values came from"),
@@ -207,14 +206,8 @@ def _settings_sheet(data: ShowbackData, store_path: str, rules_source: str, rule
         ("Store version", store_version or "not recorded (the store keeps no versions)", PLAIN,
          "the store commit the allocation was read at when the workbook was built"),
     )
-    for i, (label, value, style, note) in enumerate(rows):
-        s.put(4 + i, 1, label, f.LABEL)
-        s.put(4 + i, 2, value, style)
-        if note:
-            s.put(4 + i, 3, note, f.NOTE)
-    s.width(1, 16)
-    s.width(2, min(max(len(str(store_path)), len(str(rules_source)), 26) + 2, 90))
-    s.width(3, 90)
+    s.settings_rows(4, rows)
+    s.widths(16, min(max(len(str(store_path)), len(str(rules_source)), 26) + 2, 90), 90)
     return s.build()
 
 
@@ -326,8 +319,7 @@ def _summary_sheet(data: ShowbackData, owner_dim: str, metric: str) -> tuple[She
         ))
 
     owner_width = max([len(label), 12] + [len(o) for o in data.owners])
-    s.width(1, min(owner_width + 2, 40))
-    s.width(2, 5)
+    s.widths(min(owner_width + 2, 40), 5)
     for c in range(first_col, max(change_col, first_col - 1 + len(data.owners)) + 1):
         s.width(c, 14)
     s.width(total_col, 15)
@@ -345,10 +337,9 @@ _PERCENT = Style(number_format=f.PERCENT)
 
 
 def _coverage_sheet(data: ShowbackData, metric: str) -> Sheet:
-    s = SheetDraft(COVERAGE, landscape=True)
-    s.put(1, 1, "Allocation coverage", f.TITLE)
-    s.put(2, 1, f"Share of each month's {metric} that reached an owner directly (owner tag, account "
-                "default or hierarchy), through a split, or not at all.", f.NOTE)
+    s = start_sheet(COVERAGE, "Allocation coverage",
+                    f"Share of each month's {metric} that reached an owner directly (owner tag, account "
+                    "default or hierarchy), through a split, or not at all.")
     s.put(3, 1, f"FinOps Framework maturity: allocated ≥ {WALK:.0%} is walk, ≥ {RUN:.0%} is run, "
                 "below is crawl.", f.NOTE)
     s.put(4, 1, "Shares are of net cost in all currencies: where the unallocated part is mostly "
@@ -382,8 +373,7 @@ def _coverage_sheet(data: ShowbackData, metric: str) -> Sheet:
             anchor=f"A{targets + 4}", y_title="share of cost", y_number_format="0%",
             width_cm=min(max(16.0, 2.4 * len(data.months) + 6), 26.0), height_cm=8.0,
         ))
-    for column, width in enumerate((12, 12, 12, 13, 15, 11, 17), start=1):
-        s.width(column, width)
+    s.widths(12, 12, 12, 13, 15, 11, 17)
     s.fit_height(head, range(1, len(_COVERAGE_HEADER) + 1))
     s.freeze = f"B{head + 1}"
     return s.build()
@@ -431,8 +421,7 @@ def _statement_sheet(data: ShowbackData, owner: str, name: str, owner_dim: str, 
         width_cm=min(max(18.0, 2.6 * len(months) + 8), 30.0), height_cm=8.0,
     ))
 
-    s.width(1, 12)
-    s.width(2, 15)
+    s.widths(12, 15)
     for c in range(3, total_col):
         s.width(c, 15)
     s.width(total_col, 15)
@@ -545,20 +534,12 @@ def _live_sheet(data: ShowbackData, runtime: str, total_row: int) -> Sheet:
     if not supported:
         return s.build()
     cost = registry.function("COST")
-    s.put(2, 1, f"These cells call {cost.excel_name(runtime)} and need the finops-xl add-in "
-                f"(runtime: {runtime}) pointed at the store in Settings (StorePath);", f.NOTE)
+    s.put(2, 1, add_in_note(runtime), f.NOTE)
     s.put(3, 1, "without it they show #NAME?. Nothing else depends on them. The difference is 0 "
                 "while the store holds the charges the allocation saw.", f.NOTE)
-    s.put(4, 1, "Month", f.HEADER_LEFT)
-    s.put_row(4, 2, (f"Live {cost.excel_name(runtime)}", "Summary total", "Difference"), f.HEADER)
     summary = quote_sheet(SUMMARY)
-    for i, month in enumerate(data.months):
-        r = 5 + i
-        s.put(r, 1, month, f.MONTH_CELL)
-        s.put(r, 2, Formula(cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)", '"currency"', "Currency")),
-              f.MONEY)
-        s.put(r, 3, Formula(f"={summary}!{ref(total_row, 3 + i)}"), f.MONEY)
-        s.put(r, 4, Formula(f"=B{r}-C{r}"), f.MONEY)
-    for column, width in enumerate((16, 24, 18, 14), start=1):
-        s.width(column, width)
+    tie_table(s, 4, runtime, "Month", "Summary total", data.months,
+              lambda r: cost.formula(runtime, f"A{r}", f"EDATE(A{r},1)", '"currency"', "Currency"),
+              lambda i: f"={summary}!{ref(total_row, 3 + i)}", key_style=f.MONTH_CELL)
+    s.widths(16, 24, 18, 14)
     return s.build()

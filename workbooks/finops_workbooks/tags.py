@@ -6,7 +6,7 @@ are ``finops_xl.report.governance.tag_governance``'s; this module only lays them
 from __future__ import annotations
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import Formula, Sheet, ref
 from finops_xl.report.governance import TagGovernance
 
@@ -18,11 +18,10 @@ _COVERAGE_PARTS = (("by_tag", "By tag"), ("by_hierarchy", "By hierarchy or accou
 
 
 def tags_sheet(g: TagGovernance) -> Sheet:
-    s = SheetDraft(SHEET, landscape=True)
-    s.put(1, 1, f"Tag governance, {g.month:%B %Y}", f.TITLE)
-    s.put(2, 1, "Spend before any policy spreads it. Untagged: no owner tag "
-                f"({g.owner_dimension}). Unallocatable: no tag, account default or hierarchy entry "
-                f"reaches it. Target: {g.target:.0%} untagged.", f.NOTE)
+    s = start_sheet(SHEET, f"Tag governance, {g.month:%B %Y}",
+                    "Spend before any policy spreads it. Untagged: no owner tag "
+                    f"({g.owner_dimension}). Unallocatable: no tag, account default or hierarchy entry "
+                    f"reaches it. Target: {g.target:.0%} untagged.")
     # untagged by month: amounts, with the shares as native formulas
     s.put_row(4, 1, ("Month", "Total cost", "Untagged", "Untagged %", "Unallocatable", "Unallocatable %",
                      "Target"), f.HEADER)
@@ -35,10 +34,8 @@ def tags_sheet(g: TagGovernance) -> Sheet:
         s.put(r, 6, Formula(f'=IF({ref(r, 2)}=0,"",{ref(r, 5)}/{ref(r, 2)})'), _SHARE)
         s.put(r, 7, g.target, _SHARE)
         r += 1
-    r += 1
-    s.put(r, 1, "Allocation coverage: how cost reached its owner", f.LABEL)
-    r += 1
-    s.put_row(r, 1, ("Month", *(label for _, label in _COVERAGE_PARTS), "By tag or hierarchy %"), f.HEADER)
+    r = s.section(r + 1, "Allocation coverage: how cost reached its owner",
+                  ("Month", *(label for _, label in _COVERAGE_PARTS), "By tag or hierarchy %"), f.HEADER)
     for c in g.coverage:
         if not c.total or c.month > g.month:
             continue
@@ -47,28 +44,20 @@ def tags_sheet(g: TagGovernance) -> Sheet:
         s.put_row(r, 2, tuple(getattr(c, k) for k, _ in _COVERAGE_PARTS), f.MONEY)
         s.put(r, 7, Formula(f'=IF(SUM({ref(r, 2)}:{ref(r, 6)})=0,"",'
                             f'({ref(r, 2)}+{ref(r, 3)})/SUM({ref(r, 2)}:{ref(r, 6)}))'), _SHARE)
-    r += 2
-    s.put(r, 1, "Tag-key compliance", f.LABEL)
-    r += 1
-    s.put_row(r, 1, ("Tag", "Valid", "Non-standard value", "Missing", "Valid %"), f.HEADER)
+    r = s.section(r + 2, "Tag-key compliance", ("Tag", "Valid", "Non-standard value", "Missing", "Valid %"), f.HEADER)
     for c in g.compliance:
         r += 1
         s.put(r, 1, c.dimension)
         s.put_row(r, 2, (c.compliant, c.nonstandard, c.missing), f.MONEY)
         s.put(r, 5, Formula(f'=IF(SUM({ref(r, 2)}:{ref(r, 4)})=0,"",{ref(r, 2)}/SUM({ref(r, 2)}:{ref(r, 4)}))'),
               _SHARE)
-    r += 2
-    s.put(r, 1, "Untagged spend by account", f.LABEL)
-    r += 1
-    s.put_row(r, 1, ("Account", "Untagged", "Unallocatable", "Account total"), f.HEADER)
+    r = s.section(r + 2, "Untagged spend by account",
+                  ("Account", "Untagged", "Unallocatable", "Account total"), f.HEADER)
     for a in g.by_account:
         r += 1
         s.put(r, 1, a.label)
         s.put_row(r, 2, (a.untagged, a.unallocatable, a.total), f.MONEY)
-    r += 2
-    s.put(r, 1, "Top untagged resources", f.LABEL)
-    r += 1
-    s.put_row(r, 1, ("Resource", "Account", "Service", "Cost"), f.HEADER)
+    r = s.section(r + 2, "Top untagged resources", ("Resource", "Account", "Service", "Cost"), f.HEADER)
     for x in g.resources:
         r += 1
         s.put_row(r, 1, (x.resource_name or x.resource_id, x.account, x.service or ""))

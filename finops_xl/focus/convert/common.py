@@ -155,6 +155,13 @@ def row_select(columns: dict[str, str]) -> str:
     return ", ".join(f"{expr} AS {q(name)}" for name, expr in columns.items())
 
 
+def staged_projection(reader: str, source: dict[str, str], row: dict[str, str]) -> str:
+    """:func:`focus_projection` of ``row`` (FOCUS column → SQL over the ``source`` columns), where
+    ``source`` (name → SQL over the file's own columns) is first selected from ``reader``."""
+    return focus_projection(f"WITH src AS (SELECT {row_select(source)} FROM {reader}) "
+                            f"SELECT {row_select(row)} FROM src", list(row))
+
+
 
 #: Provider unit spellings → FOCUS UnitFormat (plural unit names, ``<unit>-<time>`` for rates).
 UNITS = {

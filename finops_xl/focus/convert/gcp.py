@@ -28,8 +28,8 @@ Mapping:
 from __future__ import annotations
 
 from finops_xl.focus.convert.common import (
-    Header, MONEY, focus_projection, is_text, lit, money, q, row_select,
-    service_categories, tags_object, text, timestamp, unit_sql,
+    Header, MONEY, is_text, lit, money, q, service_categories, staged_projection, tags_object, text,
+    timestamp, unit_sql,
 )
 from finops_xl.focus.convert.locate import locate_all
 from finops_xl.errors import Problem
@@ -256,5 +256,4 @@ def focus_sql(header: Header, reader: str) -> str:
         "x_Credits": "CAST(credits_total AS VARCHAR)",
         "x_InvoiceMonth": "invoice_month",
     }
-    converted = f"WITH g AS (SELECT {row_select(src)} FROM {reader}) SELECT {row_select(row)} FROM g"
-    return focus_projection(converted, list(row))
+    return staged_projection(reader, src, row)

@@ -36,8 +36,7 @@ Mapping:
 from __future__ import annotations
 
 from finops_xl.focus.convert.common import (
-    Header, focus_projection, lit, money, q, row_select, service_categories, tags_object,
-    text, timestamp,
+    Header, lit, money, q, service_categories, staged_projection, tags_object, text, timestamp,
 )
 from finops_xl.focus.convert.locate import first_bad_row, locate_all
 from finops_xl.errors import Notice, Problem
@@ -168,8 +167,7 @@ def focus_sql(header: Header, reader: str) -> str:
         "x_oci_OverageFlag": "overage",
         "x_oci_CostOverage": "CAST(cost_overage AS VARCHAR)",
     }
-    converted = f"WITH o AS (SELECT {row_select(src)} FROM {reader}) SELECT {row_select(row)} FROM o"
-    return focus_projection(converted, list(row))
+    return staged_projection(reader, src, row)
 
 
 def problems(con, group) -> list[Problem]:
