@@ -7,6 +7,7 @@ process must never fail and never see half a load: each answer is the old totals
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -110,3 +111,23 @@ def test_a_new_stores_pointer_never_replaces_one_another_writer_made(sample_csv,
     delta.create_pointer(store)  # what a second writer that saw no pointer a moment ago does
     assert (store / delta.POINTER).read_text() == before
     assert not [p.name for p in store.iterdir() if p.name.startswith(f".{delta.POINTER}.")]
+
+
+def test_repair_by_a_locked_writer_leaves_a_new_stores_first_pointer_being_written(tmp_path, monkeypatch):
+    """A writer that has the lock repairs the folder while a second writer, not yet locked, is writing
+    the new store's first pointer under its temporary name: the repair must not remove that file
+    (the second writer's link would fail with "No such file or directory")."""
+    from finops_xl.store import delta, repair
+
+    store = tmp_path / "finops-store"
+    store.mkdir()
+    real_link = os.link
+
+    def link_after_a_repair(src, dst, *a, **k):
+        repair.repair(store)  # the first writer, holding the lock, repairs at this very moment
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "link", link_after_a_repair)
+    delta.create_pointer(store)
+    assert delta.is_store_folder(store)
+    assert sorted(p.name for p in store.iterdir()) == [delta.POINTER]

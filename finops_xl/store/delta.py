@@ -165,12 +165,9 @@ def _fsync_dir(path: Path) -> None:
 def create_pointer(path: Path) -> None:
     """Make ``path`` a store folder with no commit yet, unless another writer already has: the new
     pointer is linked into place, which fails when one is there (a rename would replace a pointer
-    that another writer's first load has meanwhile moved on)."""
-    tmp = path / f".{POINTER}.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump({"format": _FORMAT, "layout": LAYOUT}, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
+    that another writer's first load has meanwhile moved on). Its temporary name is one ``repair``
+    leaves alone for a minute: this runs before the lock, beside a writer that may hold it."""
+    tmp = _written(path / f"{_NEW_POINTER}{os.getpid()}", {"format": _FORMAT, "layout": LAYOUT})
     try:
         os.link(tmp, path / POINTER)
     except FileExistsError:
@@ -189,13 +186,17 @@ def is_being_made(names: set[str]) -> bool:
 def write_pointer(path: Path, commit: StoreCommit | None) -> None:
     """Make ``commit`` the store's current commit: written beside and renamed over (atomic)."""
     data = commit.to_json() if commit else {"format": _FORMAT, "layout": LAYOUT}
-    tmp = path / f".{POINTER}.{os.getpid()}"
+    os.replace(_written(path / f".{POINTER}.{os.getpid()}", data), path / POINTER)
+    _fsync_dir(path)
+
+
+def _written(tmp: Path, data: dict) -> Path:
+    """``tmp`` holding ``data`` as JSON, on disk (fsynced)."""
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, default=str)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path / POINTER)
-    _fsync_dir(path)
+    return tmp
 
 
 # ---- reading ------------------------------------------------------------------------------------
