@@ -19,7 +19,6 @@ Target (issue 4): allocate within 3× the scan.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import OUT, _RSS, _run, benchmark_store  # noqa: E402
+from ingest_benchmark import _RSS, _run, against_scan, benchmark_store  # noqa: E402
 
 SCAN = _RSS + textwrap.dedent("""
     import json, sys, time, duckdb
@@ -67,13 +66,11 @@ def main() -> int:
     allocate = _run(ALLOCATE, str(store))  # a first run creates the allocation tables
     allocate = _run(ALLOCATE, str(store))
     scan = _run(SCAN, str(store))
-    ratio = allocate["seconds"] / scan["seconds"]
+    ratio = against_scan("allocate", allocate, scan, "allocation_results.json")
     print(f"charges scan: {scan['seconds']:.2f} s over {scan['rows']:,} rows, peak RSS {scan['rss'] / 2**30:.2f} GiB")
     print(f"allocate:     {allocate['seconds']:.2f} s ({allocate['rows']:,} charge groups, "
           f"{allocate['lines']:,} lines), peak RSS {allocate['rss'] / 2**30:.2f} GiB")
     print(f"allocate / scan: {ratio:.2f}x  (target <= 3x)")
-    (OUT / "allocation_results.json").write_text(json.dumps(
-        {"scan": scan, "allocate": allocate, "ratio": ratio}, indent=2))
     return 0
 
 

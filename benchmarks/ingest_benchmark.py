@@ -136,6 +136,13 @@ def benchmark_store(rows: int) -> Path:
     return store
 
 
+def against_scan(name: str, result: dict, scan: dict, saved: str) -> float:
+    """``result``'s time over the ``scan``'s, saved with both (``benchmarks/out/<saved>``)."""
+    ratio = result["seconds"] / scan["seconds"]
+    (OUT / saved).write_text(json.dumps({"scan": scan, name: result, "ratio": ratio}, indent=2))
+    return ratio
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, action="append", help="dataset size (repeatable)")

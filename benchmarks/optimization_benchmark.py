@@ -17,7 +17,6 @@ Each contender runs in a fresh process (time, peak RSS):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import OUT, _RSS, _run, benchmark_store  # noqa: E402
+from ingest_benchmark import _RSS, _run, against_scan, benchmark_store  # noqa: E402
 
 SCAN = _RSS + textwrap.dedent("""
     import json, sys, time, duckdb
@@ -74,14 +73,12 @@ def main() -> int:
     store = benchmark_store(args.rows)
     scan = _run(SCAN, str(store))
     detect = _run(DETECT, str(store))
-    ratio = detect["seconds"] / scan["seconds"]
+    ratio = against_scan("detect", detect, scan, "optimization_results.json")
     print(f"month scan: {scan['seconds']:.2f} s over {scan['rows']:,} usage rows of {scan['resources']:,} "
           f"resources, peak RSS {scan['rss'] / 2**30:.2f} GiB")
     print(f"detect:     {detect['seconds']:.2f} s, {detect['findings']:,} findings ({', '.join(detect['rules'])}), "
           f"peak RSS {detect['rss'] / 2**30:.2f} GiB; recorded in the ledger in {detect['record_seconds']:.2f} s")
     print(f"detect / scan: {ratio:.2f}x")
-    (OUT / "optimization_results.json").write_text(json.dumps(
-        {"scan": scan, "detect": detect, "ratio": ratio}, indent=2))
     return 0
 
 
