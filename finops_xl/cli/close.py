@@ -9,15 +9,9 @@ import functools
 import sys
 from pathlib import Path
 
+from finops_xl.cli.options import fail, month, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
-
-
-def _month(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
 
 
 def register(sub, store_opt) -> None:
@@ -26,7 +20,7 @@ def register(sub, store_opt) -> None:
 
     q = sub.add_parser("close", parents=[store_opt],
                        help="month-end close: the accrual while data is not final, then the true-up")
-    q.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="the close month")
+    q.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="the close month")
     q.add_argument("--cutoff", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="first day without data (default: the day after the last complete day with usage)")
     q.add_argument("--method", default="trailing_7d",
@@ -74,12 +68,6 @@ def register(sub, store_opt) -> None:
     q.set_defaults(run=run)
 
 
-def _store(args) -> CostStore:
-    """The store the command names (as of ``--as-of`` when the store keeps versions and it is given)."""
-    as_of = getattr(args, "as_of", None)
-    return CostStore(args.store) if as_of is None else CostStore(args.store, as_of=as_of)
-
-
 def run(args: argparse.Namespace) -> int:
     from finops_xl.cli.commitments import assumed_terms as _assumed_terms
     from finops_xl.close.accruals import AccrualError
@@ -90,15 +78,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.unlock:
         try:
-            aside = locks.unlock(_store(args), args.month, args.reason or "", by=args.by)
+            aside = locks.unlock(store_of(args), args.month, args.reason or "", by=args.by)
         except ValueError as exc:
-            print(f"finops-xl close: {exc}", file=sys.stderr)
-            return 1
+            return fail("close", exc)
         print(f"{args.month:%Y-%m} unlocked ({args.reason.strip()}); its lock record is kept as {aside}")
         return 0
     try:
         ledger = load_ledger_map(args.ledger) if args.ledger else LedgerMap()
-        store = _store(args)
+        store = store_of(args)
         invoices = None
         if args.invoice is not None:
             from finops_xl.close.invoice_files import load_invoices
@@ -115,15 +102,13 @@ def run(args: argparse.Namespace) -> int:
                            journal=args.journal, journal_format=args.journal_format, post=args.post,
                            by=args.by, reporting_currency=reporting, rates=rates, extra=extra)
     except (AccrualError, ValueError, FileNotFoundError) as exc:
-        print(f"finops-xl close: {exc}", file=sys.stderr)
-        return 1
+        return fail("close", exc)
     if args.lock:
         try:
             path = locks.lock(store, result.month, result, by=args.by, ledger=ledger,
                               adjusted={f"{a.month:%Y-%m}": a.figures for a in result.adjustments})
         except ValueError as exc:
-            print(f"finops-xl close: {exc}", file=sys.stderr)
-            return 1
+            return fail("close", exc)
     print_close(result)
     if args.lock:
         print(f"  locked: {path}")
@@ -133,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
             if args.budget is not None:
                 _print_variance(store, result.month, args.budget, reporting, rates)
         except ValueError as exc:
-            print(f"finops-xl close: {exc}", file=sys.stderr)
-            return 1
+            return fail("close", exc)
     if invoices is not None:
         _print_reconciliation(store, result.month, invoices)
     if args.capitalization is not None:
@@ -163,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
             data = dataclasses.replace(data, stage="locked", extra_entries=(), accrual_entries=locked)
             path = write_xlsx(build_close(data), args.out)
         except ValueError as exc:
-            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
-            return 1
+            return fail("close", f"the workbook was not written: {exc}")
         print(f"  workbook {path} (the store as of commit {commit}, when the month was locked)")
         return 0
     if args.out is not None:
@@ -172,8 +155,7 @@ def run(args: argparse.Namespace) -> int:
             path = _write_workbook(store, args.out, result, ledger, args.budget, invoices,
                                    _projects(args), reporting, rates)
         except ValueError as exc:
-            print(f"finops-xl close: the workbook was not written: {exc}", file=sys.stderr)
-            return 1
+            return fail("close", f"the workbook was not written: {exc}")
         print(f"  workbook {path}")
         with store.reader() as con:
             for line in _assumed_terms(con):  # the workbook's amortization schedules rest on them

@@ -13,7 +13,7 @@ import csv
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from finops_xl.cli.options import store_of
+from finops_xl.cli.options import action_store, fail, month, store_of
 from finops_xl.money import format_money
 
 RECOMMEND_COLUMNS = (
@@ -26,25 +26,17 @@ ACTION_COLUMNS = ("action", "commitment_id", "provider", "type", "currency", "en
                   "utilization", "size_monthly", "new_size_monthly", "monthly_savings", "waste_avoided", "reason")
 
 
-def _month(text: str):
-    from finops_xl.cli.options import month
-
-    return month(text)
-
-
 def register(sub, store_opt) -> None:
     q = sub.add_parser("commitments", parents=[store_opt],
                        help="commitment portfolio, purchase recommendations (recommend) and actions (actions)")
-    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+    q.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
                    help="month of the KPIs (default: the store's last month)")
     q.set_defaults(run=_portfolio)
     actions = q.add_subparsers(dest="action", metavar="[ACTION]",
                                description="without an action: inventory, a month's KPIs, expiring in 30/60/90 days")
-    action_store = argparse.ArgumentParser(add_help=False)  # --store after the action, too
-    action_store.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
-                              help="cost store file (as for the command)")
+    after = action_store()
     a = actions.add_parser(
-        "recommend", parents=[action_store],
+        "recommend", parents=[after],
         help="what to buy: one line per provider and scope, on the usage no commitment covers yet",
         description="Per provider (never pooled) and scope (a family in a region, then the provider's "
                     "compute spend), on uncovered usage over the lookback ending where the data ends: "
@@ -63,7 +55,7 @@ def register(sub, store_opt) -> None:
                    help="list every option considered (each term and payment of each scope), not only the best")
     a.add_argument("--format", choices=("table", "csv"), default="table")
     a.set_defaults(run=_recommend)
-    a = actions.add_parser("actions", parents=[action_store],
+    a = actions.add_parser("actions", parents=[after],
                            help="renew, resize or let lapse what expires in 90/180 days; exchanges, refunds, "
                                 "size flexibility")
     a.add_argument("--lookback", type=int, default=30, metavar="DAYS",
@@ -90,27 +82,29 @@ def _fmt(value, column: str = "") -> str:
     return str(value)
 
 
+def _csv(rows, columns) -> int:
+    """``rows`` as CSV on stdout: a header of ``columns``, then each row's attributes of those names."""
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([_fmt(getattr(row, c), c) for c in columns])
+    return 0
+
+
 def _recommend(args) -> int:
     from finops_xl.commitments.recommend import recommend
 
     if args.lookback < 1:
-        print(f"finops-xl commitments recommend: --lookback {args.lookback}: give a number of days ≥ 1 "
-              "(7, 30 or 60)", file=sys.stderr)
-        return 1
+        return fail("commitments recommend", f"--lookback {args.lookback}: give a number of days ≥ 1 (7, 30 or 60)")
     try:
         with store_of(args).reader() as con:
             r = recommend(con, provider=args.provider, lookback_days=args.lookback, rate=args.rate,
                           min_annual_savings=args.min_savings, terms=(args.term,) if args.term else None)
     except ValueError as exc:
-        print(f"finops-xl commitments recommend: {exc}", file=sys.stderr)
-        return 1
+        return fail("commitments recommend", exc)
     rows = r.candidates if args.all_options else r.lines
     if args.format == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(RECOMMEND_COLUMNS)
-        for line in rows:
-            w.writerow([_fmt(getattr(line, c), c) for c in RECOMMEND_COLUMNS])
-        return 0
+        return _csv(rows, RECOMMEND_COLUMNS)
     for note in r.notes:
         print(f"note: {note}")
     for window in r.windows:
@@ -137,21 +131,14 @@ def _actions(args) -> int:
     from finops_xl.commitments.actions import ActionOptions, actions_from_store
 
     if args.lookback < 1:
-        print(f"finops-xl commitments actions: --lookback {args.lookback}: give a number of days ≥ 1",
-              file=sys.stderr)
-        return 1
+        return fail("commitments actions", f"--lookback {args.lookback}: give a number of days ≥ 1")
     try:
         with store_of(args).reader() as con:
             as_of, rows = actions_from_store(con, options=ActionOptions(lookback_days=args.lookback))
     except ValueError as exc:
-        print(f"finops-xl commitments actions: {exc}", file=sys.stderr)
-        return 1
+        return fail("commitments actions", exc)
     if args.format == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(ACTION_COLUMNS)
-        for a in rows:
-            w.writerow([_fmt(getattr(a, c), c) for c in ACTION_COLUMNS])
-        return 0
+        return _csv(rows, ACTION_COLUMNS)
     print(f"Commitment actions as of {as_of:%Y-%m-%d} ({len(rows)})")
     for a in rows:
         when = f"ends {a.end:%Y-%m-%d} ({a.days_left} d)"
@@ -187,8 +174,7 @@ def _cmd_commitments(args: argparse.Namespace) -> int:
             p = gather_portfolio(con, args.month)
             warnings = assumed_terms(con)
     except ValueError as exc:
-        print(f"finops-xl commitments: {exc}", file=sys.stderr)
-        return 1
+        return fail("commitments", exc)
     print(f"Commitments as of {p.as_of:%Y-%m-%d} ({len(p.inventory)})")
     for line in warnings:
         print(f"  {line}")

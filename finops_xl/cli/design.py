@@ -19,7 +19,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import store_of
+from finops_xl.cli.options import fail, report_written, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -136,8 +136,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
         model, prices, _ = priced_model(args.model, args.store, args.rate)
         result, bars = evaluate(model, prices), tornado(model, prices)
     except ValueError as exc:
-        print(f"finops-xl design: {exc}", file=sys.stderr)
-        return 1
+        return fail("design", exc)
     if args.format == "csv":
         return _design_csv(result)
     cur = model.currency
@@ -193,13 +192,11 @@ def _init(path: Path) -> int:
     from finops_xl.data import design_model
 
     if path.exists():
-        print(f"finops-xl design: {path} exists; give a new file name to --init", file=sys.stderr)
-        return 1
+        return fail("design", f"{path} exists; give a new file name to --init")
     try:
         shutil.copyfile(design_model(), path)
     except OSError as exc:
-        print(f"finops-xl design: cannot write {path} ({exc.strerror}); give a writable path", file=sys.stderr)
-        return 1
+        return fail("design", f"cannot write {path} ({exc.strerror}); give a writable path")
     print(f"wrote {path}: the example design model; price it with `finops-xl design --model {path}`")
     return 0
 
@@ -210,12 +207,8 @@ def _cmd_workbook_design(args: argparse.Namespace) -> int:
 
     from finops_xl.design.evaluate import evaluate, tornado
 
-    try:
+    def write():
         model, prices, book = priced_model(args.model, args.store, args.rate)
-        spec = build_design(evaluate(model, prices), tornado(model, prices), book)
-        path = write_xlsx(spec, args.out)
-    except (OSError, ValueError) as exc:
-        print(f"finops-xl workbook design: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+        return write_xlsx(build_design(evaluate(model, prices), tornado(model, prices), book), args.out)
+
+    return report_written("workbook design", write, (OSError, ValueError))

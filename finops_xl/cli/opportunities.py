@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import month, store_of
+from finops_xl.cli.options import action_store, fail, month, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -34,17 +34,15 @@ def register(sub, store_opt) -> None:
     q.set_defaults(run=_cmd_opportunities)
     actions = q.add_subparsers(dest="action", metavar="[ACTION]",
                                description="without an action: find, record and list the opportunities")
-    action_store = argparse.ArgumentParser(add_help=False)  # --store after the action, too
-    action_store.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
-                              help="cost store file (as for the command)")
-    a = actions.add_parser("set", parents=[action_store], help="move an opportunity to a new status (approved, implemented, ...)")
+    after = action_store()
+    a = actions.add_parser("set", parents=[after], help="move an opportunity to a new status (approved, implemented, ...)")
     a.add_argument("opportunity_id", metavar="ID")
     a.add_argument("status", choices=("identified", "approved", "implemented", "realized", "rejected"))
     a.add_argument("--on", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="the day it took effect (implemented: the day the change was made; default today)")
     a.add_argument("--note", default=None)
     a.set_defaults(run=_cmd_opportunities_set)
-    a = actions.add_parser("report", parents=[action_store], help="projected vs realized savings by owner and month")
+    a = actions.add_parser("report", parents=[after], help="projected vs realized savings by owner and month")
     a.add_argument("--month", type=month, default=argparse.SUPPRESS, metavar="YYYY-MM",
                    help="last month of the report (default: the store's last month)")
     a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
@@ -68,8 +66,7 @@ def _cmd_opportunities(args: argparse.Namespace) -> int:
         with store.reader() as con:
             findings = detect(con, args.month, rules=rules, retired=args.retired, utilization=util)
     except (RuleError, UtilizationError, ValueError) as exc:
-        print(f"finops-xl opportunities: {exc}", file=sys.stderr)
-        return 1
+        return fail("opportunities", exc)
     if not args.no_record:
         new, refreshed = ledger.record(store, findings)
         print(f"{len(findings)} findings; savings ledger: {new} new, {refreshed} seen before "
@@ -117,8 +114,7 @@ def _cmd_opportunities_set(args: argparse.Namespace) -> int:
     try:
         o = set_status(store_of(args), args.opportunity_id, args.status, on=args.on, note=args.note)
     except LedgerError as exc:
-        print(f"finops-xl opportunities set: {exc}", file=sys.stderr)
-        return 1
+        return fail("opportunities set", exc)
     when = f" on {o.implemented_on}" if o.status in ("implemented", "realized") and o.implemented_on else ""
     print(f"{o.opportunity_id} ({o.rule}, {o.resource_name or o.resource_id}): {o.status}{when}")
     return 0

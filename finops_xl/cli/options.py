@@ -1,9 +1,11 @@
-"""What the commands share: the store a command names, a ``YYYY-MM`` option, the engine options."""
+"""What the commands share: the store a command names, a ``YYYY-MM`` option, the engine options,
+``--store`` after an action, and how a command reports a failure or the file it wrote."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 
 def store_of(args):
@@ -11,6 +13,31 @@ def store_of(args):
     from finops_xl.store.store import CostStore
 
     return CostStore(getattr(args, "store", None), as_of=getattr(args, "as_of", None))
+
+
+def action_store() -> argparse.ArgumentParser:
+    """``--store`` given after a command's action too (a parent parser of the actions)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
+                        help="cost store file (as for the command)")
+    return parser
+
+
+def fail(command: str, problem) -> int:
+    """Tell the user why ``finops-xl COMMAND`` stopped (on stderr); the exit status of bad input."""
+    print(f"finops-xl {command}: {problem}", file=sys.stderr)
+    return 1
+
+
+def report_written(command: str, write, errors=(ValueError,), explain=str) -> int:
+    """Run ``write()`` (it returns the path it wrote) and print ``wrote PATH``; on one of ``errors``,
+    ``fail`` with ``explain(exc)`` instead."""
+    try:
+        path = write()
+    except errors as exc:
+        return fail(command, explain(exc))
+    print(f"wrote {path}")
+    return 0
 
 
 def month(text: str) -> dt.date:

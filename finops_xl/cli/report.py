@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import store_of
+from finops_xl.cli.options import fail, month, store_of
 from finops_xl.money import format_money
-
-
-def _month(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
 
 
 def _share(text: str) -> Decimal:
@@ -34,7 +26,7 @@ def register(sub, store_opt) -> None:
     q = sub.add_parser("report", parents=[store_opt],
                        help="the monthly leader pack: finance, one page per owner, tag governance "
                             "(HTML and PDF)")
-    q.add_argument("--month", type=_month, required=True, metavar="YYYY-MM", help="the month reported")
+    q.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="the month reported")
     q.add_argument("--owner", default=None, help="only this owner's page (with finance and tags)")
     q.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the HTML and PDF")
     q.add_argument("--budget", type=Path, default=None, metavar="CSV",
@@ -46,7 +38,7 @@ def register(sub, store_opt) -> None:
 
     q = sub.add_parser("tags", parents=[store_opt],
                        help="tag governance: untagged spend before any policy spread, tag-key compliance")
-    q.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+    q.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
                    help="the month (default: the last allocated month)")
     q.add_argument("--target", type=_share, default=None, metavar="SHARE",
                    help="target share of untagged spend (default 5%%)")
@@ -54,9 +46,14 @@ def register(sub, store_opt) -> None:
     q.set_defaults(run=_cmd_tags)
 
 
-def _fail(command: str, exc: Exception) -> int:
-    print(f"finops-xl {command}: {exc}", file=sys.stderr)
-    return 1
+def _existing_store(args: argparse.Namespace):
+    """The store the command names; none there yet is a ``StoreError`` (exit status 1)."""
+    from finops_xl.store.errors import StoreError
+
+    store = store_of(args)
+    if not store.exists():
+        raise StoreError(f"no store at {store.path}: load exports with finops-xl ingest first")
+    return store
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -64,14 +61,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from finops_xl.report import ReportError
     from finops_xl.report.build import build_report
 
-    store = store_of(args)
-    if not store.exists():
-        return _fail("report", f"no store at {store.path}: load exports with finops-xl ingest first")
+    store = _existing_store(args)
     try:
         w = build_report(store, args.month, args.out.resolve(), owner=args.owner, budget=args.budget,
                          business=args.business, pdf=not args.no_pdf)
     except (ReportError, BudgetError) as exc:
-        return _fail("report", exc)
+        return fail("report", exc)
     d = w.data
     print(f"{d.month:%B %Y}: {format_money(d.total, d.currency)} {d.currency}, "
           f"{len(d.owners)} owner page(s), untagged {d.governance.current.untagged_share:.1%}")
@@ -85,9 +80,7 @@ def _cmd_tags(args: argparse.Namespace) -> int:
     from finops_xl.report import ReportError
     from finops_xl.report.governance import TARGET, tag_governance
 
-    store = store_of(args)
-    if not store.exists():
-        return _fail("tags", f"no store at {store.path}: load exports with finops-xl ingest first")
+    store = _existing_store(args)
     try:
         with store.reader() as con:
             month = args.month
@@ -98,7 +91,7 @@ def _cmd_tags(args: argparse.Namespace) -> int:
                 month = con.execute("SELECT max(month) FROM allocated_charges").fetchall()[0][0]
             g = tag_governance(con, month, target=args.target if args.target is not None else TARGET)
     except ReportError as exc:
-        return _fail("tags", exc)
+        return fail("tags", exc)
     if args.format == "csv":
         _tags_csv(g)
     else:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 from finops_xl.cli import design
-from finops_xl.cli.options import month, store_of
+from finops_xl.cli.options import month, report_written, store_of
 from finops_xl.store.store import CostStore
 
 
@@ -107,59 +106,36 @@ def _cmd_workbook_showback(args: argparse.Namespace) -> int:
 
     from finops_xl.allocation.rules import RuleError
 
-    try:
-        path = write_showback(store_of(args), args.out, last_month=args.month,
-                               months=args.months, runtime=args.runtime, currency=args.currency,
-                               rules_path=args.rules)
-    except NoAllocationError as exc:
-        print(f"finops-xl workbook showback: {exc}: run `finops-xl allocate --rules FILE` first "
-              f"(with the same --store)", file=sys.stderr)
-        return 1
-    except RuleError as exc:
-        print(f"finops-xl workbook showback: cannot read the allocation rules for the Rules sheet "
-              f"(pass --rules FILE): {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"finops-xl workbook showback: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    def problem(exc: Exception) -> str:
+        if isinstance(exc, NoAllocationError):
+            return f"{exc}: run `finops-xl allocate --rules FILE` first (with the same --store)"
+        if isinstance(exc, RuleError):
+            return f"cannot read the allocation rules for the Rules sheet (pass --rules FILE): {exc}"
+        return str(exc)
+
+    return report_written("workbook showback", lambda: write_showback(
+        store_of(args), args.out, last_month=args.month, months=args.months, runtime=args.runtime,
+        currency=args.currency, rules_path=args.rules), (NoAllocationError, RuleError, ValueError), problem)
 
 
 def _cmd_workbook_overview(args: argparse.Namespace) -> int:
     from finops_xl.query.costs import QueryError
 
-    try:
-        path = write_overview(store_of(args), args.out, last_month=args.month,
-                               months=args.months, by=args.by, runtime=args.runtime)
-    except (QueryError, ValueError) as exc:
-        print(f"finops-xl workbook overview: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    return report_written("workbook overview", lambda: write_overview(
+        store_of(args), args.out, last_month=args.month, months=args.months, by=args.by,
+        runtime=args.runtime), (QueryError, ValueError))
 
 
 def _cmd_workbook_budget(args: argparse.Namespace) -> int:
-    try:
-        path = write_budget(store_of(args) if args.store is not None else None, args.out,
-                             args.drivers, args.unit_costs, months=args.months, start=args.start,
-                             coverage=args.coverage, discount=args.discount, fiscal_start=args.fiscal_start,
-                             runtime=args.runtime, scenario=args.scenario)
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"finops-xl workbook budget: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    return report_written("workbook budget", lambda: write_budget(
+        store_of(args) if args.store is not None else None, args.out, args.drivers, args.unit_costs,
+        months=args.months, start=args.start, coverage=args.coverage, discount=args.discount,
+        fiscal_start=args.fiscal_start, runtime=args.runtime, scenario=args.scenario),
+        (OSError, ValueError, TypeError))
 
 
 def _cmd_workbook_commitments(args: argparse.Namespace) -> int:
-    try:
-        path = _write_commitments(args)
-    except ValueError as exc:
-        print(f"finops-xl workbook commitments: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path}")
-    return 0
+    return report_written("workbook commitments", lambda: _write_commitments(args))
 
 
 def _write_commitments(args: argparse.Namespace) -> Path:
