@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import _RSS, _run, against_scan, benchmark_store  # noqa: E402
+from ingest_benchmark import _RSS, _run, against_scan, benchmark_store, peak  # noqa: E402
 
 SCAN = _RSS + textwrap.dedent("""
     import json, sys, time, duckdb
@@ -66,11 +66,10 @@ def main() -> int:
     allocate = _run(ALLOCATE, str(store))  # a first run creates the allocation tables
     allocate = _run(ALLOCATE, str(store))
     scan = _run(SCAN, str(store))
-    ratio = against_scan("allocate", allocate, scan, "allocation_results.json")
-    print(f"charges scan: {scan['seconds']:.2f} s over {scan['rows']:,} rows, peak RSS {scan['rss'] / 2**30:.2f} GiB")
+    print(f"charges scan: {scan['seconds']:.2f} s over {scan['rows']:,} rows, {peak(scan)}")
     print(f"allocate:     {allocate['seconds']:.2f} s ({allocate['rows']:,} charge groups, "
-          f"{allocate['lines']:,} lines), peak RSS {allocate['rss'] / 2**30:.2f} GiB")
-    print(f"allocate / scan: {ratio:.2f}x  (target <= 3x)")
+          f"{allocate['lines']:,} lines), {peak(allocate)}")
+    against_scan("allocate", allocate, scan, "allocation_results.json", "  (target <= 3x)")
     return 0
 
 

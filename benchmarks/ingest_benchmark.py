@@ -136,11 +136,16 @@ def benchmark_store(rows: int) -> Path:
     return store
 
 
-def against_scan(name: str, result: dict, scan: dict, saved: str) -> float:
-    """``result``'s time over the ``scan``'s, saved with both (``benchmarks/out/<saved>``)."""
+def peak(result: dict) -> str:
+    """A step's peak memory, as the benchmarks print it."""
+    return f"peak RSS {result['rss'] / 2**30:.2f} GiB"
+
+
+def against_scan(name: str, result: dict, scan: dict, saved: str, target: str = "") -> None:
+    """Print ``result``'s time over the ``scan``'s and save both (``benchmarks/out/<saved>``)."""
     ratio = result["seconds"] / scan["seconds"]
+    print(f"{name} / scan: {ratio:.2f}x{target}")
     (OUT / saved).write_text(json.dumps({"scan": scan, name: result, "ratio": ratio}, indent=2))
-    return ratio
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest_benchmark import _RSS, _run, against_scan, benchmark_store  # noqa: E402
+from ingest_benchmark import _RSS, _run, against_scan, benchmark_store, peak  # noqa: E402
 
 SCAN = _RSS + textwrap.dedent("""
     import json, sys, time, duckdb
@@ -73,12 +73,11 @@ def main() -> int:
     store = benchmark_store(args.rows)
     scan = _run(SCAN, str(store))
     detect = _run(DETECT, str(store))
-    ratio = against_scan("detect", detect, scan, "optimization_results.json")
     print(f"month scan: {scan['seconds']:.2f} s over {scan['rows']:,} usage rows of {scan['resources']:,} "
-          f"resources, peak RSS {scan['rss'] / 2**30:.2f} GiB")
+          f"resources, {peak(scan)}")
     print(f"detect:     {detect['seconds']:.2f} s, {detect['findings']:,} findings ({', '.join(detect['rules'])}), "
-          f"peak RSS {detect['rss'] / 2**30:.2f} GiB; recorded in the ledger in {detect['record_seconds']:.2f} s")
-    print(f"detect / scan: {ratio:.2f}x")
+          f"{peak(detect)}; recorded in the ledger in {detect['record_seconds']:.2f} s")
+    against_scan("detect", detect, scan, "optimization_results.json")
     return 0
 
 

@@ -9,7 +9,7 @@ import functools
 import sys
 from pathlib import Path
 
-from finops_xl.cli.options import fail, month, store_of
+from finops_xl.cli.options import fail, month_option, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -20,7 +20,7 @@ def register(sub, store_opt) -> None:
 
     q = sub.add_parser("close", parents=[store_opt],
                        help="month-end close: the accrual while data is not final, then the true-up")
-    q.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="the close month")
+    month_option(q, "the close month", required=True)
     q.add_argument("--cutoff", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="first day without data (default: the day after the last complete day with usage)")
     q.add_argument("--method", default="trailing_7d",

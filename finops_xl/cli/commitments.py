@@ -13,7 +13,7 @@ import csv
 import sys
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from finops_xl.cli.options import action_store, fail, month, store_of
+from finops_xl.cli.options import action_store, fail, month_option, store_of
 from finops_xl.money import format_money
 
 RECOMMEND_COLUMNS = (
@@ -29,8 +29,7 @@ ACTION_COLUMNS = ("action", "commitment_id", "provider", "type", "currency", "en
 def register(sub, store_opt) -> None:
     q = sub.add_parser("commitments", parents=[store_opt],
                        help="commitment portfolio, purchase recommendations (recommend) and actions (actions)")
-    q.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
-                   help="month of the KPIs (default: the store's last month)")
+    month_option(q, "month of the KPIs (default: the store's last month)")
     q.set_defaults(run=_portfolio)
     actions = q.add_subparsers(dest="action", metavar="[ACTION]",
                                description="without an action: inventory, a month's KPIs, expiring in 30/60/90 days")
@@ -91,17 +90,26 @@ def _csv(rows, columns) -> int:
     return 0
 
 
+def _read_lookback(args, command: str, read, days: str = ""):
+    """``read(con)`` over the store, once ``--lookback`` is a number of days: (its result, 0), else
+    (None, the exit status of the failure, told on stderr)."""
+    if args.lookback < 1:
+        return None, fail(command, f"--lookback {args.lookback}: give a number of days ≥ 1{days}")
+    try:
+        with store_of(args).reader() as con:
+            return read(con), 0
+    except ValueError as exc:
+        return None, fail(command, exc)
+
+
 def _recommend(args) -> int:
     from finops_xl.commitments.recommend import recommend
 
-    if args.lookback < 1:
-        return fail("commitments recommend", f"--lookback {args.lookback}: give a number of days ≥ 1 (7, 30 or 60)")
-    try:
-        with store_of(args).reader() as con:
-            r = recommend(con, provider=args.provider, lookback_days=args.lookback, rate=args.rate,
-                          min_annual_savings=args.min_savings, terms=(args.term,) if args.term else None)
-    except ValueError as exc:
-        return fail("commitments recommend", exc)
+    r, status = _read_lookback(args, "commitments recommend", lambda con: recommend(
+        con, provider=args.provider, lookback_days=args.lookback, rate=args.rate,
+        min_annual_savings=args.min_savings, terms=(args.term,) if args.term else None), " (7, 30 or 60)")
+    if status:
+        return status
     rows = r.candidates if args.all_options else r.lines
     if args.format == "csv":
         return _csv(rows, RECOMMEND_COLUMNS)
@@ -130,13 +138,11 @@ def _recommend(args) -> int:
 def _actions(args) -> int:
     from finops_xl.commitments.actions import ActionOptions, actions_from_store
 
-    if args.lookback < 1:
-        return fail("commitments actions", f"--lookback {args.lookback}: give a number of days ≥ 1")
-    try:
-        with store_of(args).reader() as con:
-            as_of, rows = actions_from_store(con, options=ActionOptions(lookback_days=args.lookback))
-    except ValueError as exc:
-        return fail("commitments actions", exc)
+    found, status = _read_lookback(args, "commitments actions", lambda con: actions_from_store(
+        con, options=ActionOptions(lookback_days=args.lookback)))
+    if status:
+        return status
+    as_of, rows = found
     if args.format == "csv":
         return _csv(rows, ACTION_COLUMNS)
     print(f"Commitment actions as of {as_of:%Y-%m-%d} ({len(rows)})")

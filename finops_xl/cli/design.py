@@ -19,7 +19,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import fail, report_written, store_of
+from finops_xl.cli.options import fail, report_written, store_of, workbook_out
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -52,7 +52,7 @@ def register_workbook(templates, store_opt) -> None:
     w = templates.add_parser("design", help="Design review: alternatives as native quantity × price "
                                             "formulas over a price book, NPV, break-even, charts")
     _model_options(w)
-    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    workbook_out(w)
     w.set_defaults(run=_cmd_workbook_design)
 
 

@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import action_store, fail, month, store_of
+from finops_xl.cli.options import action_store, fail, month_option, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
 
@@ -18,8 +18,7 @@ from finops_xl.store.store import CostStore
 def register(sub, store_opt) -> None:
     q = sub.add_parser("opportunities", parents=[store_opt],
                        help="idle, orphaned and oversized resources priced per owner; the savings ledger")
-    q.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
-                   help="month to analyse (default: the store's last month)")
+    month_option(q, "month to analyse (default: the store's last month)")
     q.add_argument("--rules", type=Path, default=None, metavar="FILE",
                    help="allocation rules for owners and retired teams (default: the last allocation's)")
     q.add_argument("--utilization", type=Path, default=None, metavar="CSV",
@@ -43,8 +42,7 @@ def register(sub, store_opt) -> None:
     a.add_argument("--note", default=None)
     a.set_defaults(run=_cmd_opportunities_set)
     a = actions.add_parser("report", parents=[after], help="projected vs realized savings by owner and month")
-    a.add_argument("--month", type=month, default=argparse.SUPPRESS, metavar="YYYY-MM",
-                   help="last month of the report (default: the store's last month)")
+    month_option(a, "last month of the report (default: the store's last month)", default=argparse.SUPPRESS)
     a.add_argument("--months", type=int, default=3, help="months ending with --month (default 3)")
     a.set_defaults(run=_cmd_opportunities_report)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from pathlib import Path
 
 
 def store_of(args):
@@ -38,6 +39,16 @@ def report_written(command: str, write, errors=(ValueError,), explain=str) -> in
         return fail(command, explain(exc))
     print(f"wrote {path}")
     return 0
+
+
+def month_option(parser, help: str, **how) -> None:
+    """``--month YYYY-MM`` (``how``: ``required=True``, or a default other than None)."""
+    parser.add_argument("--month", type=month, metavar="YYYY-MM", help=help, **how)
+
+
+def workbook_out(parser) -> None:
+    """``--out FILE``, the workbook a command writes."""
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
 
 
 def month(text: str) -> dt.date:

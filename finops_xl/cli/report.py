@@ -8,7 +8,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from finops_xl.cli.options import fail, month, store_of
+from finops_xl.cli.options import fail, month_option, store_of
 from finops_xl.money import format_money
 
 
@@ -26,7 +26,7 @@ def register(sub, store_opt) -> None:
     q = sub.add_parser("report", parents=[store_opt],
                        help="the monthly leader pack: finance, one page per owner, tag governance "
                             "(HTML and PDF)")
-    q.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="the month reported")
+    month_option(q, "the month reported", required=True)
     q.add_argument("--owner", default=None, help="only this owner's page (with finance and tags)")
     q.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the HTML and PDF")
     q.add_argument("--budget", type=Path, default=None, metavar="CSV",
@@ -38,8 +38,7 @@ def register(sub, store_opt) -> None:
 
     q = sub.add_parser("tags", parents=[store_opt],
                        help="tag governance: untagged spend before any policy spread, tag-key compliance")
-    q.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
-                   help="the month (default: the last allocated month)")
+    month_option(q, "the month (default: the last allocated month)")
     q.add_argument("--target", type=_share, default=None, metavar="SHARE",
                    help="target share of untagged spend (default 5%%)")
     q.add_argument("--format", choices=("text", "csv"), default="text")

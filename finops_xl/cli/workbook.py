@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from finops_xl.cli import design
-from finops_xl.cli.options import month, report_written, store_of
+from finops_xl.cli.options import month, month_option, report_written, store_of, workbook_out
 from finops_xl.store.store import CostStore
 
 
@@ -20,23 +20,17 @@ def register(sub, store_opt) -> None:
         "overview", parents=[store_opt],
         help="Cost overview: monthly cost by a dimension, native formulas and a chart",
     )
-    w.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="last month shown")
-    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
-    w.add_argument("--months", type=int, default=6, help="months shown (default 6)")
+    _shown_options(w)
     w.add_argument("--by", default="sub_account", metavar="DIM",
                    help="breakdown dimension, e.g. sub_account, service, tag:team (default sub_account)")
-    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
-                   help="Excel runtime of the FINOPS functions on the Live sheet (default server)")
+    _runtime_option(w)
     w.set_defaults(run=_cmd_workbook_overview)
     w = templates.add_parser(
         "showback", parents=[store_opt],
         help="Showback: each owner's allocated cost by month, statements, coverage (run allocate first)",
     )
-    w.add_argument("--month", type=month, required=True, metavar="YYYY-MM", help="last month shown")
-    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
-    w.add_argument("--months", type=int, default=6, help="months shown (default 6)")
-    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
-                   help="Excel runtime of the FINOPS functions on the Live sheet (default server)")
+    _shown_options(w)
+    _runtime_option(w)
     w.add_argument("--currency", default=None, metavar="CODE",
                    help="billing currency shown (needed only when the period holds several)")
     w.add_argument("--rules", type=Path, default=None, metavar="FILE",
@@ -51,7 +45,7 @@ def register(sub, store_opt) -> None:
                     "are priced from that rate with typical ratios (finops_workbooks.commitments_data."
                     "TYPICAL_PRICING); overwrite the fees on the Options sheet with real quotes.",
     )
-    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    workbook_out(w)
     source = w.add_mutually_exclusive_group()
     source.add_argument("--on-demand", type=Decimal, default=None, metavar="RATE",
                         help="on-demand price per hour of the covered usage (no store needed)")
@@ -65,8 +59,7 @@ def register(sub, store_opt) -> None:
     w.add_argument("--start", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                    help="purchase date (default: where the store's data ends; with --on-demand alone, "
                         "the first of next month)")
-    w.add_argument("--month", type=month, default=None, metavar="YYYY-MM",
-                   help="month of the Portfolio sheet's KPIs (default: the store's last month)")
+    month_option(w, "month of the Portfolio sheet's KPIs (default: the store's last month)")
     w.set_defaults(run=_cmd_workbook_commitments)
     w = templates.add_parser(
         "budget",
@@ -77,7 +70,7 @@ def register(sub, store_opt) -> None:
                     "month of the drivers file (or --start). With --store, the store's monthly "
                     "EffectiveCost history and its forecast go on a Trend sheet.",
     )
-    w.add_argument("--out", type=Path, required=True, metavar="FILE", help="the .xlsx file to write")
+    workbook_out(w)
     w.add_argument("--drivers", type=Path, required=True, metavar="FILE",
                    help="driver volumes CSV: owner, driver, unit, month, volume")
     w.add_argument("--unit-costs", type=Path, required=True, metavar="FILE",
@@ -95,10 +88,21 @@ def register(sub, store_opt) -> None:
                    help="commitment discount 0-1 (default 0)")
     w.add_argument("--scenario", choices=("base", "low", "high"), default="base",
                    help="initial value of the scenario switch (default base)")
-    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
-                   help="Excel runtime of the FINOPS.FORECAST formula on the Trend sheet (default server)")
+    _runtime_option(w, "the FINOPS.FORECAST formula on the Trend sheet")
     w.set_defaults(run=_cmd_workbook_budget)
     design.register_workbook(templates, store_opt)
+
+
+def _shown_options(w) -> None:
+    """The months a store's workbook shows (``--months`` up to ``--month``) and its ``--out``."""
+    month_option(w, "last month shown", required=True)
+    workbook_out(w)
+    w.add_argument("--months", type=int, default=6, help="months shown (default 6)")
+
+
+def _runtime_option(w, runs: str = "the FINOPS functions on the Live sheet") -> None:
+    w.add_argument("--runtime", choices=("server", "classic", "lite"), default="server",
+                   help=f"Excel runtime of {runs} (default server)")
 
 
 def _cmd_workbook_showback(args: argparse.Namespace) -> int:
