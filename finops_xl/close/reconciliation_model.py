@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from finops_xl.inputs import csv_rows
+from finops_xl.inputs import InputError, csv_rows
 from finops_xl.months import add_months, as_month  # noqa: F401 - re-exported
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_literal
@@ -87,14 +87,10 @@ class Invoice:
     source: str = ""
 
 
-class APListError(ValueError):
+class APListError(InputError):
     """An AP list that cannot be used; ``problems`` names file, row and column of each."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = tuple(problems)
-        n = len(self.problems)
-        super().__init__("\n  ".join([f"{n} problem{'s' if n != 1 else ''} in the AP list:",
-                                      *(str(p) for p in self.problems)]))
+    what = "the AP list"
 
 
 _AMOUNT = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Sequence
 from decimal import Context, Decimal, localcontext
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from finops_xl.close.reconciliation import (
     as_month,
     parse_amount,
 )
-from finops_xl.inputs import csv_rows
+from finops_xl.inputs import InputError, csv_rows
 from finops_xl.store.errors import Problem
 
 ZERO = Decimal(0)
@@ -73,14 +72,10 @@ class BudgetLine:
     source: str = ""
 
 
-class BudgetError(ValueError):
+class BudgetError(InputError):
     """A budget file that cannot be used; ``problems`` names file, row and column of each."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = tuple(problems)
-        n = len(self.problems)
-        super().__init__("\n  ".join([f"{n} problem{'s' if n != 1 else ''} in the budget:",
-                                      *(str(p) for p in self.problems)]))
+    what = "the budget"
 
 
 def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
