@@ -16,6 +16,7 @@ from finops_workbooks.close_common import (
     _SUB_CENT,
     _check,
     _month_text,
+    _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
 from finops_workbooks.draft import SheetDraft
@@ -144,9 +145,7 @@ def allocation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, billed_col, o.billed, _SUB_CENT if rounding else f.MONEY)
     last = first + len(data.owners) - 1
     total = last + 1
-    s.put(total, 1, "Total", f.MONTH_TOTAL)
-    for c in range(2, billed_col + 1):
-        s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, range(2, billed_col + 1))
     store_row, diff_row, check_row = total + 2, total + 3, total + 4
     s.put(store_row, 1, "Store: Σ allocated_charges of the month", f.NOTE)
     s.put(store_row, total_col, data.allocated_effective, f.MONEY)

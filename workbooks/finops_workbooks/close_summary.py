@@ -26,11 +26,13 @@ from finops_workbooks.close_common import (
     _check,
     _col,
     _largest,
+    _last_row,
     _month_text,
     _notes,
     _nothing_to_accrue,
     _sheet_ref,
     _text,
+    _total_row,
     category_labels,
 )
 from finops_workbooks.close_reconciliation import category_key
@@ -76,13 +78,9 @@ def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, 6, Formula(f"=SUMIFS({credit},{key_col},A{r})"), f.MONEY)
         s.put(r, 7, Formula(f"=E{r}-F{r}"), f.MONEY)
         s.put(r, 8, _check(f"ABS(G{r})"), _CHECK)
-    last = max(first, first + len(entries) - 1)
-    if not entries:
-        s.put(first, 2, "(no entries this month)", f.NOTE)
+    last = _last_row(s, first, len(entries), "(no entries this month)", column=2)
     total = last + 1
-    s.put(total, 2, "Total", f.MONTH_TOTAL)
-    for c in (5, 6, 7):
-        s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, (5, 6, 7), label_column=2)
     s.put(total + 1, 2, "Check: every entry balances", _CHECK_LABEL)
     s.put(total + 1, 8, _check(_largest(f"G{first}:G{last}")), _CHECK)
     refs["check"] = ref(total + 1, 8)
