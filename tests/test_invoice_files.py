@@ -26,6 +26,7 @@ import pytest
 
 from finops_xl.cli import main
 from finops_xl.close.invoice_files import InvoiceFileError, load_invoices
+from tests.conftest import refusal
 from tests.test_accruals import charge, write
 
 D = Decimal
@@ -86,10 +87,8 @@ def test_an_ap_list_still_reads(tmp_path):
 
 def test_an_unknown_csv_layout_is_refused_naming_file_row_columns_and_fix(tmp_path):
     path = tmp_path / "console-download.csv"
-    path.write_text("Invoice ID,Billing period,Total (USD)\nX1,2025-03,310.00\n")
-    with pytest.raises(InvoiceFileError) as exc:
-        load_invoices(path)
-    msg = str(exc.value)
+    msg = refusal(load_invoices, path, "Invoice ID,Billing period,Total (USD)\nX1,2025-03,310.00\n",
+                  InvoiceFileError)
     assert "\n" not in msg
     assert str(path) in msg and "row 1" in msg and "invoice_id" in msg and "Total (USD)" in msg
     assert "list-invoice-summaries" in msg and "az billing invoice list" in msg
