@@ -107,6 +107,16 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
+def amount_field(val: dict[str, str], column: str, problems: list[Problem], label: str,
+                 row: int) -> Decimal | None:
+    """The row's ``column`` as an amount (``parse_amount``), or None with the problem noted."""
+    amount = parse_amount(val[column])
+    if amount is None:
+        problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=row, column=column,
+                                value=val[column]))
+    return amount
+
+
 def load_ap_list(path: str | Path) -> tuple[Invoice, ...]:
     """Invoices from an AP (accounts payable) list CSV.
 
@@ -139,10 +149,7 @@ def load_ap_list(path: str | Path) -> tuple[Invoice, ...]:
             date = None
             problems.append(Problem(label, "not a date (use YYYY-MM-DD)", row=i, column="date",
                                     value=val["date"]))
-        amount = parse_amount(val["amount"])
-        if amount is None:
-            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                    value=val["amount"]))
+        amount = amount_field(val, "amount", problems, label, i)
         currency = val["currency"].upper()
         if currency not in currencies:
             problems.append(Problem(label, "not an ISO 4217 currency code (e.g. USD)", row=i,

@@ -15,6 +15,7 @@ from finops_xl.close.reconciliation import (
     as_month,
     parse_amount,
 )
+from finops_xl.close.reconciliation_model import amount_field
 from finops_xl.inputs import InputError, csv_rows
 from finops_xl.store.errors import Problem
 
@@ -105,10 +106,7 @@ def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
             except ValueError:
                 problems.append(Problem(label, "month must be YYYY-MM", row=i, column="month",
                                         value=val["month"]))
-        amount = parse_amount(val["amount"])
-        if amount is None:
-            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                    value=val["amount"]))
+        amount = amount_field(val, "amount", problems, label, i)
         quantity, unit = None, val.get("unit") or None
         if val.get("quantity"):
             quantity = parse_amount(val["quantity"])
