@@ -28,7 +28,7 @@ from finops_workbooks.close_common import (
     _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Formula, Sheet, Table, ref
 from finops_xl.close.gather import CloseData
 
@@ -40,11 +40,10 @@ _ACCRUAL_HEADER = ("Owner", "Cost center", "Service category", "Account", "Actua
 
 
 def accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(ACCRUALS, landscape=True)
+    s = start_sheet(ACCRUALS, _title(data, f"Accrual of unbilled cost: {_month_text(data.month)}"))
     a = data.accrual
     cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Accrual of unbilled cost: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         (f"Cut-off {a.cutoff.isoformat()}: {a.days_missing} day(s) projected by {a.method}; {a.metric} in {cur}; "
          f"owners from {a.owner_source}."),

@@ -23,7 +23,7 @@ from finops_workbooks.close_common import (
     _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, ref
 from finops_xl.close.gather import CloseData
 
@@ -41,9 +41,8 @@ _SCHEDULE_HEADER = ("Month", "n", "Days of term", "Share in minor units", "Openi
 
 
 def prepaid_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(PREPAID, landscape=True)
+    s = start_sheet(PREPAID, _title(data, f"Prepaid commitments: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Prepaid commitments: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Inputs (yellow): each commitment's start, term and upfront (finops_xl.close.amortization."
          "commitments_from_store)."),

@@ -23,7 +23,7 @@ from finops_workbooks.close_common import (
     category_labels,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, Style, Table, ref
 from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES
@@ -44,14 +44,13 @@ def category_key(category: str) -> int:
 
 
 def reconciliation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(RECONCILIATION, landscape=True)
+    cur = data.currency
+    s = start_sheet(RECONCILIATION, _title(data, f"Invoice reconciliation: {_month_text(data.month)} ({cur})"))
     for c, w in enumerate((30, 13, 16, 16, 18, 40, 75), start=1):
         s.width(c, w)
     r_ = data.reconciliation
     labels = category_labels(r_)
-    cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Invoice reconciliation: {_month_text(data.month)} ({cur})"), f.TITLE)
     row = _notes(s, 2, (
         ("invoice total = allocated total + reconciling items (finops_xl.close.reconciliation); the tie-out is on "
          "the Summary sheet."),
@@ -129,13 +128,12 @@ _DRIVER_HEADER = ("Driver", "Previous month", "This month", "Change", "Share of 
 
 
 def variance_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(VARIANCE, landscape=True)
+    s = start_sheet(VARIANCE, _title(data, f"Variance: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
     s.width(1, 58 if data.variance is None else 40)
     s.width(2, 22)
     for c in range(3, 14):
         s.width(c, 14)
-    s.put(1, 1, _title(data, f"Variance: {_month_text(data.month)}"), f.TITLE)
     row = 3
     report = data.variance
     if report is None:

@@ -37,7 +37,7 @@ from finops_workbooks.close_common import (
 )
 from finops_workbooks.close_reconciliation import category_key
 from finops_workbooks.close_signoff import built_from, sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, Style, Table, ref
 from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES
@@ -50,10 +50,9 @@ _JOURNAL_HEADER = ("Entry key", "Entry", "Date", "Kind", "Account", "Cost center
 
 
 def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(JOURNAL, landscape=True)
+    s = start_sheet(JOURNAL, _title(data, f"Journal entries: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
     entries = data.entries
-    s.put(1, 1, _title(data, f"Journal entries: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Every entry of the month: the accrual (month end) and its reversal (day 1 of the next month), prepaid "
          "purchases,"),
@@ -120,13 +119,13 @@ def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
 
 def summary_sheet(data: CloseData, alloc: dict, accr: dict, prepaid: dict, recon: dict, var: dict,
                    journal: dict) -> Sheet:
-    s = SheetDraft(SUMMARY, landscape=True)
+    s = start_sheet(SUMMARY,
+                    _title(data, f"Monthly close: {_month_text(data.month)}"),
+                    f"Stage: {_STAGE_TEXT.get(data.stage, data.stage)}.")
     r_ = data.reconciliation
     labels = category_labels(r_)
     separated = ", ".join(labels[c].lower() for c in r_.separate)
     cur = data.currency
-    s.put(1, 1, _title(data, f"Monthly close: {_month_text(data.month)}"), f.TITLE)
-    s.put(2, 1, f"Stage: {_STAGE_TEXT.get(data.stage, data.stage)}.", f.NOTE)
     total_accrual = data.accrual.total("accrual", cur) if data.accrual.lines else Decimal(0)
     if total_accrual:
         s.put(3, 1, f"Cut-off {data.accrual.cutoff.isoformat()}: {data.accrual.days_missing} day(s) projected "
