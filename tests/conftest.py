@@ -68,6 +68,15 @@ def write_csv_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path
     return path
 
 
+def refusal(load, path: Path, text: str, error: type[Exception] = ValueError) -> str:
+    """The message ``load(path)`` refuses ``path`` with (raising ``error``), once ``text`` is written
+    to it."""
+    path.write_text(text)
+    with pytest.raises(error) as exc:
+        load(path)
+    return str(exc.value)
+
+
 def copy_store(src, dst) -> Path:
     """A copy of the store at ``src`` (a store folder, with its allocation and ledger) at ``dst``."""
     import shutil

@@ -53,6 +53,13 @@ def typed(value) -> tuple[str, object]:
     raise TypeError(f"xlwings cannot write {type(value).__name__}")
 
 
+def _write_only(setter) -> property:
+    """A property the fake only records writes of: reading it back is not modelled."""
+    def read(self):
+        raise NotImplementedError("the fake only records writes")
+    return property(read, setter)
+
+
 class FakeRange:
     def __init__(self, sheet: FakeSheet, address: str):
         self.sheet, self.address = sheet, address
@@ -80,24 +87,17 @@ class FakeRange:
             for j, item in enumerate(row):
                 yield self.sheet.cells.setdefault((min_row + i, min_col + j), FakeCell()), item
 
-    @property
-    def value(self):
-        raise NotImplementedError("the fake only records writes")
-
-    @value.setter
-    def value(self, data):
+    def _write_value(self, data):
         for cell, item in self._grid(data):
             cell.kind, cell.value = typed(item)
 
-    @property
-    def formula(self):
-        raise NotImplementedError("the fake only records writes")
-
-    @formula.setter
-    def formula(self, data):
+    def _write_formula(self, data):
         for cell, item in self._grid(data):
             assert isinstance(item, str) and item.startswith("="), item
             cell.kind, cell.value = "formula", item
+
+    value = _write_only(_write_value)
+    formula = _write_only(_write_formula)
 
     def _set(self, attribute, value):
         for cell in self._cells():
@@ -120,25 +120,12 @@ class FakeRange:
 
         return _Font()
 
-    @property
-    def column_width(self):
-        raise NotImplementedError
+    def _size(self, sizes: dict[int, float], first: int, last: int, size: float):
+        for i in range(first, last + 1):
+            sizes[i] = size
 
-    @column_width.setter
-    def column_width(self, width):
-        min_col, _, max_col, _ = self.bounds
-        for c in range(min_col, max_col + 1):
-            self.sheet.column_widths[c] = width
-
-    @property
-    def row_height(self):
-        raise NotImplementedError
-
-    @row_height.setter
-    def row_height(self, height):
-        _, min_row, _, max_row = self.bounds
-        for r in range(min_row, max_row + 1):
-            self.sheet.row_heights[r] = height
+    column_width = _write_only(lambda self, w: self._size(self.sheet.column_widths, self.bounds[0], self.bounds[2], w))
+    row_height = _write_only(lambda self, h: self._size(self.sheet.row_heights, self.bounds[1], self.bounds[3], h))
 
 
 class FakeTable:

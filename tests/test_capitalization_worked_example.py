@@ -22,7 +22,6 @@ in-service month prorated by its days in service; the month the life ends takes 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -32,7 +31,7 @@ from finops_xl.cli import main
 from finops_xl.close import capitalization as cap
 from finops_xl.close.journal import LedgerMap
 from finops_xl.store.store import CostStore
-from tests.test_accruals import HEADER, charge
+from tests.test_accruals import charge, write
 
 D = Decimal
 L = LedgerMap()
@@ -47,11 +46,7 @@ def store(tmp_path_factory):
             charge(dt.date(2025, 3, 10), "75000.00", "1", "Compute", "EC2", tags=TAG),   # coding
             charge(dt.date(2025, 4, 8), "25000.00", "1", "Compute", "EC2", tags=TAG),    # testing
             charge(dt.date(2025, 4, 20), "12000.00", "1", "Compute", "EC2", tags=TAG)]   # training
-    src = root / "ridgepoint.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
+    src = write(root / "ridgepoint.csv", rows)
     path = root / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(path), str(src)]) == 0
     return CostStore(path)

@@ -8,25 +8,18 @@ import csv
 import datetime as dt
 
 from finops_xl.cli import main
-from tests.test_accruals import HEADER, charge
+from tests.test_accruals import charge, write
 
 MAR, APR = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
 
 
-def _write(path, rows):
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
-
-
 def test_the_adjustment_names_the_files_and_rows_behind_each_slice(tmp_path, capsys):
     march, april, restated = tmp_path / "march.csv", tmp_path / "april.csv", tmp_path / "march-restated.csv"
-    _write(march, [charge(MAR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 32)])  # 31 rows
-    _write(april, [charge(APR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 31)])
+    write(march, [charge(MAR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 32)])  # 31 rows
+    write(april, [charge(APR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 31)])
     # the restatement: 31 rows of 11.00 and one late row of 5.00, 32 rows in all
-    _write(restated, [charge(MAR.replace(day=d), 11, "1", "Compute", "EC2") for d in range(1, 32)]
-           + [charge(MAR.replace(day=31), 5, "1", "Compute", "EC2")])
+    write(restated, [charge(MAR.replace(day=d), 11, "1", "Compute", "EC2") for d in range(1, 32)]
+          + [charge(MAR.replace(day=31), 5, "1", "Compute", "EC2")])
     store = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(store), str(march), str(april)]) == 0
     assert main(["close", "--store", str(store), "--month", "2025-03", "--lock", "--by", "controller"]) == 0

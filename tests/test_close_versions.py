@@ -6,7 +6,6 @@ never from the workbook builder."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 
@@ -15,16 +14,9 @@ from openpyxl import load_workbook
 from finops_xl import __version__
 from finops_xl.cli import main
 from finops_xl.store.store import CostStore
-from tests.test_accruals import HEADER, charge
+from tests.test_accruals import charge, write
 
 MAR = dt.date(2025, 3, 1)
-
-
-def _write(path, rows):
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
 
 
 def _value(ws, label):
@@ -36,7 +28,7 @@ def _value(ws, label):
 
 def test_the_workbook_names_store_commit_lock_and_finops_xl_version(tmp_path, capsys):
     march = tmp_path / "march.csv"
-    _write(march, [charge(MAR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 32)])
+    write(march, [charge(MAR.replace(day=d), 10, "1", "Compute", "EC2") for d in range(1, 32)])
     store = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(store), str(march)]) == 0
     head = CostStore(store).head()
@@ -56,7 +48,7 @@ def test_the_workbook_names_store_commit_lock_and_finops_xl_version(tmp_path, ca
     record = json.loads(store.with_name("finops.close").joinpath("locks", "LOCK-2025-03.json").read_text())
     # a restated March lands after the lock: a new store commit
     restated = tmp_path / "restated.csv"
-    _write(restated, [charge(MAR.replace(day=d), 11, "1", "Compute", "EC2") for d in range(1, 32)])
+    write(restated, [charge(MAR.replace(day=d), 11, "1", "Compute", "EC2") for d in range(1, 32)])
     assert main(["ingest", "--quiet", "--store", str(store), str(restated)]) == 0
     assert CostStore(store).head().commit != record["store_commit"]
     capsys.readouterr()

@@ -18,7 +18,6 @@ The invoice values below are typed into the test files and read back."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from decimal import Decimal
@@ -27,7 +26,8 @@ import pytest
 
 from finops_xl.cli import main
 from finops_xl.close.invoice_files import InvoiceFileError, load_invoices
-from tests.test_accruals import HEADER, charge
+from tests.conftest import refusal
+from tests.test_accruals import charge, write
 
 D = Decimal
 
@@ -87,10 +87,8 @@ def test_an_ap_list_still_reads(tmp_path):
 
 def test_an_unknown_csv_layout_is_refused_naming_file_row_columns_and_fix(tmp_path):
     path = tmp_path / "console-download.csv"
-    path.write_text("Invoice ID,Billing period,Total (USD)\nX1,2025-03,310.00\n")
-    with pytest.raises(InvoiceFileError) as exc:
-        load_invoices(path)
-    msg = str(exc.value)
+    msg = refusal(load_invoices, path, "Invoice ID,Billing period,Total (USD)\nX1,2025-03,310.00\n",
+                  InvoiceFileError)
     assert "\n" not in msg
     assert str(path) in msg and "row 1" in msg and "invoice_id" in msg and "Total (USD)" in msg
     assert "list-invoice-summaries" in msg and "az billing invoice list" in msg
@@ -113,11 +111,8 @@ def test_a_bad_value_in_a_provider_file_names_the_entry_and_field(tmp_path):
 def test_close_reconciles_against_the_aws_invoice_listing(tmp_path, capsys):
     """March: USD 10.00 a day for 31 days, no InvoiceId in the data; the AWS listing has one invoice of
     310.00 for it: the tie-out reads the invoice total 310.00 from the file."""
-    src = tmp_path / "march.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(charge(dt.date(2025, 3, d), 10, "1", "Compute", "EC2") for d in range(1, 32))
+    src = write(tmp_path / "march.csv", (charge(dt.date(2025, 3, d), 10, "1", "Compute", "EC2")
+                                         for d in range(1, 32)))
     store = tmp_path / "finops.duckdb"
     assert main(["ingest", "--quiet", "--store", str(store), str(src)]) == 0
     listing = tmp_path / "aws.json"

@@ -19,7 +19,7 @@ from finops_xl.cli import main
 from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
-from tests.conftest import copy_store, sample_store
+from tests.conftest import copy_store, refusal, sample_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -134,11 +134,8 @@ def test_an_unexpected_error_says_what_failed_and_where_to_report(store, capsys,
 def test_ledger_map_with_a_right_kind_and_a_wrong_key_blames_the_key(tmp_path):
     from finops_xl.close.journal import load_ledger_map
 
-    path = tmp_path / "ledger.csv"
-    path.write_text("kind,key,value\ncost_center,payments,CC-1\ndefault,accrued_liability,2155 Accrued\n")
-    with pytest.raises(ValueError) as err:
-        load_ledger_map(path)
-    message = str(err.value)
+    message = refusal(load_ledger_map, tmp_path / "ledger.csv",
+                      "kind,key,value\ncost_center,payments,CC-1\ndefault,accrued_liability,2155 Accrued\n")
     assert "line 3" in message and "column key" in message and "'accrued_liability'" in message
     assert "did you mean 'accrued_liabilities'" in message
     assert "kind must be" not in message
@@ -291,7 +288,6 @@ def test_a_forced_method_the_backtest_beats_gets_a_note(long_store, capsys):
 
 
 def test_the_cli_counts_open_savings_as_the_ledger_defines_them(store, tmp_path, capsys):
-    import shutil
     from decimal import Decimal
 
     from finops_xl.optimization.demo import demo_ledger

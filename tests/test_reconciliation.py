@@ -24,11 +24,11 @@ from finops_xl.close.reconciliation import (
     load_ap_list,
     reconcile,
 )
-from finops_xl.data import allocation_rules, focus_sample_csv
-from finops_xl.sample.generator import SampleSpec, generate
+from finops_xl.data import focus_sample_csv
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.ingest import ingest
 from finops_xl.store.store import CostStore
-from tests.conftest import read_csv_rows, write_csv_rows
+from tests.conftest import read_csv_rows, sample_store, write_csv_rows
 
 DATA = Path(__file__).parent / "data" / "close"
 RULES = DATA / "rules.yaml"
@@ -310,12 +310,7 @@ def test_focus_sample_marketplace_credits_and_timing(tmp_path):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("generated")
-    generate(SampleSpec(rows=30_000, months=4, seed=11), root / "out")
-    store = root / "finops-store"
-    ingest([root / "out"], store)
-    allocate(store, load_rules(allocation_rules()))
-    return store
+    return sample_store(tmp_path_factory.mktemp("generated"), SampleSpec(rows=30_000, months=4, seed=11))
 
 
 def test_generated_data_ties_every_invoice_month(generated):

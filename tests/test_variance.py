@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finops_xl.allocation.engine import allocate
 from finops_xl.allocation.rules import load_rules
 from finops_xl.close.variance import (
     SHARED,
@@ -25,15 +24,11 @@ from finops_xl.close.variance import (
     price_volume,
     variance,
 )
-from finops_xl.data import allocation_rules
-from finops_xl.sample.generator import SampleSpec, generate
-from finops_xl.store.ingest import ingest
+from finops_xl.sample.generator import SampleSpec
 from finops_xl.store.store import CostStore
-from tests.conftest import write_csv_rows
-from tests.test_reconciliation import HEADER, charge, team
+from tests.conftest import sample_store
+from tests.test_reconciliation import DATA, RULES, build, charge, team
 
-DATA = Path(__file__).parent / "data" / "close"
-RULES = DATA / "rules.yaml"
 D = Decimal
 JAN = dt.date(2025, 1, 1)
 
@@ -59,10 +54,7 @@ ROWS = [
 
 @pytest.fixture
 def tiny(tmp_path) -> Path:
-    store = tmp_path / "store" / "finops-store"
-    ingest([write_csv_rows(tmp_path / "in" / "charges.csv", HEADER, ROWS)], store)
-    allocate(store, load_rules(RULES))
-    return store
+    return build(tmp_path, ROWS)
 
 
 def test_price_volume_hand_derived_from_the_glossary(tiny):
@@ -107,8 +99,7 @@ def test_rules_default_to_the_allocation_run_and_owner_spelling_is_flagged(tiny)
 
 
 def test_variance_needs_an_allocation(tmp_path):
-    store = tmp_path / "s.duckdb"
-    ingest([write_csv_rows(tmp_path / "in" / "c.csv", HEADER, ROWS)], store)
+    store = build(tmp_path, ROWS, allocated=False)
     with CostStore(store).reader() as con, pytest.raises(ValueError, match="needs an allocation"):
         variance(con, [BudgetLine("a", "Compute", JAN, D(1))])
 
@@ -165,12 +156,7 @@ def test_bad_budget_files_name_file_row_and_column(tmp_path):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("generated")
-    generate(SampleSpec(rows=30_000, months=4, seed=5), root / "out")
-    store = root / "finops-store"
-    ingest([root / "out"], store)
-    allocate(store, load_rules(allocation_rules()))
-    return store
+    return sample_store(tmp_path_factory.mktemp("generated"), SampleSpec(rows=30_000, months=4, seed=5))
 
 
 def test_drivers_and_views_add_up_to_the_change_exactly(generated):

@@ -120,25 +120,26 @@ def _aws(path: Path, i: int, s) -> Invoice:
     where = f"InvoiceSummaries[{i}]"
     if not isinstance(s, dict):
         raise InvoiceFileError(f"{path}: {where}: not an invoice summary object")
-    amount = _amount(path, where, "BaseCurrencyAmount.TotalAmount",
-                     _field(path, where, s, "BaseCurrencyAmount.TotalAmount"))
-    currency = _currency(path, where, "BaseCurrencyAmount.CurrencyCode",
-                         _field(path, where, s, "BaseCurrencyAmount.CurrencyCode"))
-    issued = _field(path, where, s, "IssuedDate", required=False)
-    return Invoice(str(_field(path, where, s, "InvoiceId")), amount, currency,
-                   _date(path, where, "IssuedDate", issued) if issued not in (None, "") else None,
-                   _field(path, where, s, "Entity.InvoicingEntity", required=False) or None,
-                   _field(path, where, s, "AccountId", required=False) or None, None, f"{path}, {where}")
+    return _invoice(path, where, s, invoice_id="InvoiceId", amount="BaseCurrencyAmount.TotalAmount",
+                    currency="BaseCurrencyAmount.CurrencyCode", date="IssuedDate",
+                    issuer=_field(path, where, s, "Entity.InvoicingEntity", required=False) or None,
+                    account="AccountId")
 
 
 def _azure(path: Path, i: int, v: dict) -> Invoice:
-    where = f"value[{i}]"
-    amount = _amount(path, where, "properties.billedAmount.value",
-                     _field(path, where, v, "properties.billedAmount.value"))
-    currency = _currency(path, where, "properties.billedAmount.currency",
-                         _field(path, where, v, "properties.billedAmount.currency"))
-    date = _field(path, where, v, "properties.invoiceDate", required=False)
-    return Invoice(str(_field(path, where, v, "name")), amount, currency,
-                   _date(path, where, "properties.invoiceDate", date) if date not in (None, "") else None,
-                   "Microsoft", _field(path, where, v, "properties.billingProfileId", required=False) or None,
-                   None, f"{path}, {where}")
+    return _invoice(path, f"value[{i}]", v, invoice_id="name", amount="properties.billedAmount.value",
+                    currency="properties.billedAmount.currency", date="properties.invoiceDate",
+                    issuer="Microsoft", account="properties.billingProfileId")
+
+
+def _invoice(path: Path, where: str, obj: dict, *, invoice_id: str, amount: str, currency: str,
+             date: str, issuer: str | None, account: str) -> Invoice:
+    """One invoice of a provider listing, from the dotted fields that hold its parts (the issuer is
+    given: read from the entry, or the provider itself)."""
+    value = _amount(path, where, amount, _field(path, where, obj, amount))
+    code = _currency(path, where, currency, _field(path, where, obj, currency))
+    issued = _field(path, where, obj, date, required=False)
+    return Invoice(str(_field(path, where, obj, invoice_id)), value, code,
+                   _date(path, where, date, issued) if issued not in (None, "") else None,
+                   issuer, _field(path, where, obj, account, required=False) or None, None,
+                   f"{path}, {where}")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from finops_xl.inputs import csv_rows
+from finops_xl.inputs import InputError, csv_rows
 from finops_xl.months import add_months, as_month  # noqa: F401 - re-exported
 from finops_xl.store.errors import Problem
 from finops_xl.store.sources import sql_literal
@@ -87,14 +87,10 @@ class Invoice:
     source: str = ""
 
 
-class APListError(ValueError):
+class APListError(InputError):
     """An AP list that cannot be used; ``problems`` names file, row and column of each."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = tuple(problems)
-        n = len(self.problems)
-        super().__init__("\n  ".join([f"{n} problem{'s' if n != 1 else ''} in the AP list:",
-                                      *(str(p) for p in self.problems)]))
+    what = "the AP list"
 
 
 _AMOUNT = re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?")
@@ -109,6 +105,16 @@ def parse_amount(text: str) -> Decimal | None:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
         return None
+
+
+def amount_field(val: dict[str, str], column: str, problems: list[Problem], label: str,
+                 row: int) -> Decimal | None:
+    """The row's ``column`` as an amount (``parse_amount``), or None with the problem noted."""
+    amount = parse_amount(val[column])
+    if amount is None:
+        problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=row, column=column,
+                                value=val[column]))
+    return amount
 
 
 def load_ap_list(path: str | Path) -> tuple[Invoice, ...]:
@@ -143,10 +149,7 @@ def load_ap_list(path: str | Path) -> tuple[Invoice, ...]:
             date = None
             problems.append(Problem(label, "not a date (use YYYY-MM-DD)", row=i, column="date",
                                     value=val["date"]))
-        amount = parse_amount(val["amount"])
-        if amount is None:
-            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                    value=val["amount"]))
+        amount = amount_field(val, "amount", problems, label, i)
         currency = val["currency"].upper()
         if currency not in currencies:
             problems.append(Problem(label, "not an ISO 4217 currency code (e.g. USD)", row=i,

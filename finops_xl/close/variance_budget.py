@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Sequence
 from decimal import Context, Decimal, localcontext
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from finops_xl.close.reconciliation import (
     as_month,
     parse_amount,
 )
-from finops_xl.inputs import csv_rows
+from finops_xl.close.reconciliation_model import amount_field
+from finops_xl.inputs import InputError, csv_rows
 from finops_xl.store.errors import Problem
 
 ZERO = Decimal(0)
@@ -73,14 +73,10 @@ class BudgetLine:
     source: str = ""
 
 
-class BudgetError(ValueError):
+class BudgetError(InputError):
     """A budget file that cannot be used; ``problems`` names file, row and column of each."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = tuple(problems)
-        n = len(self.problems)
-        super().__init__("\n  ".join([f"{n} problem{'s' if n != 1 else ''} in the budget:",
-                                      *(str(p) for p in self.problems)]))
+    what = "the budget"
 
 
 def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
@@ -110,10 +106,7 @@ def load_budget(path: str | Path) -> tuple[BudgetLine, ...]:
             except ValueError:
                 problems.append(Problem(label, "month must be YYYY-MM", row=i, column="month",
                                         value=val["month"]))
-        amount = parse_amount(val["amount"])
-        if amount is None:
-            problems.append(Problem(label, "not a number (use e.g. 1234.56)", row=i, column="amount",
-                                    value=val["amount"]))
+        amount = amount_field(val, "amount", problems, label, i)
         quantity, unit = None, val.get("unit") or None
         if val.get("quantity"):
             quantity = parse_amount(val["quantity"])

@@ -37,6 +37,11 @@ def _dec(x) -> Decimal:
     return ZERO if x is None else Decimal(x)
 
 
+def _records(cls, rows) -> tuple:
+    """``cls(key, *amounts)`` for each row of a key and its amounts, the amounts as Decimal (NULL: 0)."""
+    return tuple(cls(key, *(_dec(x) for x in amounts)) for key, *amounts in rows)
+
+
 def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
     return a / b if b else None
 
@@ -113,7 +118,7 @@ def coverage_split(con, pools: tuple[str, ...]) -> tuple[CoverageSplit, ...]:
                sum(EffectiveCost) FILTER (WHERE kind = 'unallocated')
         FROM allocated_charges GROUP BY month ORDER BY month
     """).fetchall()
-    return tuple(CoverageSplit(m, *(_dec(x) for x in rest)) for m, *rest in rows)
+    return _records(CoverageSplit, rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +149,7 @@ def untagged_by_month(con, owner_dim: str, pools: tuple[str, ...]) -> tuple[Unta
                sum(EffectiveCost) FILTER (WHERE {_unallocatable_sql(pools)})
         FROM allocation_groups GROUP BY month ORDER BY month
     """).fetchall()
-    return tuple(UntaggedMonth(m, _dec(t), _dec(u), _dec(n)) for m, t, u, n in rows)
+    return _records(UntaggedMonth, rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +181,7 @@ def untagged_by(con, month: dt.date, owner_dim: str, pools: tuple[str, ...], by:
         HAVING sum(EffectiveCost) FILTER (WHERE {col} IS NULL) <> 0
         ORDER BY untagged DESC, label
     """, [month]).fetchall()
-    return tuple(UntaggedBy(lbl, _dec(u), _dec(n), _dec(t)) for lbl, u, n, t in rows)
+    return _records(UntaggedBy, rows)
 
 
 @dataclasses.dataclass(frozen=True)

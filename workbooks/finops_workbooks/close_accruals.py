@@ -20,13 +20,15 @@ from finops_workbooks.close_common import (
     _SUB_CENT,
     _check,
     _col,
+    _last_row,
     _month_text,
     _notes,
     _nothing_to_accrue,
     _text,
+    _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Formula, Sheet, Table, ref
 from finops_xl.close.gather import CloseData
 
@@ -38,11 +40,10 @@ _ACCRUAL_HEADER = ("Owner", "Cost center", "Service category", "Account", "Actua
 
 
 def accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(ACCRUALS, landscape=True)
+    s = start_sheet(ACCRUALS, _title(data, f"Accrual of unbilled cost: {_month_text(data.month)}"))
     a = data.accrual
     cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Accrual of unbilled cost: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         (f"Cut-off {a.cutoff.isoformat()}: {a.days_missing} day(s) projected by {a.method}; {a.metric} in {cur}; "
          f"owners from {a.owner_source}."),
@@ -73,9 +74,7 @@ def accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put_row(head, 1, header, f.HEADER_LEFT)
         s.put(first, 1, "(no accrual lines)", f.NOTE)
     total = last + 2
-    s.put(total, 1, "Total", f.MONTH_TOTAL)
-    for c in range(5, 11):
-        s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, range(5, 11))
     refs["accrual_total"] = ref(total, 10)
     row = total + 2
 
@@ -128,9 +127,7 @@ def accruals_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
             s.put(r, 6, Formula(f'=IF(D{r}=0,"",ABS(E{r})/ABS(D{r}))'), _RATIO)
         tlast = max(tfirst, tfirst + len(tlines) - 1)
         ttotal = tlast + 1
-        s.put(ttotal, 1, "Total", f.MONTH_TOTAL)
-        for c in (3, 4, 5):
-            s.put(ttotal, c, Formula(f"=SUM({ref(tfirst, c)}:{ref(tlast, c)})"), f.MONEY_TOTAL)
+        _total_row(s, ttotal, tfirst, tlast, (3, 4, 5))
         s.put(ttotal, 6, Formula(f'=IF(D{ttotal}=0,"",ABS(E{ttotal})/ABS(D{ttotal}))'), _RATIO_TOTAL)
 
     for c, w in enumerate((20, 26, 26, 24, 15, 14, 13, 15, 15, 15, 9), start=1):
@@ -194,16 +191,10 @@ def _accrual_entry(s: SheetDraft, data: CloseData, entry, row: int, posts) -> tu
             s.put(r, 7, Formula(f"=SUMIFS({accrual_col},{_col(ACCRUAL_TABLE, 'Post key')},C{r}{also})"), f.MONEY)
         if not translated or line.account not in (a.liability_account, data.ledger.fx_difference):
             s.put(r, 8, Formula(f"=F{r}-G{r}"), _SUB_CENT)
-    elast = max(efirst, efirst + len(lines) - 1)
-    if not lines:
-        s.put(efirst, 1, "(no lines)", f.NOTE)
+    elast = _last_row(s, efirst, len(lines), "(no lines)")
     etotal = elast + 1
-    s.put(etotal, 1, "Total", f.MONTH_TOTAL)
-    for c in range(4, 9):
-        if c >= 7 and translated:
-            continue
-        s.put(etotal, c, Formula(f"=SUM({ref(efirst, c)}:{ref(elast, c)})"),
-              _SUB_CENT if c == 8 else f.MONEY_TOTAL)
+    _total_row(s, etotal, efirst, elast, range(4, 7 if translated else 9),
+               style=lambda c: _SUB_CENT if c == 8 else f.MONEY_TOTAL)
     s.put(etotal + 1, 1, "Σ debits − Σ credits (0 when the entry balances)", f.NOTE)
     s.put(etotal + 1, 4, Formula(f"=D{etotal}-E{etotal}"), f.MONEY)
     s.put(etotal + 2, 1, "Check: the accrual entry balances", _CHECK_LABEL)

@@ -4,10 +4,11 @@ the check formula, note layout and the texts several sheets show (``close``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from finops_workbooks import formats as f
 from finops_workbooks.draft import SheetDraft
-from finops_workbooks.model import Formula, Style, quote_sheet
+from finops_workbooks.model import Formula, Style, quote_sheet, ref
 from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES, Reconciliation
 
@@ -52,6 +53,23 @@ def _check(expression: str) -> Formula:
 def _largest(range_: str) -> str:
     """The largest magnitude in a range of numbers (blank cells count as 0)."""
     return f"MAX(MAX({range_}),-MIN({range_}))"
+
+
+def _last_row(s: SheetDraft, first: int, count: int, empty: str, column: int = 1) -> int:
+    """The last body row of a table of ``count`` rows from ``first``: ``first`` itself when there
+    are none, which then shows the ``empty`` note in ``column``."""
+    if not count:
+        s.put(first, column, empty, f.NOTE)
+    return max(first, first + count - 1)
+
+
+def _total_row(s: SheetDraft, row: int, first: int, last: int, columns, *, label: str = "Total",
+               label_column: int = 1, style: Style | Callable[[int], Style] = f.MONEY_TOTAL) -> None:
+    """The ``label`` row at ``row``: each of ``columns`` sums its rows ``first`` to ``last``, in
+    ``style`` (or ``style(column)``)."""
+    s.put(row, label_column, label, f.MONTH_TOTAL)
+    for c in columns:
+        s.put(row, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), style(c) if callable(style) else style)
 
 
 def _notes(s: SheetDraft, row: int, texts, style: Style = f.NOTE, width: int | None = None) -> int:

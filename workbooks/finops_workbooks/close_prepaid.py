@@ -20,9 +20,10 @@ from finops_workbooks.close_common import (
     _month_text,
     _notes,
     _text,
+    _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, ref
 from finops_xl.close.gather import CloseData
 
@@ -40,9 +41,8 @@ _SCHEDULE_HEADER = ("Month", "n", "Days of term", "Share in minor units", "Openi
 
 
 def prepaid_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(PREPAID, landscape=True)
+    s = start_sheet(PREPAID, _title(data, f"Prepaid commitments: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Prepaid commitments: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Inputs (yellow): each commitment's start, term and upfront (finops_xl.close.amortization."
          "commitments_from_store)."),
@@ -166,10 +166,9 @@ def prepaid_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
             s.put(r, 11, p.amortization, f.MONEY)
             s.put(r, 12, Formula(f"=G{r}-K{r}"), f.MONEY)
         total = last + 1
-        s.put(total, 1, "Term total", f.MONTH_TOTAL)
-        for col in (3, 4, 6, 7, 11, 12):
-            s.put(total, col, Formula(f"=SUM({ref(first, col)}:{ref(last, col)})"),
-                  PLAIN.but(bold=True) if col == 3 else _CENTS.but(bold=True) if col == 4 else f.MONEY_TOTAL)
+        _total_row(s, total, first, last, (3, 4, 6, 7, 11, 12), label="Term total",
+                   style=lambda c: PLAIN.but(bold=True) if c == 3 else _CENTS.but(bold=True) if c == 4
+                   else f.MONEY_TOTAL)
         s.put(cr, 12, Formula(f"=G{total}"), f.MONEY)
         s.put(cr, 13, Formula(f"={_largest(f'L{first}:L{last}')}"), f.MONEY)
     s.put(check_row, 5, _check(_largest(f"M{cfirst}:M{clast}")), _CHECK)

@@ -16,12 +16,14 @@ from finops_workbooks.close_common import (
     _UNIT_PRICE,
     _WRAP,
     _check,
+    _last_row,
     _month_text,
     _notes,
+    _total_row,
     category_labels,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, Style, Table, ref
 from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES
@@ -42,14 +44,13 @@ def category_key(category: str) -> int:
 
 
 def reconciliation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(RECONCILIATION, landscape=True)
+    cur = data.currency
+    s = start_sheet(RECONCILIATION, _title(data, f"Invoice reconciliation: {_month_text(data.month)} ({cur})"))
     for c, w in enumerate((30, 13, 16, 16, 18, 40, 75), start=1):
         s.width(c, w)
     r_ = data.reconciliation
     labels = category_labels(r_)
-    cur = data.currency
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Invoice reconciliation: {_month_text(data.month)} ({cur})"), f.TITLE)
     row = _notes(s, 2, (
         ("invoice total = allocated total + reconciling items (finops_xl.close.reconciliation); the tie-out is on "
          "the Summary sheet."),
@@ -75,14 +76,10 @@ def reconciliation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, 4, line.amount, f.MONEY)
         s.put(r, 5, line.charges, f.MONEY)
         s.put(r, 6, ", ".join(x for x in (inv.issuer, inv.billing_account, inv.currency) if x) or None)
-    last = max(first, first + len(r_.invoices) - 1)
-    if not r_.invoices:
-        s.put(first, 1, "(no invoices for this month)", f.NOTE)
+    last = _last_row(s, first, len(r_.invoices), "(no invoices for this month)")
     total = last + 1
-    s.put(total, 1, "Invoice total", f.MONTH_TOTAL)
-    s.put(total, 2, Formula(f"=SUM(B{first}:B{last})"), integer.but(bold=True))
-    s.put(total, 4, Formula(f"=SUM(D{first}:D{last})"), f.MONEY_TOTAL)
-    s.put(total, 5, Formula(f"=SUM(E{first}:E{last})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, (2, 4, 5), label="Invoice total",
+               style=lambda c: integer.but(bold=True) if c == 2 else f.MONEY_TOTAL)
     refs["invoice_total"] = ref(total, 4)
 
     row = total + 2
@@ -131,13 +128,12 @@ _DRIVER_HEADER = ("Driver", "Previous month", "This month", "Change", "Share of 
 
 
 def variance_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(VARIANCE, landscape=True)
+    s = start_sheet(VARIANCE, _title(data, f"Variance: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
     s.width(1, 58 if data.variance is None else 40)
     s.width(2, 22)
     for c in range(3, 14):
         s.width(c, 14)
-    s.put(1, 1, _title(data, f"Variance: {_month_text(data.month)}"), f.TITLE)
     row = 3
     report = data.variance
     if report is None:
@@ -169,13 +165,9 @@ def variance_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
                 s.put(r, 11, Formula(f'=IF(I{r}=0,"",D{r}/I{r})'), _UNIT_PRICE)
                 s.put(r, 12, Formula(f'=IF(H{r}=0,"",(I{r}-H{r})*J{r})'), f.MONEY)
                 s.put(r, 13, Formula(f'=IF(H{r}=0,"",E{r}-L{r})'), f.MONEY)
-        last = max(first, first + len(report.lines) - 1)
-        if not report.lines:
-            s.put(first, 1, "(no budget or cost this month)", f.NOTE)
+        last = _last_row(s, first, len(report.lines), "(no budget or cost this month)")
         total = last + 1
-        s.put(total, 1, "Total", f.MONTH_TOTAL)
-        for c in (3, 4, 5):
-            s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+        _total_row(s, total, first, last, (3, 4, 5))
         s.put(total, 6, Formula(f'=IF(C{total}=0,"",E{total}/C{total})'), _RATIO_TOTAL)
         refs |= {"budget": ref(total, 3), "actual": ref(total, 4), "variance": ref(total, 5),
                  "variance_pct": ref(total, 6)}
@@ -201,9 +193,7 @@ def variance_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
             s.put(r, 4, Formula(f"=C{r}-B{r}"), f.MONEY_TOTAL)
         last = first + len(e.drivers) - 1
         total = last + 1
-        s.put(total, 1, "Total", f.MONTH_TOTAL)
-        for c in (2, 3, 4):
-            s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+        _total_row(s, total, first, last, (2, 3, 4))
         for r in range(first, total + 1):
             s.put(r, 5, Formula(f'=IF($D${total}=0,"",D{r}/$D${total})'), _RATIO)
         s.put(total + 1, 1, "Store: total cost of each month", f.NOTE)

@@ -16,9 +16,10 @@ from finops_workbooks.close_common import (
     _SUB_CENT,
     _check,
     _month_text,
+    _total_row,
 )
 from finops_workbooks.close_signoff import sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import PLAIN, Chart, Formula, Sheet, ref
 from finops_xl import __version__
 from finops_xl.allocation.rules import ROUNDING
@@ -33,12 +34,12 @@ SETTING_CELLS = {"StorePath": "B4", "CloseMonth": "B5", "Cutoff": "B6", "Accrual
                   "Runtime": "B15"}
 
 def settings_sheet(data: CloseData, runtime: str) -> Sheet:
-    s = SheetDraft(SETTINGS, landscape=True)
+    s = start_sheet(SETTINGS,
+                    "Monthly close: settings",
+                    "Values pulled from the store at build time by finops_xl.close (accruals, amortization, "
+                    "reconciliation, variance) and the allocation; rebuild after the data or the allocation "
+                    "changes.")
     a = data.accrual
-    s.put(1, 1, "Monthly close: settings", f.TITLE)
-    s.put(2, 1, "Values pulled from the store at build time by finops_xl.close (accruals, amortization, "
-                "reconciliation, variance) and the allocation; rebuild after the data or the allocation "
-                "changes.", f.NOTE)
     s.put_row(3, 1, ("Setting", "Value", "Notes"), f.HEADER_LEFT)
     rows = (
         ("Cost store", data.store_path, PLAIN, "the finops-xl cost store (DuckDB file) the values came from"),
@@ -107,9 +108,8 @@ def _reporting_rows(s: SheetDraft, data: CloseData, row: int) -> int:
 
 
 def allocation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(ALLOCATION, landscape=True)
+    s = start_sheet(ALLOCATION, _title(data, f"Allocation by owner: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
-    s.put(1, 1, _title(data, f"Allocation by owner: {_month_text(data.month)}"), f.TITLE)
     if not data.owners:
         s.put(2, 1, "The store holds no allocation for this month: run finops-xl allocate --rules FILE, "
                     "then build the workbook again.", f.NOTE)
@@ -144,9 +144,7 @@ def allocation_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, billed_col, o.billed, _SUB_CENT if rounding else f.MONEY)
     last = first + len(data.owners) - 1
     total = last + 1
-    s.put(total, 1, "Total", f.MONTH_TOTAL)
-    for c in range(2, billed_col + 1):
-        s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, range(2, billed_col + 1))
     store_row, diff_row, check_row = total + 2, total + 3, total + 4
     s.put(store_row, 1, "Store: Σ allocated_charges of the month", f.NOTE)
     s.put(store_row, total_col, data.allocated_effective, f.MONEY)

@@ -14,7 +14,7 @@ import dataclasses
 from decimal import Decimal
 
 from finops_workbooks import formats as f
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import SheetDraft, start_sheet
 from finops_workbooks.model import Formula, Sheet, Style, quote_sheet
 from finops_xl import __version__
 from finops_xl.close.journal import LedgerMap
@@ -72,10 +72,10 @@ def _done(check_at: str, ok: str) -> Formula:
 
 def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
     """``checks``: (task, cell reference of a ✓/✗ check, sheet-qualified)."""
-    s = SheetDraft(SIGNOFF, landscape=True)
-    s.put(1, 1, sheet_title(data, f"Close sign-off: {data.month:%B %Y}"), f.TITLE)
-    s.put(2, 1, "Fill in the yellow cells. The close is signed off when every task is Done and the "
-                "reviewer has signed.", f.NOTE)
+    s = start_sheet(SIGNOFF,
+                    sheet_title(data, f"Close sign-off: {data.month:%B %Y}"),
+                    "Fill in the yellow cells. The close is signed off when every task is Done and the "
+                    "reviewer has signed.")
     rows = (("Preparer", None, _INPUT_TEXT), ("Prepared on", None, _INPUT_DATE),
             ("Reviewer", None, _INPUT_TEXT), ("Reviewed on", None, _INPUT_DATE))
     for i, (label, value, style) in enumerate(rows):
@@ -128,10 +128,11 @@ def signoff_sheet(data, checks: list[tuple[str, str]], ok: str) -> Sheet:
 
 def ledger_sheet(ledger: LedgerMap) -> Sheet:
     """The ledger map as ``kind, key, value`` rows (save as CSV for ``finops-xl close --ledger``)."""
-    s = SheetDraft(LEDGER)
-    s.put(1, 1, "Ledger map: where the close posts", f.TITLE)
-    s.put(2, 1, "Edit the yellow values, then save this sheet as CSV (kind,key,value) and pass it to "
-                "finops-xl close --ledger.", f.NOTE)
+    s = start_sheet(LEDGER,
+                    "Ledger map: where the close posts",
+                    "Edit the yellow values, then save this sheet as CSV (kind,key,value) and pass it to "
+                    "finops-xl close --ledger.",
+                    landscape=False)
     s.put_row(3, 1, ("kind", "key", "value"), f.HEADER_LEFT)
     row = 4
     rows = [("cost_center", k, v) for k, v in sorted(ledger.cost_centers.items())]
@@ -159,11 +160,10 @@ CAPITALIZATION = "Capitalization"
 def capitalization_sheet(data) -> Sheet:
     """Per project and month: the stage, capitalized and amortized amounts and the net book value
     (``finops_xl.close.capitalization.project_report``; values, as the journal posts them)."""
-    s = SheetDraft(CAPITALIZATION, landscape=True)
-    s.put(1, 1, sheet_title(data, f"Capitalized software: projects through {data.month:%B %Y}"), f.TITLE)
-    s.put(2, 1, "ASC 350-40 / IAS 38: development-stage cost moves to assets under construction; once in "
-                "service the asset is amortized straight-line (first month pro rata to its days in service).",
-          f.NOTE)
+    s = start_sheet(CAPITALIZATION,
+                    sheet_title(data, f"Capitalized software: projects through {data.month:%B %Y}"),
+                    "ASC 350-40 / IAS 38: development-stage cost moves to assets under construction; once in "
+                    "service the asset is amortized straight-line (first month pro rata to its days in service).")
     s.put_row(4, 1, ("Project", "Month", "Stage"), f.HEADER_LEFT)
     s.put_row(4, 4, ("Capitalized", "Amortized", "Net book value"), f.HEADER)
     row = 4

@@ -26,16 +26,18 @@ from finops_workbooks.close_common import (
     _check,
     _col,
     _largest,
+    _last_row,
     _month_text,
     _notes,
     _nothing_to_accrue,
     _sheet_ref,
     _text,
+    _total_row,
     category_labels,
 )
 from finops_workbooks.close_reconciliation import category_key
 from finops_workbooks.close_signoff import built_from, sheet_title as _title
-from finops_workbooks.draft import SheetDraft
+from finops_workbooks.draft import start_sheet
 from finops_workbooks.model import PLAIN, Formula, Sheet, Style, Table, ref
 from finops_xl.close.gather import CloseData
 from finops_xl.close.reconciliation import CATEGORIES
@@ -48,10 +50,9 @@ _JOURNAL_HEADER = ("Entry key", "Entry", "Date", "Kind", "Account", "Cost center
 
 
 def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
-    s = SheetDraft(JOURNAL, landscape=True)
+    s = start_sheet(JOURNAL, _title(data, f"Journal entries: {_month_text(data.month)}"))
     refs: dict[str, str] = {}
     entries = data.entries
-    s.put(1, 1, _title(data, f"Journal entries: {_month_text(data.month)}"), f.TITLE)
     row = _notes(s, 2, (
         ("Every entry of the month: the accrual (month end) and its reversal (day 1 of the next month), prepaid "
          "purchases,"),
@@ -76,13 +77,9 @@ def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
         s.put(r, 6, Formula(f"=SUMIFS({credit},{key_col},A{r})"), f.MONEY)
         s.put(r, 7, Formula(f"=E{r}-F{r}"), f.MONEY)
         s.put(r, 8, _check(f"ABS(G{r})"), _CHECK)
-    last = max(first, first + len(entries) - 1)
-    if not entries:
-        s.put(first, 2, "(no entries this month)", f.NOTE)
+    last = _last_row(s, first, len(entries), "(no entries this month)", column=2)
     total = last + 1
-    s.put(total, 2, "Total", f.MONTH_TOTAL)
-    for c in (5, 6, 7):
-        s.put(total, c, Formula(f"=SUM({ref(first, c)}:{ref(last, c)})"), f.MONEY_TOTAL)
+    _total_row(s, total, first, last, (5, 6, 7), label_column=2)
     s.put(total + 1, 2, "Check: every entry balances", _CHECK_LABEL)
     s.put(total + 1, 8, _check(_largest(f"G{first}:G{last}")), _CHECK)
     refs["check"] = ref(total + 1, 8)
@@ -122,13 +119,13 @@ def journal_sheet(data: CloseData) -> tuple[Sheet, dict[str, str]]:
 
 def summary_sheet(data: CloseData, alloc: dict, accr: dict, prepaid: dict, recon: dict, var: dict,
                    journal: dict) -> Sheet:
-    s = SheetDraft(SUMMARY, landscape=True)
+    s = start_sheet(SUMMARY,
+                    _title(data, f"Monthly close: {_month_text(data.month)}"),
+                    f"Stage: {_STAGE_TEXT.get(data.stage, data.stage)}.")
     r_ = data.reconciliation
     labels = category_labels(r_)
     separated = ", ".join(labels[c].lower() for c in r_.separate)
     cur = data.currency
-    s.put(1, 1, _title(data, f"Monthly close: {_month_text(data.month)}"), f.TITLE)
-    s.put(2, 1, f"Stage: {_STAGE_TEXT.get(data.stage, data.stage)}.", f.NOTE)
     total_accrual = data.accrual.total("accrual", cur) if data.accrual.lines else Decimal(0)
     if total_accrual:
         s.put(3, 1, f"Cut-off {data.accrual.cutoff.isoformat()}: {data.accrual.days_missing} day(s) projected "
