@@ -46,6 +46,14 @@ def _fmt(n: int, one: str) -> str:
     return f"{n:,} {one if n == 1 else one + 's'}"
 
 
+def _unmatched(n: int, export: str, other: str, exempt: str, written: str) -> str:
+    """What a pair's ``n`` rows of one export that match no row of the other, and are not ``exempt``
+    (a kind that exists in one export only), are told."""
+    return (f"{_fmt(n, 'row')} of the {export}-cost export, for the amount shown, with no matching row in "
+            f"the {other}-cost export ({_SAME}) that are not {exempt}: their {written} is written as 0. "
+            f"Check both exports cover the same scope and days")
+
+
 def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
     """Notices for one Azure group (``NativeGroup`` of format azure, azure-actual, azure-amortized
     or azure-usage-legacy)."""
@@ -93,17 +101,13 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
                 f"that load replaces this one"),
                 count=spread, amount=Decimal(spread_cost), **money))
         if group.format == azure.PAIR and actual_only:
-            out.append(Notice(group.label, (
-                f"{_fmt(actual_only, 'row')} of the actual-cost export, for the amount shown, with no "
-                f"matching row in the amortized-cost export ({_SAME}) that are not commitment purchases: "
-                f"their EffectiveCost is written as 0. Check both exports cover the same scope and days"),
-                count=actual_only, amount=Decimal(actual_only_cost), **money))
+            out.append(Notice(group.label, _unmatched(actual_only, "actual", "amortized",
+                                                      "commitment purchases", "EffectiveCost"),
+                              count=actual_only, amount=Decimal(actual_only_cost), **money))
         if group.format == azure.PAIR and amortized_only:
-            out.append(Notice(group.label, (
-                f"{_fmt(amortized_only, 'row')} of the amortized-cost export, for the amount shown, with "
-                f"no matching row in the actual-cost export ({_SAME}) that are not unused commitment: "
-                f"their BilledCost is written as 0. Check both exports cover the same scope and days"),
-                count=amortized_only, amount=Decimal(amortized_only_cost), **money))
+            out.append(Notice(group.label, _unmatched(amortized_only, "amortized", "actual",
+                                                      "unused commitment", "BilledCost"),
+                              count=amortized_only, amount=Decimal(amortized_only_cost), **money))
         if no_term:
             out.append(Notice(group.label, (
                 f"{_fmt(no_term, 'commitment purchase')}: no term stated (no Term column value and none in "
