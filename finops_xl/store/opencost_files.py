@@ -143,23 +143,22 @@ def checks(names: list[str]) -> list[tuple[str, str, str]]:
             f"{sql_identifier('Date')} IS NULL"),
            ("Date", "is not a day written YYYY-MM-DD, as OpenCost writes it",
             f"{sql_identifier('Date')} IS NOT NULL AND try_strptime({q('Date')}, '%Y-%m-%d') IS NULL")]
-    for c in COST_COLUMNS:
-        if c in names:
-            out.append((c, ("is not an amount: a number such as 0.25, with a '.' decimal point and no "
-                            "thousands separator, is expected; correct the value or re-export the file"),
-                        f"{sql_identifier(c)} IS NOT NULL AND lower({q(c)}) <> 'nan' "
-                        f"AND TRY_CAST({q(c)} AS {_MONEY}) IS NULL"))
-    for c in QUANTITY_COLUMNS:
-        if c in names:
-            out.append((c, ("is not a number: a quantity such as 0.25 or 1e-3 is expected; correct the "
+    # (the columns, what a bad value is told, SQL true on a bad value given its column and trimmed value)
+    typed = (
+        (COST_COLUMNS, ("is not an amount: a number such as 0.25, with a '.' decimal point and no "
+                        "thousands separator, is expected; correct the value or re-export the file"),
+         lambda col, v: f"{col} IS NOT NULL AND lower({v}) <> 'nan' AND TRY_CAST({v} AS {_MONEY}) IS NULL"),
+        (QUANTITY_COLUMNS, ("is not a number: a quantity such as 0.25 or 1e-3 is expected; correct the "
                             "value or re-export the file"),
-                        f"{sql_identifier(c)} IS NOT NULL AND (TRY_CAST({q(c)} AS DOUBLE) IS NULL "
-                        f"OR isinf(TRY_CAST({q(c)} AS DOUBLE)))"))
-    if LABELS in names:
-        out.append((LABELS, ('is not a JSON object of label names and values (OpenCost writes '
-                             '{"app":"web"}); correct the value or re-export the file'),
-                    f"{sql_identifier(LABELS)} IS NOT NULL AND NOT CASE WHEN json_valid({q(LABELS)}) "
-                    f"THEN json_type({q(LABELS)}::JSON) = 'OBJECT' ELSE false END"))
+         lambda col, v: f"{col} IS NOT NULL AND (TRY_CAST({v} AS DOUBLE) IS NULL "
+                        f"OR isinf(TRY_CAST({v} AS DOUBLE)))"),
+        ((LABELS,), ('is not a JSON object of label names and values (OpenCost writes '
+                     '{"app":"web"}); correct the value or re-export the file'),
+         lambda col, v: f"{col} IS NOT NULL AND NOT CASE WHEN json_valid({v}) "
+                        f"THEN json_type({v}::JSON) = 'OBJECT' ELSE false END"),
+    )
+    for columns, message, bad in typed:
+        out.extend((c, message, bad(sql_identifier(c), q(c))) for c in columns if c in names)
     return out
 
 

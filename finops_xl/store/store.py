@@ -262,25 +262,26 @@ class CostStore:
     def allocation_writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """An allocation's connection: the allocation's tables as tables (to replace), every other
         table of the store readable; one commit when the block ends."""
-        if not self.exists():
-            raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
-                                     "(finops-xl ingest)")
-        self._refuse_writing_as_of()
-        from finops_xl.store.writer import transaction
-
-        with transaction(self, kind="allocation", writes=ALLOCATION_TABLES, stage=False) as con:
+        with self._side_writer("allocation", ALLOCATION_TABLES) as con:
             yield con
 
     @contextlib.contextmanager
     def savings_writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The savings ledger's connection: its tables as tables, every other table readable."""
+        with self._side_writer("savings", SAVINGS_TABLES) as con:
+            yield con
+
+    @contextlib.contextmanager
+    def _side_writer(self, kind: str, tables: tuple[str, ...]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection of a store that exists, writing ``tables`` (replaced, not staged) and reading
+        every other table; one commit of ``kind`` when the block ends."""
         if not self.exists():
             raise StoreNotFoundError(f"no cost store at {self.path}: load exports first "
                                      "(finops-xl ingest)")
         self._refuse_writing_as_of()
         from finops_xl.store.writer import transaction
 
-        with transaction(self, kind="savings", writes=SAVINGS_TABLES, stage=False) as con:
+        with transaction(self, kind=kind, writes=tables, stage=False) as con:
             yield con
 
 

@@ -20,7 +20,16 @@ MEMORY_LIMIT_ENV = "FINOPS_XL_MEMORY_LIMIT"
 #: Lineage columns every stored charge carries, after the FOCUS columns.
 LINEAGE_COLUMNS = {"x_LoadId": "BIGINT", "x_SourceFile": "VARCHAR"}
 
-_MANIFEST_DDL = """
+#: The columns of a slice version (its slice, load and rows), in ``slices`` and ``slice_history``.
+_SLICE_VERSION = """\
+    ProviderName       VARCHAR   NOT NULL,
+    BillingAccountId   VARCHAR   NOT NULL,
+    BillingPeriodStart TIMESTAMP NOT NULL,
+    load_id            BIGINT    NOT NULL,
+    loaded_at          TIMESTAMP NOT NULL,
+    rows               BIGINT    NOT NULL,"""
+
+_MANIFEST_DDL = f"""
 CREATE TABLE IF NOT EXISTS manifest (
     load_id       BIGINT    NOT NULL,  -- one load = one `finops-xl ingest` (all its files together)
     loaded_at     TIMESTAMP NOT NULL,  -- UTC
@@ -30,16 +39,11 @@ CREATE TABLE IF NOT EXISTS manifest (
     format        VARCHAR   NOT NULL,  -- csv, csv.gz or parquet
     focus_version VARCHAR   NOT NULL,  -- as detected from its columns
     rows          BIGINT    NOT NULL,
-    slices        JSON      NOT NULL,  -- [{ProviderName, BillingAccountId, BillingPeriodStart, rows}]
+    slices        JSON      NOT NULL,  -- [{{ProviderName, BillingAccountId, BillingPeriodStart, rows}}]
     source_paths  VARCHAR[]            -- the absolute paths it was read from (a native group: each file)
 );
 CREATE TABLE IF NOT EXISTS slices (      -- the current version of each slice
-    ProviderName       VARCHAR   NOT NULL,
-    BillingAccountId   VARCHAR   NOT NULL,
-    BillingPeriodStart TIMESTAMP NOT NULL,
-    load_id            BIGINT    NOT NULL,
-    loaded_at          TIMESTAMP NOT NULL,
-    rows               BIGINT    NOT NULL,
+{_SLICE_VERSION}
     BilledCost         DECIMAL(38,12),  -- NULL when the slice holds more than one currency
     EffectiveCost      DECIMAL(38,12),  --   (per-currency totals: slice_currencies)
     BillingCurrency    VARCHAR,         -- the slice's currency; NULL when it holds several
@@ -68,12 +72,7 @@ CREATE TABLE IF NOT EXISTS load_notices (  -- what a load did or could not deter
     currency    VARCHAR
 );
 CREATE TABLE IF NOT EXISTS slice_history ( -- every version a slice has had, newest last
-    ProviderName       VARCHAR   NOT NULL,
-    BillingAccountId   VARCHAR   NOT NULL,
-    BillingPeriodStart TIMESTAMP NOT NULL,
-    load_id            BIGINT    NOT NULL,
-    loaded_at          TIMESTAMP NOT NULL,
-    rows               BIGINT    NOT NULL,
+{_SLICE_VERSION}
     BilledCost         DECIMAL(38,12),
     EffectiveCost      DECIMAL(38,12),
     replaced_rows      BIGINT    NOT NULL  -- rows of the previous version it replaced (0 if new)

@@ -87,18 +87,13 @@ def detect(con: duckdb.DuckDBPyConnection, source: SourceFile, header: Header) -
     """The native format of a file from its columns (and, for Azure, its content); None if the
     file is not a native export this package converts."""
     names = [n for n, _ in header.columns]
-    if aws.is_legacy(names):
-        return "aws-cur"
-    if aws.is_athena(names):
-        return "aws-cur-athena"
-    if aws.is_cur2(names):
-        return "aws-cur2"
-    if gcp.is_billing_export(header):
-        return "gcp-billing"
-    if oci.is_cost_report(header):
-        return "oci-cost"
-    if oci_focus.is_focus_report(header):
-        return "oci-focus"
+    # (test, what it reads, the format), in the order they are tried: the AWS tests read the names
+    for test, columns, fmt in ((aws.is_legacy, names, "aws-cur"), (aws.is_athena, names, "aws-cur-athena"),
+                               (aws.is_cur2, names, "aws-cur2"), (gcp.is_billing_export, header, "gcp-billing"),
+                               (oci.is_cost_report, header, "oci-cost"),
+                               (oci_focus.is_focus_report, header, "oci-focus")):
+        if test(columns):
+            return fmt
     if azure.is_cost_details(header):
         return azure.dataset_kind(con, source, header)
     return None

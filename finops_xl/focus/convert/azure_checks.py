@@ -46,6 +46,21 @@ def _fmt(n: int, one: str) -> str:
     return f"{n:,} {one if n == 1 else one + 's'}"
 
 
+def _alone(export: str, other: str, missing: str, what: str) -> str:
+    """What one export given without the other of its month is told: ``what`` it cannot tell, and
+    how to complete ``missing``."""
+    return (f"an {export}-cost export alone: {what}. Load this month's {other}-cost export together with "
+            f"this file (one command) to complete {missing}; that load replaces this one")
+
+
+def _unmatched(n: int, export: str, other: str, exempt: str, written: str) -> str:
+    """What a pair's ``n`` rows of one export that match no row of the other, and are not ``exempt``
+    (a kind that exists in one export only), are told."""
+    return (f"{_fmt(n, 'row')} of the {export}-cost export, for the amount shown, with no matching row in "
+            f"the {other}-cost export ({_SAME}) that are not {exempt}: their {written} is written as 0. "
+            f"Check both exports cover the same scope and days")
+
+
 def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
     """Notices for one Azure group (``NativeGroup`` of format azure, azure-actual, azure-amortized
     or azure-usage-legacy)."""
@@ -73,37 +88,25 @@ def notices(con: duckdb.DuckDBPyConnection, group) -> list[Notice]:
         GROUP BY ALL ORDER BY ALL""").fetchall()
     for (currency, covered, purchases, bought, spread, spread_cost, actual_only, actual_only_cost,
          amortized_only, amortized_only_cost, no_term) in rows:
-        money = {"currency": currency}
-        if group.format == azure.ACTUAL and (covered or purchases):
-            out.append(Notice(group.label, (
-                f"an actual-cost export alone: {_fmt(covered, 'row')} of usage covered by a reservation "
-                f"or savings plan: EffectiveCost unknown (Azure bills them 0; written as 0), and "
-                f"{_fmt(purchases, 'commitment purchase')} billed for the amount shown: EffectiveCost "
-                f"0, as FOCUS requires, so EffectiveCost lacks the part of those purchases used this month. "
-                f"Load this month's amortized-cost export together with this file (one command) to "
-                f"complete EffectiveCost; that load replaces this one"),
-                count=covered, amount=Decimal(bought), **money))
-        if group.format == azure.AMORTIZED and spread:
-            out.append(Notice(group.label, (
-                f"an amortized-cost export alone: {_fmt(spread, 'row')} of reservation or savings-plan "
-                f"cost spread onto usage or unused commitment, for the amount shown: BilledCost 0 "
-                f"(the invoice bills the commitment purchases instead, and this export leaves them "
-                f"out), so BilledCost lacks this month's commitment purchases. Load this month's "
-                f"actual-cost export together with this file (one command) to complete BilledCost; "
-                f"that load replaces this one"),
-                count=spread, amount=Decimal(spread_cost), **money))
-        if group.format == azure.PAIR and actual_only:
-            out.append(Notice(group.label, (
-                f"{_fmt(actual_only, 'row')} of the actual-cost export, for the amount shown, with no "
-                f"matching row in the amortized-cost export ({_SAME}) that are not commitment purchases: "
-                f"their EffectiveCost is written as 0. Check both exports cover the same scope and days"),
-                count=actual_only, amount=Decimal(actual_only_cost), **money))
-        if group.format == azure.PAIR and amortized_only:
-            out.append(Notice(group.label, (
-                f"{_fmt(amortized_only, 'row')} of the amortized-cost export, for the amount shown, with "
-                f"no matching row in the actual-cost export ({_SAME}) that are not unused commitment: "
-                f"their BilledCost is written as 0. Check both exports cover the same scope and days"),
-                count=amortized_only, amount=Decimal(amortized_only_cost), **money))
+        # (the group's format, shown when, count, amount, message): each notice of the money concerned
+        told = (
+            (azure.ACTUAL, covered or purchases, covered, bought, _alone("actual", "amortized", "EffectiveCost", (
+                f"{_fmt(covered, 'row')} of usage covered by a reservation or savings plan: EffectiveCost "
+                f"unknown (Azure bills them 0; written as 0), and {_fmt(purchases, 'commitment purchase')} "
+                f"billed for the amount shown: EffectiveCost 0, as FOCUS requires, so EffectiveCost lacks "
+                f"the part of those purchases used this month"))),
+            (azure.AMORTIZED, spread, spread, spread_cost, _alone("amortized", "actual", "BilledCost", (
+                f"{_fmt(spread, 'row')} of reservation or savings-plan cost spread onto usage or unused "
+                f"commitment, for the amount shown: BilledCost 0 (the invoice bills the commitment "
+                f"purchases instead, and this export leaves them out), so BilledCost lacks this month's "
+                f"commitment purchases"))),
+            (azure.PAIR, actual_only, actual_only, actual_only_cost,
+             _unmatched(actual_only, "actual", "amortized", "commitment purchases", "EffectiveCost")),
+            (azure.PAIR, amortized_only, amortized_only, amortized_only_cost,
+             _unmatched(amortized_only, "amortized", "actual", "unused commitment", "BilledCost")),
+        )
+        out.extend(Notice(group.label, message, count=n, amount=Decimal(amount), currency=currency)
+                   for fmt, shown, n, amount, message in told if group.format == fmt and shown)
         if no_term:
             out.append(Notice(group.label, (
                 f"{_fmt(no_term, 'commitment purchase')}: no term stated (no Term column value and none in "

@@ -196,10 +196,7 @@ def write_aws() -> None:
     out.mkdir(exist_ok=True)
     rows = _cur_rows("111122223333", "2025-01", "2025010123456") + _cur_rows(
         "111122223333", "2025-02", "2025020123456")
-    with (out / "cur-legacy-2025-01-02.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, CUR_COLUMNS, restval="")
-        w.writeheader()
-        w.writerows(rows)
+    _write_csv(out / "cur-legacy-2025-01-02.csv", CUR_COLUMNS, rows, restval="")
     # CUR 2.0: snake_case, product attributes and tags in maps, Parquet
     rows2 = _cur_rows("210987654321", "2025-01", "2025010654321")
 
@@ -345,71 +342,78 @@ def _azure_rows(sub: str, reservation: str, savings_plan: str, *, ea: bool) -> t
     return actual, amortized
 
 
+def _write_csv(path: Path, columns: list[str], rows, **options) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, columns, **options)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _ea_row(x: dict, sub: str) -> dict:
+    """One row of the EA column set: enrollment 8611537, older EA columns (Cost, BillingCurrencyCode,
+    ReservationId)."""
+    qty = x["qty"]
+    return {
+        "BillingAccountId": "8611537", "BillingAccountName": "Contoso Ltd enrollment",
+        "BillingPeriodStartDate": "01/01/2025", "BillingPeriodEndDate": "01/31/2025",
+        "BillingProfileId": "8611537", "BillingProfileName": "Contoso Ltd enrollment",
+        "AccountName": "Platform", "SubscriptionId": sub, "SubscriptionName": "contoso-prod",
+        "Date": x["date"], "ProductName": x["product"], "MeterCategory": x["category"],
+        "MeterSubCategory": x["sub_category"], "MeterId": x["meter_id"], "MeterName": x["meter"],
+        "MeterRegion": "US East" if x["meter_id"] else "", "UnitOfMeasure": x["unit"],
+        "Quantity": qty, "EffectivePrice": "", "Cost": x["cost"],
+        "UnitPrice": x["unit_price"] or "", "PayGPrice": x["payg"] or "",
+        "BillingCurrencyCode": "USD", "ResourceLocation": "EastUS" if x["resource"] else "",
+        "ConsumedService": "", "ResourceId": x["resource"],
+        "ResourceName": x["resource"].rsplit("/", 1)[-1] if x["resource"] else "",
+        "Tags": x["tags"], "ResourceGroup": x["rg"], "ReservationId": x["benefit"],
+        "ReservationName": x["benefit_name"], "Term": "12" if x["benefit"] else "",
+        "PublisherType": x["publisher_type"], "PublisherName": x["publisher"],
+        "ChargeType": x["charge"], "Frequency": x["freq"], "PricingModel": x["model"],
+        "InvoiceId": "G012345678",
+    }
+
+
+def _mca_row(x: dict, sub: str) -> dict:
+    """One row of the MCA column set: billing profile, camelCase columns, costInBillingCurrency,
+    benefitId, JSON tags, in EUR."""
+    qty = x["qty"]
+    payg_cost = "" if x["payg"] is None else f"{float(x['payg']) * float(qty):.4f}"
+    return {
+        "invoiceId": "E0600BN7QD", "billingAccountId":
+            "5e98e158-xxxx-xxxx-xxxx-xxxxxxxxxxxx:7ac4d7c2-xxxx-xxxx-xxxx-xxxxxxxxxxxx_2019-05-31",
+        "billingAccountName": "Fabrikam Inc", "billingPeriodStartDate": "01/01/2025",
+        "billingPeriodEndDate": "01/31/2025", "billingProfileId": "AW4F-XXXX-BG7-TGB",
+        "billingProfileName": "Fabrikam EU", "subscriptionId": sub,
+        "subscriptionName": "fabrikam-prod", "date": x["date"], "productName": x["product"],
+        "meterCategory": x["category"], "meterSubCategory": x["sub_category"],
+        "meterId": x["meter_id"], "meterName": x["meter"], "unitOfMeasure": x["unit"],
+        "quantity": qty, "effectivePrice": "", "costInBillingCurrency": x["cost"],
+        "paygCostInBillingCurrency": payg_cost, "unitPrice": x["unit_price"] or "",
+        "paygPrice": x["payg"] or "", "billingCurrency": "EUR",
+        "resourceLocation": "eastus" if x["resource"] else "", "ResourceId": x["resource"],
+        "resourceGroupName": x["rg"], "tags": x["tags"], "benefitId": x["benefit"],
+        "benefitName": x["benefit_name"], "publisherType": x["publisher_type"],
+        "publisherName": x["publisher"], "chargeType": x["charge"], "frequency": x["freq"],
+        "pricingModel": x["model"], "pricingCurrency": "USD",
+        # priced in USD, billed in EUR at 0.92 EUR per USD (rounded as Azure does, to 6 places)
+        "costInPricingCurrency": f"{float(x['cost']) / 0.92:.6f}",
+        "exchangeRatePricingToBilling": "0.92",
+    }
+
+
 def write_azure() -> None:
     out = HERE / "azure"
     out.mkdir(exist_ok=True)
-    # EA: enrollment 8611537, older EA column set (Cost, BillingCurrencyCode, ReservationId)
-    sub = "0f4c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
     ri = ("/providers/Microsoft.Capacity/reservationOrders/9a8b7c6d-0000-4e1f-8a2b-000000000001/"
           "reservations/1b2c3d4e-0000-4f5a-9b8c-000000000001")
     sp = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/5e6f7a8b-0000-4c1d-9e2f-000000000001/savingsPlans/6f7a8b9c-0000-4d1e-8f3a-000000000001"
-    for kind, rows in zip(("actual", "amortized"), _azure_rows(sub, ri, sp, ea=True)):
-        with (out / f"ea-{kind}-cost-2025-01.csv").open("w", newline="") as fh:
-            w = csv.DictWriter(fh, EA_COLUMNS)
-            w.writeheader()
-            for x in rows:
-                qty = x["qty"]
-                w.writerow({
-                    "BillingAccountId": "8611537", "BillingAccountName": "Contoso Ltd enrollment",
-                    "BillingPeriodStartDate": "01/01/2025", "BillingPeriodEndDate": "01/31/2025",
-                    "BillingProfileId": "8611537", "BillingProfileName": "Contoso Ltd enrollment",
-                    "AccountName": "Platform", "SubscriptionId": sub, "SubscriptionName": "contoso-prod",
-                    "Date": x["date"], "ProductName": x["product"], "MeterCategory": x["category"],
-                    "MeterSubCategory": x["sub_category"], "MeterId": x["meter_id"], "MeterName": x["meter"],
-                    "MeterRegion": "US East" if x["meter_id"] else "", "UnitOfMeasure": x["unit"],
-                    "Quantity": qty, "EffectivePrice": "", "Cost": x["cost"],
-                    "UnitPrice": x["unit_price"] or "", "PayGPrice": x["payg"] or "",
-                    "BillingCurrencyCode": "USD", "ResourceLocation": "EastUS" if x["resource"] else "",
-                    "ConsumedService": "", "ResourceId": x["resource"],
-                    "ResourceName": x["resource"].rsplit("/", 1)[-1] if x["resource"] else "",
-                    "Tags": x["tags"], "ResourceGroup": x["rg"], "ReservationId": x["benefit"],
-                    "ReservationName": x["benefit_name"], "Term": "12" if x["benefit"] else "",
-                    "PublisherType": x["publisher_type"], "PublisherName": x["publisher"],
-                    "ChargeType": x["charge"], "Frequency": x["freq"], "PricingModel": x["model"],
-                    "InvoiceId": "G012345678",
-                })
-    # MCA: billing profile, camelCase columns, costInBillingCurrency, benefitId, JSON tags, in EUR
-    sub = "7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
-    ri = ri.replace("000000000001", "000000000002")
-    sp = sp.replace("000000000001", "000000000002")
-    for kind, rows in zip(("actual", "amortized"), _azure_rows(sub, ri, sp, ea=False)):
-        with (out / f"mca-{kind}-cost-2025-01.csv").open("w", newline="") as fh:
-            w = csv.DictWriter(fh, MCA_COLUMNS)
-            w.writeheader()
-            for x in rows:
-                qty = x["qty"]
-                payg_cost = "" if x["payg"] is None else f"{float(x['payg']) * float(qty):.4f}"
-                w.writerow({
-                    "invoiceId": "E0600BN7QD", "billingAccountId":
-                        "5e98e158-xxxx-xxxx-xxxx-xxxxxxxxxxxx:7ac4d7c2-xxxx-xxxx-xxxx-xxxxxxxxxxxx_2019-05-31",
-                    "billingAccountName": "Fabrikam Inc", "billingPeriodStartDate": "01/01/2025",
-                    "billingPeriodEndDate": "01/31/2025", "billingProfileId": "AW4F-XXXX-BG7-TGB",
-                    "billingProfileName": "Fabrikam EU", "subscriptionId": sub,
-                    "subscriptionName": "fabrikam-prod", "date": x["date"], "productName": x["product"],
-                    "meterCategory": x["category"], "meterSubCategory": x["sub_category"],
-                    "meterId": x["meter_id"], "meterName": x["meter"], "unitOfMeasure": x["unit"],
-                    "quantity": qty, "effectivePrice": "", "costInBillingCurrency": x["cost"],
-                    "paygCostInBillingCurrency": payg_cost, "unitPrice": x["unit_price"] or "",
-                    "paygPrice": x["payg"] or "", "billingCurrency": "EUR",
-                    "resourceLocation": "eastus" if x["resource"] else "", "ResourceId": x["resource"],
-                    "resourceGroupName": x["rg"], "tags": x["tags"], "benefitId": x["benefit"],
-                    "benefitName": x["benefit_name"], "publisherType": x["publisher_type"],
-                    "publisherName": x["publisher"], "chargeType": x["charge"], "frequency": x["freq"],
-                    "pricingModel": x["model"], "pricingCurrency": "USD",
-                    # priced in USD, billed in EUR at 0.92 EUR per USD (rounded as Azure does, to 6 places)
-                    "costInPricingCurrency": f"{float(x['cost']) / 0.92:.6f}",
-                    "exchangeRatePricingToBilling": "0.92",
-                })
+    mca_ids = tuple(i.replace("000000000001", "000000000002") for i in (ri, sp))  # the MCA's own
+    for name, columns, row, sub, ids in (
+            ("ea", EA_COLUMNS, _ea_row, "0f4c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", (ri, sp)),
+            ("mca", MCA_COLUMNS, _mca_row, "7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b", mca_ids)):
+        for kind, rows in zip(("actual", "amortized"), _azure_rows(sub, *ids, ea=name == "ea")):
+            _write_csv(out / f"{name}-{kind}-cost-2025-01.csv", columns, [row(x, sub) for x in rows])
 
 
 # --------------------------------------------------------------------------------------------- GCP
