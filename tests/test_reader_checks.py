@@ -104,6 +104,27 @@ def test_a_file_without_short_rows_has_no_padding_notice(sample_csv, tmp_path):
     assert not [n for n in validate([path])[0].notices if "fewer fields" in n.message]
 
 
+def test_empty_last_fields_without_short_rows_are_read_in_one_pass(sample_csv, tmp_path, monkeypatch):
+    """A last column that is empty on some rows, in a file with no short row: the values load as
+    empty (null), no padding notice, and the load does not read the file again to tell a missing
+    field from an empty one (that second pass is for files that do have short rows)."""
+    import finops_xl.focus.reader as reader
+
+    header, rows = _sample_rows(sample_csv)
+    rows = [r + ["" if i % 2 else f"note {i}"] for i, r in enumerate(rows)]
+    path = _write(tmp_path / "empty-last.csv", header + ["x_Comment"], rows)
+    rereads = []
+    monkeypatch.setattr(reader, "padding_notice", lambda *a, **k: rereads.append(a) or [])
+    report = ingest([path], tmp_path / "s.duckdb")
+    assert not rereads and not [n for n in report.all_notices if "fewer fields" in n.message]
+    assert store_totals(tmp_path / "s.duckdb") == csv_totals(path)
+    from finops_xl.store.store import CostStore
+
+    with CostStore(tmp_path / "s.duckdb").reader() as con:
+        got = con.execute("SELECT count(*), count(x_Comment) FROM charges").fetchall()[0]
+    assert got == (len(rows), sum(1 for r in rows if r[-1]))
+
+
 def test_a_row_with_too_many_fields_names_its_line_and_both_counts(sample_csv, tmp_path, capsys):
     header, rows = _sample_rows(sample_csv, 20)
     rows[9] = rows[9] + ["surplus", "fields"]

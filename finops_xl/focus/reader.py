@@ -482,6 +482,16 @@ class FocusFile:
         return f"SELECT {', '.join(items)} FROM {reader or self.source.reader_sql()}"
 
 
+def read_together(files: list[FocusFile]) -> list[list[int]]:
+    """The indexes of ``files`` in groups that one reader reads together: the same format, dialect,
+    header and reading options."""
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(files):
+        groups.setdefault((f.source.format, f.source.delimiter, f.source.parallel, f.header,
+                           f.decimal_comma, f.partial), []).append(i)
+    return list(groups.values())
+
+
 def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[list[Problem]]:
     """Validate files; returns each file's problems (empty when it can be loaded).
 
@@ -490,11 +500,7 @@ def check_files(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[
     query finds the file's first offending row.
     """
     results: dict[int, list[Problem]] = {}
-    groups: dict[tuple, list[int]] = {}
-    for i, f in enumerate(files):
-        groups.setdefault((f.source.format, f.source.delimiter, f.source.parallel, f.header,
-                           f.decimal_comma, f.partial), []).append(i)
-    for members in groups.values():
+    for members in read_together(files):
         first = files[members[0]]
         src = "__finops_xl_source_path"
         reader = reader_sql([files[i].source for i in members], filename_column=src)

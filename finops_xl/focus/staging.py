@@ -23,7 +23,7 @@ import itertools
 
 import duckdb
 
-from finops_xl.focus.reader import FocusFile, _beyond_limit_together, _q, check_files
+from finops_xl.focus.reader import FocusFile, _beyond_limit_together, _q, check_files, read_together
 from finops_xl.errors import Problem
 from finops_xl.sources import reader_sql, sql_identifier, sql_literal
 
@@ -32,6 +32,8 @@ SOURCE_PATH = "__finops_xl_source_path"
 
 _CSV = ("csv", "csv.gz")
 _names = itertools.count(1)
+#: The probe column counting rows whose last field is null (read padded, a short row's is).
+_PADDING = "__finops_xl_l"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +54,7 @@ def _probe_items(f: FocusFile) -> list[tuple[str, str]]:
     items += [(f"__finops_xl_m{i}", f"abs(TRY_CAST({f.expression(m)} AS DOUBLE))")
               for i, m in enumerate(f._money())]
     if f._csv_columns():
-        items.append(("__finops_xl_l", f"{_q(f.source.columns[-1])} IS NULL"))
+        items.append((_PADDING, f"{_q(f.source.columns[-1])} IS NULL"))
     return items
 
 
@@ -81,11 +83,7 @@ def check_and_stage(
     """
     results: dict[int, list[Problem]] = {}
     staged: dict[str, Staged] = {}
-    groups: dict[tuple, list[int]] = {}
-    for i, f in enumerate(files):
-        groups.setdefault((f.source.format, f.source.delimiter, f.source.parallel, f.header,
-                           f.decimal_comma, f.partial), []).append(i)
-    for members in groups.values():
+    for members in read_together(files):
         first = files[members[0]]
         stage = _stage(con, [files[i] for i in members]) if first.source.format in _CSV else None
         if stage is None:
@@ -117,16 +115,22 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> tuple[str,
     types = first.target_types()
     typed = [f"CAST({first.expression(m)} AS {types[m.target]}) AS {_q(m.target)}" for m in first.maps]
     items = _probe_items(first)
-    probes = [f"{sql} AS {sql_identifier(alias)}" for alias, sql in items]
-    reader = reader_sql([f.source for f in files], filename_column=SOURCE_PATH)
     table = sql_identifier(f"__finops_xl_staged_{next(_names)}")
-    try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {sql_identifier(SOURCE_PATH)}, "
-                    f"{', '.join(typed + probes)} FROM {reader}")
-    except duckdb.Error:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        return None
-    return table, items
+    # First as if no row were short: a short row stops that reader, and most files have none. Then
+    # the padding probe is false on every row, and no second pass over the file has to tell a
+    # missing last field from an empty one (``csvfiles.padded_rows``). A file that has short rows
+    # (or cannot be read so) is read with its short rows padded, as every other reader does.
+    for padded in (False, True):
+        probes = [f"{'false' if alias == _PADDING and not padded else sql} AS {sql_identifier(alias)}"
+                  for alias, sql in items]
+        reader = reader_sql([f.source for f in files], filename_column=SOURCE_PATH, pad_short_rows=padded)
+        try:
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT {sql_identifier(SOURCE_PATH)}, "
+                        f"{', '.join(typed + probes)} FROM {reader}")
+            return table, items
+        except duckdb.Error:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return None
 
 
 def insert_sql(stage: Staged, paths: list[str], columns: dict[str, str], extra: dict[str, str]) -> str:
