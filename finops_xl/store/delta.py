@@ -466,19 +466,21 @@ class Transaction:
         existing = _base_tables(con)
         changed: dict[str, Any] = {}
         if self.stage and "charges" in existing:
-            keys = con.execute(f"SELECT DISTINCT {slice_partition_sql()} FROM charges").fetchall()
-            if keys:
-                summary = con.execute(
-                    "SELECT ProviderName, BillingAccountId, strftime(BillingPeriodStart, '%Y-%m-%d'), "
-                    "BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost) FROM charges "
-                    "GROUP BY ALL ORDER BY ALL").fetchall()
-                files = [f for (f,) in con.execute(
-                    "SELECT DISTINCT x_SourceFile FROM charges ORDER BY 1").fetchall()]
+            # one pass over the staged rows: each slice and currency's rows, totals and files; the
+            # partition keys are computed per group, not per row
+            summary = con.execute(
+                "SELECT ProviderName, BillingAccountId, strftime(day, '%Y-%m-%d'), BillingCurrency, n, "
+                f"billed, effective, files, {slice_partition_sql('day')} FROM ("
+                "SELECT ProviderName, BillingAccountId, CAST(BillingPeriodStart AS DATE) AS day, BillingCurrency, "
+                "count(*) AS n, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective, "
+                "list(DISTINCT x_SourceFile) AS files FROM charges GROUP BY ALL) ORDER BY ALL").fetchall()
+            if summary:
                 changed["slices"] = [
                     {"provider": p, "account": a, "period": b, "currency": c, "rows": int(n),
-                     "billed": str(bc), "effective": str(ec)} for p, a, b, c, n, bc, ec in summary]
-                changed["files"] = files
-                pred = _predicate([(k[0], k[1]) for k in keys])
+                     "billed": str(bc), "effective": str(ec)} for p, a, b, c, n, bc, ec, *_ in summary]
+                names = {f for row in summary for f in row[7]}
+                changed["files"] = sorted(names - {None}) + ([None] if None in names else [])
+                pred = _predicate([(row[8], row[9]) for row in summary])
                 for table in SLICED:
                     if table != SLICED[0]:
                         pause(table)

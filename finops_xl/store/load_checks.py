@@ -6,21 +6,8 @@ from __future__ import annotations
 import duckdb
 
 from finops_xl.store.errors import IngestError, Notice, Problem
-from finops_xl.store.load_inputs import _changed, _stat, unique_inputs  # noqa: F401
-from finops_xl.store.load_report import (  # noqa: F401
-    _SOURCE_PATH,
-    FileReport,
-    LoadReport,
-    Progress,
-    SliceChange,
-    _noop,
-)
-from finops_xl.store.sources import (
-    sql_identifier,
-)
-from finops_xl.store.store import (
-    table_columns,
-)
+from finops_xl.store.sources import sql_identifier
+from finops_xl.store.store import table_columns
 
 
 def _key_columns() -> list[str]:
