@@ -9,9 +9,32 @@ import functools
 import sys
 from pathlib import Path
 
-from finops_xl.cli.options import fail, month_option, store_of
+from finops_xl.cli.options import fail, file_options, month_option, store_of
 from finops_xl.money import format_money
 from finops_xl.store.store import CostStore
+
+
+_SETTINGS_FILES = (
+    ("--ledger", "ledger map CSV (kind,key,value): owner → cost center, service category → GL"),
+    ("--journal", "write every journal entry of the month as one CSV for ERP import"),
+)
+_CLOSE_FILES = (
+    ("--invoice", "the invoices to reconcile the month against: the AP list (CSV: invoice_id, date, "
+     "amount, currency[, fx_rate, issuer, billing_account]), the JSON of aws invoicing "
+     "list-invoice-summaries, or the JSON of az billing invoice list"),
+    ("--chargeback", "chargeback modes CSV (owner, mode = chargeback | showback; owner * = the default): "
+     "the journal moves chargeback owners' allocated cost to their cost centers"),
+    ("--capitalization", "capitalization rules CSV (project, match, development_start, in_service, "
+     "useful_life_months): development-stage cost to assets under construction, "
+     "straight-line amortization once in service"),
+)
+_OUTPUT_FILES = (
+    ("--rates", "daily rates CSV (date, from_currency, to_currency, rate) or the ECB reference "
+     "rates CSV"),
+    ("--out", "also write the monthly close workbook (.xlsx) of the run"),
+    ("--budget", "budget CSV (owner, service_category, month, amount[, quantity, unit]) for the "
+     "workbook's Variance sheet (with --out)"),
+)
 
 
 def register(sub, store_opt) -> None:
@@ -26,10 +49,7 @@ def register(sub, store_opt) -> None:
     q.add_argument("--method", default="trailing_7d",
                    choices=("trailing_7d", "month_to_date", "prior_month"),
                    help="how the missing days are projected (default trailing_7d)")
-    q.add_argument("--ledger", type=Path, default=None, metavar="FILE",
-                   help="ledger map CSV (kind,key,value): owner → cost center, service category → GL")
-    q.add_argument("--journal", type=Path, default=None, metavar="FILE",
-                   help="write every journal entry of the month as one CSV for ERP import")
+    file_options(q, _SETTINGS_FILES)
     q.add_argument("--journal-format", choices=FORMATS, default="generic",
                    help="journal layout: generic (default), netsuite (journal-entry CSV import), "
                         "sap (G/L document upload)")
@@ -42,29 +62,12 @@ def register(sub, store_opt) -> None:
                         "later loads of the month become prior-period adjustments of the next open month")
     q.add_argument("--unlock", action="store_true", help="unlock the month (with --reason; logged)")
     q.add_argument("--reason", default=None, metavar="TEXT", help="why the month is unlocked")
-    q.add_argument("--invoice", type=Path, default=None, metavar="FILE",
-                   help="the invoices to reconcile the month against: the AP list (CSV: invoice_id, date, "
-                        "amount, currency[, fx_rate, issuer, billing_account]), the JSON of aws invoicing "
-                        "list-invoice-summaries, or the JSON of az billing invoice list")
-    q.add_argument("--chargeback", type=Path, default=None, metavar="FILE",
-                   help="chargeback modes CSV (owner, mode = chargeback | showback; owner * = the default): "
-                        "the journal moves chargeback owners' allocated cost to their cost centers")
-    q.add_argument("--capitalization", type=Path, default=None, metavar="FILE",
-                   help="capitalization rules CSV (project, match, development_start, in_service, "
-                        "useful_life_months): development-stage cost to assets under construction, "
-                        "straight-line amortization once in service")
+    file_options(q, _CLOSE_FILES)
     q.add_argument("--reporting-currency", default=None, metavar="CUR",
                    help="translate the journal and the close lines into this currency (with --rates): "
                         "P&L at the month's average rate, balance sheet at its closing rate, the "
                         "difference on a translation line")
-    q.add_argument("--rates", type=Path, default=None, metavar="FILE",
-                   help="daily rates CSV (date, from_currency, to_currency, rate) or the ECB reference "
-                        "rates CSV")
-    q.add_argument("--out", type=Path, default=None, metavar="FILE",
-                   help="also write the monthly close workbook (.xlsx) of the run")
-    q.add_argument("--budget", type=Path, default=None, metavar="FILE",
-                   help="budget CSV (owner, service_category, month, amount[, quantity, unit]) for the "
-                        "workbook's Variance sheet (with --out)")
+    file_options(q, _OUTPUT_FILES)
     q.set_defaults(run=run)
 
 

@@ -78,3 +78,9 @@ def spark_engine(args: argparse.Namespace):
     from finops_xl.engine.spark_engine import SparkEngine, spark_session
 
     return SparkEngine(spark_session(args.spark))
+
+
+def file_options(parser, options) -> None:
+    """Add each (flag, help) of ``options`` to ``parser`` as an optional file path."""
+    for flag, text in options:
+        parser.add_argument(flag, type=Path, default=None, metavar="FILE", help=text)
