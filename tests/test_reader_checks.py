@@ -411,3 +411,35 @@ def test_bytes_that_are_not_utf8_name_their_line(sample_csv, tmp_path, capsys):
     path.write_bytes(path.read_bytes().replace("é".encode(), "é".encode("latin-1")))
     assert len(path.read_bytes().split(b"\xe9")[0]) > 4096, "beyond the part the format check reads"
     _refused_by_both(path, tmp_path, capsys, "latin1.csv", "line 152", "UTF-8")
+
+
+def _stored(path: Path) -> tuple[list, list]:
+    """(the store's charges columns and types, every charge row as text, sorted)."""
+    from finops_xl.store.store import CostStore
+
+    with CostStore(path).reader() as con:
+        columns = con.execute("DESCRIBE charges").fetchall()
+        rows = sorted(con.execute("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM charges").fetchall(), key=repr)
+    return [c[:2] for c in columns], rows
+
+
+def test_staged_csv_rows_become_the_load_without_a_copy_and_load_the_same(sample_csv, tmp_path, monkeypatch):
+    """One group of CSV files (one header and dialect) is staged in the layout of the charges
+    table and becomes it; the store holds exactly what a load that copies the staged rows holds
+    (columns, types, order and every value), new extra columns included."""
+    import finops_xl.focus.staging as staging
+
+    header, rows = _sample_rows(sample_csv, 200)
+    first = _write(tmp_path / "in" / "a.csv", header + ["x_Team"], [r + [f"team-{i % 3}"] for i, r in enumerate(rows[:120])])
+    second = _write(tmp_path / "in" / "b.csv", header + ["x_Team"], [r + [""] for r in rows[120:]])
+    adopted = []
+    real = staging.adopt
+    monkeypatch.setattr(staging, "adopt", lambda *a, **k: adopted.append(real(*a, **k)) or adopted[-1])
+    ingest([first, second], tmp_path / "adopted")
+    assert adopted == [True]
+    monkeypatch.setattr(staging, "adopt", lambda *a, **k: False)
+    ingest([first, second], tmp_path / "copied")
+    assert _stored(tmp_path / "adopted") == _stored(tmp_path / "copied")
+    assert store_totals(tmp_path / "adopted") == {
+        p: tuple(a + b for a, b in zip(csv_totals(first).get(p, (0, 0, 0)), csv_totals(second).get(p, (0, 0, 0))))
+        for p in csv_totals(first).keys() | csv_totals(second).keys()}

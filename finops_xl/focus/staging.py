@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 import duckdb
 
@@ -37,13 +38,24 @@ _PADDING = "__finops_xl_l"
 
 
 @dataclasses.dataclass(frozen=True)
+class Layout:
+    """The columns of the table a load inserts into (name → SQL type, in order), and SQL over a
+    staged row for those the files do not give (``SOURCE_PATH`` names the row's file)."""
+
+    columns: dict[str, str]
+    extra: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
 class Staged:
-    """The staged rows of some files: ``table`` (a quoted temporary table name) holds the typed
-    columns ``targets`` (store name → SQL type) of every file in ``paths``."""
+    """The staged rows of some files: ``table`` (a quoted table name) holds the typed columns
+    ``targets`` (store name → SQL type) of every file in ``paths``; with ``layout``, every column of
+    that layout first, in its order (the table can become the load's table: :func:`adopt`)."""
 
     table: str
     targets: dict[str, str]
     paths: frozenset[str]
+    layout: Layout | None = None
 
 
 def _probe_items(f: FocusFile) -> list[tuple[str, str]]:
@@ -74,18 +86,22 @@ def _aggregate_sql(items: list[tuple[str, str]]) -> str:
 
 
 def check_and_stage(
-    con: duckdb.DuckDBPyConnection, files: list[FocusFile]
+    con: duckdb.DuckDBPyConnection, files: list[FocusFile],
+    layout: Callable[[list[FocusFile]], Layout] | None = None,
 ) -> tuple[list[list[Problem]], dict[str, Staged]]:
     """``check_files(con, files)``, reading each group of CSV files once into a staged table.
 
     Returns each file's problems and, by file path, the staged rows of every valid CSV file. The caller
-    drops the tables (:func:`drop`) once it has loaded them.
+    drops the tables (:func:`drop`) once it has loaded them. Where the files are one group, ``layout``
+    (given the files) is the layout of the table they load into: the staged table holds its columns.
     """
     results: dict[int, list[Problem]] = {}
     staged: dict[str, Staged] = {}
-    for members in read_together(files):
+    groups = read_together(files)
+    shape = layout(files) if layout is not None and len(groups) == 1 else None
+    for members in groups:
         first = files[members[0]]
-        stage = _stage(con, [files[i] for i in members]) if first.source.format in _CSV else None
+        stage = _stage(con, [files[i] for i in members], shape) if first.source.format in _CSV else None
         if stage is None:
             for i, found in zip(members, check_files(con, [files[i] for i in members])):
                 results[i] = found
@@ -99,7 +115,7 @@ def check_and_stage(
         if any(results[i] for i in members):
             con.execute(f"DROP TABLE {table}")
             continue
-        info = Staged(table, first.target_types(), frozenset(str(files[i].source.path) for i in members))
+        info = Staged(table, first.target_types(), frozenset(str(files[i].source.path) for i in members), shape)
         staged.update({p: info for p in info.paths})
     _beyond_limit_together(files, results)
     if any(results.values()):
@@ -108,14 +124,23 @@ def check_and_stage(
     return [results[i] for i in range(len(files))], staged
 
 
-def _stage(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> tuple[str, list[tuple[str, str]]] | None:
-    """One pass over ``files`` (one dialect and header) into a temporary table: (its name, the
-    probe columns); None when the files cannot be read that way (``check_files`` says why)."""
+def _stage(con: duckdb.DuckDBPyConnection, files: list[FocusFile],
+           layout: Layout | None = None) -> tuple[str, list[tuple[str, str]]] | None:
+    """One pass over ``files`` (one dialect and header) into a table: (its name, the probe columns);
+    None when the files cannot be read that way (``check_files`` says why). Without ``layout`` the
+    table is temporary and holds the typed columns of the files; with it, the columns of ``layout``
+    in its order, typed as it says (as ``insert_sql`` would insert them)."""
     first = files[0]
     types = first.target_types()
-    typed = [f"CAST({first.expression(m)} AS {types[m.target]}) AS {_q(m.target)}" for m in first.maps]
+    typed = {m.target: f"CAST({first.expression(m)} AS {types[m.target]})" for m in first.maps}
+    if layout is None:
+        columns = [f"{sql} AS {_q(name)}" for name, sql in typed.items()]
+    else:
+        columns = [f"{_insert_item(name, sql_type, typed, layout.extra)} AS {_q(name)}"
+                   for name, sql_type in layout.columns.items()]
     items = _probe_items(first)
     table = sql_identifier(f"__finops_xl_staged_{next(_names)}")
+    kind = "TEMP TABLE" if layout is None else "TABLE"
     # First as if no row were short: a short row stops that reader, and most files have none. Then
     # the padding probe is false on every row, and no second pass over the file has to tell a
     # missing last field from an empty one (``csvfiles.padded_rows``). A file that has short rows
@@ -125,8 +150,8 @@ def _stage(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> tuple[str,
                   for alias, sql in items]
         reader = reader_sql([f.source for f in files], filename_column=SOURCE_PATH, pad_short_rows=padded)
         try:
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT {sql_identifier(SOURCE_PATH)}, "
-                        f"{', '.join(typed + probes)} FROM {reader}")
+            con.execute(f"CREATE {kind} {table} AS SELECT {sql_identifier(SOURCE_PATH)}, "
+                        f"{', '.join(columns + probes)} FROM {reader}")
             return table, items
         except duckdb.Error:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -137,18 +162,50 @@ def insert_sql(stage: Staged, paths: list[str], columns: dict[str, str], extra: 
     """``INSERT INTO charges`` of the staged rows of the files ``paths``: every column of
     ``columns`` (the table's, name → type), ``extra`` (name → SQL over the staged row) where given,
     null where the files lack it."""
-    items = []
-    for name, sql_type in columns.items():
-        if name in extra:
-            items.append(f"{extra[name]} AS {_q(name)}")
-        elif name in stage.targets:
-            items.append(f"CAST({_q(name)} AS {sql_type}) AS {_q(name)}")
-        else:
-            items.append(f"CAST(NULL AS {sql_type}) AS {_q(name)}")
+    held = {t: _q(t) for t in (stage.layout.columns if stage.layout is not None else stage.targets)}
+    items = [f"{_insert_item(name, sql_type, held, extra)} AS {_q(name)}" for name, sql_type in columns.items()]
     where = ""
     if set(paths) != stage.paths:
         where = f" WHERE {sql_identifier(SOURCE_PATH)} IN ({', '.join(sql_literal(p) for p in paths)})"
     return f"INSERT INTO charges BY NAME SELECT {', '.join(items)} FROM {stage.table}{where}"
+
+
+def _insert_item(name: str, sql_type: str, typed: dict[str, str], extra: dict[str, str]) -> str:
+    """The value a load inserts into column ``name``: ``extra``'s SQL where given, else the file's
+    typed value (``typed``: name → SQL) as ``sql_type``, else null."""
+    if name in extra:
+        return f"CAST({extra[name]} AS {sql_type})"
+    if name in typed:
+        return f"CAST({typed[name]} AS {sql_type})"
+    return f"CAST(NULL AS {sql_type})"
+
+
+def adopt(con: duckdb.DuckDBPyConnection, staged: dict[str, Staged], paths: list[str],
+          columns: dict[str, str], table: str = "charges") -> bool:
+    """Make the staged rows of ``paths`` the table ``table`` (empty, with ``columns``) without
+    copying them, where one staged table holds exactly those files in exactly that layout: its probe
+    columns are dropped and it takes the table's name. False (nothing changed) where it cannot;
+    the caller then inserts with :func:`insert_sql`."""
+    stages = {id(staged.get(p)): staged.get(p) for p in paths}
+    stage = next(iter(stages.values())) if len(stages) == 1 else None
+    if stage is None or stage.layout is None or stage.paths != set(paths):
+        return False
+    have = column_types(con, stage.table)
+    if list(have.items())[1:len(columns) + 1] != list(columns.items()):
+        return False
+    if con.execute(f"SELECT count(*) FROM {sql_identifier(table)}").fetchall()[0][0]:
+        return False
+    for name in have:
+        if name not in columns:
+            con.execute(f"ALTER TABLE {stage.table} DROP COLUMN {sql_identifier(name)}")
+    con.execute(f"DROP TABLE {sql_identifier(table)}")
+    con.execute(f"ALTER TABLE {stage.table} RENAME TO {sql_identifier(table)}")
+    return True
+
+
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name → type of the table ``table`` (a quoted name), in order."""
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
 def drop(con: duckdb.DuckDBPyConnection, staged: dict[str, Staged]) -> None:

@@ -145,10 +145,11 @@ def ingest(
                 sources, groups = [], ([], [])  # the charges are current: load the allocations alone
             progress("converting native exports to FOCUS", 0.12)
             sources, origins, hashes = _convert_native(con, sources, hashes, work, groups=groups)
-            reports, files, staged = _validate_all(con, sources, partial=False, hashes=hashes, progress=progress,
-                                                   origins=origins, problems=opencost.problems(k8s), stage=True)
-            _check_delivery_rows(con, inputs, originals)
             load_id = opencost.next_load_id(con)
+            reports, files, staged = _validate_all(
+                con, sources, partial=False, hashes=hashes, progress=progress, origins=origins,
+                problems=opencost.problems(k8s), stage=True, layout=lambda fs: _layout(con, fs, load_id))
+            _check_delivery_rows(con, inputs, originals)
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             con.execute("BEGIN TRANSACTION")
             notices = _add_new_columns(con, files, reports)
@@ -159,15 +160,14 @@ def ingest(
             total_rows = sum(r.rows for r in reports) or 1
             done_rows = 0
             for members in plans.values():
+                paths = [str(files[i].source.path) for i in members]
+                if len(plans) == 1 and staging.adopt(con, staged, paths, columns):
+                    # the CSV rows staged by validation, in this table's layout, are its rows
+                    progress(f"loading {total_rows:,} rows", 0.95)
+                    break
                 # one reader over every file sharing a plan: DuckDB parallelizes across the files
                 # and writes row groups straight to storage
-                labels = " ".join(
-                    f"WHEN {sql_literal(str(files[i].source.path))} THEN {sql_literal(reports[i].label)}"
-                    for i in members
-                )
-                extra = {"x_LoadId": str(load_id),
-                         "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"}
-                paths = [str(files[i].source.path) for i in members]
+                extra = _lineage(load_id, [files[i] for i in members])
                 stages = {id(staged.get(p)) for p in paths}
                 if paths[0] in staged and len(stages) == 1:  # CSV rows typed once, by validation
                     sql = staging.insert_sql(staged[paths[0]], paths, columns, extra)
@@ -276,10 +276,12 @@ def _validate_all(
     origins: dict | None = None,
     problems: Sequence[Problem] = (),
     stage: bool = False,
+    layout: Callable[[list[FocusFile]], staging.Layout] | None = None,
 ) -> tuple[list[FileReport], list[FocusFile], dict[str, staging.Staged]]:
     """Map and validate every source (``focus.reader``): the reports, the files, and (with
     ``stage``) the staged rows of each CSV file by path (``focus.staging``: read once, loaded from
-    there). Raises IngestError listing every problem."""
+    there; in the layout ``layout`` gives for the files, where they are read as one). Raises
+    IngestError listing every problem."""
     problems = list(problems)  # found in the load's other files (its OpenCost exports)
     candidates: list[FocusFile] = []
     for s in sources:
@@ -291,7 +293,7 @@ def _validate_all(
     reports: list[FileReport] = []
     files: list[FocusFile] = []
     if stage:
-        checked, staged = staging.check_and_stage(con, candidates)
+        checked, staged = staging.check_and_stage(con, candidates, layout)
     else:
         checked, staged = check_files(con, candidates), {}
     for f, found in zip(candidates, checked):
@@ -346,20 +348,41 @@ def _already_current(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> bool:
 MAX_NEW_COLUMNS = 200
 
 
+def _lineage(load_id: int, files: list[FocusFile]) -> dict[str, str]:
+    """SQL of the lineage columns of a load's rows (over a row with ``_SOURCE_PATH``)."""
+    labels = " ".join(f"WHEN {sql_literal(str(f.source.path))} THEN {sql_literal(f.source.label)}" for f in files)
+    return {"x_LoadId": str(load_id), "x_SourceFile": f"CASE {sql_identifier(_SOURCE_PATH)} {labels} END"}
+
+
+def _new_columns(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> dict[str, tuple[str, str, str]]:
+    """The 1.3 and extra columns ``files`` bring that ``charges`` lacks, in the order they are added:
+    lower-case name → (name, type, label of the first file bringing it)."""
+    existing = {k.lower() for k in table_columns(con, "charges")}
+    new: dict[str, tuple[str, str, str]] = {}
+    for f in files:
+        for name, sql_type in f.target_types().items():
+            if name.lower() not in existing and name.lower() not in new:
+                new[name.lower()] = (name, sql_type, f.source.label)
+    return new
+
+
+def _layout(con: duckdb.DuckDBPyConnection, files: list[FocusFile], load_id: int) -> staging.Layout:
+    """The layout ``charges`` has once a load of ``files`` has added its new columns."""
+    columns = table_columns(con, "charges")
+    columns.update({name: sql_type for name, sql_type, _ in _new_columns(con, files).values()})
+    return staging.Layout(columns, _lineage(load_id, files))
+
+
 def _add_new_columns(
     con: duckdb.DuckDBPyConnection, files: list[FocusFile], reports: list[FileReport]
 ) -> list[Notice]:
     """Add to ``charges`` the 1.3 and extra columns a file brings that the store lacks; a notice names
     them. More than :data:`MAX_NEW_COLUMNS` new extra columns are refused."""
-    existing = {k.lower() for k in table_columns(con, "charges")}
-    new: dict[str, tuple[str, str]] = {}  # lower name -> (name, type)
+    new = _new_columns(con, files)
     by_file: dict[str, list[str]] = {}
-    for f, r in zip(files, reports):
-        for name, sql_type in f.target_types().items():
-            if name.lower() not in existing and name.lower() not in new:
-                new[name.lower()] = (name, sql_type)
-                by_file.setdefault(r.label, []).append(name)
-    extras = [n for n, _ in new.values() if n.startswith("x_")]
+    for name, _, label in new.values():
+        by_file.setdefault(label, []).append(name)
+    extras = [n for n, _, _ in new.values() if n.startswith("x_")]
     if len(extras) > MAX_NEW_COLUMNS:
         problems = []
         for label, names in by_file.items():
@@ -377,7 +400,7 @@ def _add_new_columns(
         shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
         notices.append(Notice(label, f"{len(names)} new column{'s' if len(names) != 1 else ''} added to the "
                                      f"store's charges table: {shown}"))
-    for name, sql_type in new.values():
+    for name, sql_type, _ in new.values():
         con.execute(f"ALTER TABLE charges ADD COLUMN {sql_identifier(name)} {sql_type}")
     return notices
 
