@@ -190,7 +190,7 @@ def ingest_spark(paths: Sequence[str | os.PathLike[str]], store: CostStore | str
         load_id = opencost.next_load_id(con)
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         con.execute("BEGIN TRANSACTION")
-        notices = load._add_new_columns(con, files, reports)
+        notices = load._add_new_columns(con, files)
         _stage_charges(engine, files, reports, uris, table_columns(con, "charges"), load_id, stage)
         con.execute(f"INSERT INTO charges BY NAME SELECT * FROM {_parquet(stage / 'charges')}")
         load._refuse_duplicate_charges(con, load_id)

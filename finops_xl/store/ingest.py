@@ -152,7 +152,7 @@ def ingest(
             _check_delivery_rows(con, inputs, originals)
             loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             con.execute("BEGIN TRANSACTION")
-            notices = _add_new_columns(con, files, reports)
+            notices = _add_new_columns(con, files)
             columns = table_columns(con, "charges")
             plans: dict[tuple, list[int]] = {}
             for i, f in enumerate(files):
@@ -373,9 +373,7 @@ def _layout(con: duckdb.DuckDBPyConnection, files: list[FocusFile], load_id: int
     return staging.Layout(columns, _lineage(load_id, files))
 
 
-def _add_new_columns(
-    con: duckdb.DuckDBPyConnection, files: list[FocusFile], reports: list[FileReport]
-) -> list[Notice]:
+def _add_new_columns(con: duckdb.DuckDBPyConnection, files: list[FocusFile]) -> list[Notice]:
     """Add to ``charges`` the 1.3 and extra columns a file brings that the store lacks; a notice names
     them. More than :data:`MAX_NEW_COLUMNS` new extra columns are refused."""
     new = _new_columns(con, files)
